@@ -1,0 +1,133 @@
+"""The command line: a thin layer that parses options, calls the library, maps the report to an exit code.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad input, bad contract or usage.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ClaimcheckError, InputErrors
+
+FAIL_ON = {"violation": 2, "suspect": 1, "never": 99}
+
+
+def guarded(fn):
+    """Turn every error into a message and exit code 2; never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InputErrors as e:
+            for err in e.errors:
+                click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+        except ClaimcheckError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug of ours, or input that got past every check
+            if os.environ.get("CLAIMCHECK_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(e).__name__}: {e}); set CLAIMCHECK_DEBUG=1 for details",
+                       err=True)
+            sys.exit(2)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="claimcheck")
+def main():
+    """Check medical-insurance claim batches (Parquet) against policy contracts."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="contracts folder (default: the bundled contracts/)")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the full JSON report to this file")
+@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="violation", show_default=True,
+              help="lowest severity of finding that makes the exit code 1")
+@click.option("--show", type=int, default=10, show_default=True, help="findings listed on stdout")
+@click.option("--threads", type=int, default=None, hidden=True)
+@guarded
+def check(paths, contracts_dir, json_path, fail_on, show, threads):
+    """Check PATHS (Parquet files or folders of them, hive-partitioned included)."""
+    from .report.json_out import write_json
+    from .report.text_out import render_text
+    from .runner import check as run_check
+
+    report = run_check(list(paths), contracts_dir, threads=threads)
+    if json_path:
+        write_json(report, json_path)
+    click.echo(render_text(report, show))
+    sys.exit(1 if report.worst() >= FAIL_ON[fail_on] else 0)
+
+
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lines", type=int, default=3000, show_default=True, help="approximate number of fee lines")
+@click.option("--seed", type=int, default=20250301, show_default=True)
+@click.option("--planted", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write the planted violations (rule_id, mdtrt_id, feedetl_sn) as CSV")
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def sample(out, lines, seed, planted, contracts_dir):
+    """Generate a realistic claim batch with planted violations into OUT (Parquet)."""
+    from .sample.generator import generate
+
+    n, k = generate(out, lines=lines, seed=seed, planted_path=planted, contracts_dir=contracts_dir)
+    click.echo(f"wrote {n:,} lines to {out}" + (f"; {k} planted violations to {planted}" if planted else ""))
+
+
+@main.group()
+def contracts():
+    """Inspect the contracts."""
+
+
+@contracts.command("schema")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write here instead of stdout")
+@guarded
+def contracts_schema(out):
+    """Print the JSON Schema of the contract format."""
+    from .contract.schema import contract_schema
+
+    text = json.dumps(contract_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@contracts.command("validate")
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def contracts_validate(contracts_dir):
+    """Load every contract and report the first problem, or how many rules each version has."""
+    from .contract import load_contracts
+
+    for c in load_contracts(contracts_dir):
+        click.echo(f"{c.file}: {c.id} {c.version}, {len(c.rules)} rules, {len(c.not_encoded)} not encoded")
+
+
+@main.command()
+@guarded
+def kinds():
+    """Document every rule kind (its docstring)."""
+    from .kinds import KINDS
+
+    for name in sorted(KINDS):
+        doc = sys.modules[KINDS[name].__module__].__doc__ or ""
+        click.echo(f"== {name} ==\n{doc.strip()}\n")
+
+
+if __name__ == "__main__":
+    main()

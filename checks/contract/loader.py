@@ -1,0 +1,172 @@
+"""Load contracts/<id>/<version>.yaml files into ContractVersion objects, or say exactly what is wrong."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import jsonschema
+
+from .. import expr as expr_mod
+from ..claims.fields import FIELDS
+from ..errors import ContractError
+from ..kinds import KINDS
+from ..yamlsrc import dotted, load_yaml
+from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
+from .schema import contract_schema
+from .tables import load_table
+
+_VALIDATOR = None
+
+
+def default_contracts_dir() -> Path:
+    env = os.environ.get("CLAIMCHECK_CONTRACTS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "contracts"
+
+
+def _validator():
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = jsonschema.Draft202012Validator(contract_schema())
+    return _VALIDATOR
+
+
+def _schema_error(err, loc) -> ContractError:
+    path = tuple(err.absolute_path)
+    where = dotted(path)
+    if err.validator == "enum":
+        return loc.error(path, f"{where} {err.instance!r} is unknown", [str(v) for v in err.validator_value])
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed))
+        return loc.error(path + (extra[0],), f"{where}: unknown key {extra[0]!r}", allowed or None)
+    if err.validator == "required":
+        return loc.error(path, f"{where}: {err.message}")
+    return loc.error(path, f"{where}: {err.message}")
+
+
+def _first_error(errors, loc):
+    def depth_then_line(e):
+        line, col = loc.where(tuple(e.absolute_path))
+        return (-len(e.absolute_path), line or 0, col or 0)
+    leaves = []
+    for e in errors:
+        while e.context:  # descend into allOf/oneOf to the most specific cause
+            e = sorted(e.context, key=depth_then_line)[0]
+        leaves.append(e)
+    return sorted(leaves, key=lambda e: (loc.where(tuple(e.absolute_path))[0] or 0,))[0]
+
+
+def load_version(file: Path, display: str) -> ContractVersion:
+    data, loc = load_yaml(file, display)
+    errors = list(_validator().iter_errors(data))
+    if errors:
+        raise _schema_error(_first_error(errors, loc), loc)
+
+    if file.stem != data["version"]:
+        raise loc.error(("version",), f"version {data['version']} does not match the file name {file.name}")
+    start = dt.date.fromisoformat(data["effective_from"])
+    end = dt.date.fromisoformat(data["effective_to"]) if data.get("effective_to") else None
+    if end and end < start:
+        raise loc.error(("effective_to",), f"effective_to {end} is before effective_from {start}")
+
+    docs = {k: Document(k, d["number"], d["title"], d["issuer"], d.get("date"), d.get("seed"))
+            for k, d in data["documents"].items()}
+
+    def source(path, s) -> Source:
+        if s["document"] not in docs:
+            raise loc.error(path + ("document",), f"unknown document {s['document']!r}", sorted(docs))
+        return Source(docs[s["document"]], s["section"], s["quote"])
+
+    code_sets = {}
+    for name, cs in (data.get("code_sets") or {}).items():
+        if "source" in cs:
+            source(("code_sets", name, "source"), cs["source"])
+        code_sets[name] = CodeSet(name, cs["title"], list(cs.get("codes", [])), list(cs.get("prefixes", [])),
+                                  "; ".join(cs.get("notes", [])) or None)
+
+    tables = {}
+    for name, t in (data.get("tables") or {}).items():
+        tfile = file.parent / t["file"]
+        tdisplay = str(Path(display).parent / t["file"])
+        tables[name] = Table(name, tfile, t["title"], dict(t["columns"]),
+                             load_table(tfile, tdisplay, t["columns"]),
+                             source(("tables", name, "source"), t["source"]) if "source" in t else None)
+
+    version = ContractVersion(
+        id=data["contract"], version=data["version"], title=data["title"], title_en=data["title_en"],
+        regions=list(data["jurisdiction"]["regions"]), jurisdiction=data["jurisdiction"]["name"],
+        effective_from=start, effective_to=end, file=Path(display), documents=docs, code_sets=code_sets,
+        tables=tables, rules=[], notes=list(data.get("notes", [])),
+        not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]))
+                     for i, n in enumerate(data.get("not_encoded", []))])
+
+    seen = {}
+    for i, r in enumerate(data["rules"]):
+        path = ("rules", i)
+        if r["id"] in seen:
+            raise loc.error(path + ("id",), f"rule id {r['id']} is used twice (first at rules[{seen[r['id']]}])")
+        seen[r["id"]] = i
+        for j, name in enumerate(r.get("codes", [])):
+            if name not in code_sets:
+                raise loc.error(path + ("codes", j), f"unknown code set {name!r}", sorted(code_sets))
+        kind = KINDS[r["kind"]]
+        if kind.needs_codes and not r.get("codes"):
+            raise loc.error(path, f"rules[{i}] ({r['id']}): a {r['kind']} rule needs codes: the code sets it judges")
+        when = None
+        if "when" in r:
+            try:
+                when = expr_mod.parse(r["when"], set(FIELDS))
+            except expr_mod.ExprError as e:
+                raise loc.error(path + ("when",), f"rules[{i}].when: {e}", e.choices) from None
+        rule = Rule(id=r["id"], title=r["title"], title_en=r["title_en"], kind=r["kind"], severity=r["severity"],
+                    source=source(path + ("source",), r["source"]), params=r["params"],
+                    codes=list(r.get("codes", [])), regions=list(r.get("regions", [])),
+                    except_regions=list(r.get("except_regions", [])), when=when, notes=list(r.get("notes", [])),
+                    supersedes=list(r.get("supersedes", [])), line=loc.where(path)[0])
+
+        def error(sub, message, choices=None, _path=path):
+            return loc.error(_path + ("params",) + tuple(sub), f"{dotted(_path + ('params',) + tuple(sub))}: {message}",
+                             choices)
+        rule.impl = kind(rule, version, error)
+        version.rules.append(rule)
+
+    ids = {r.id for r in version.rules}
+    for i, r in enumerate(version.rules):
+        for j, s in enumerate(r.supersedes):
+            if s not in ids or s == r.id:
+                raise loc.error(("rules", i, "supersedes", j), f"supersedes names no other rule of this version: {s!r}",
+                                sorted(ids - {r.id}))
+    return version
+
+
+def _contract_dirs(root: Path) -> list[Path]:
+    if any(root.glob("*.yaml")):
+        return [root]
+    return sorted(d for d in root.iterdir() if d.is_dir() and any(d.glob("*.yaml")))
+
+
+def load_contracts(root: Path | str | None = None) -> list[ContractVersion]:
+    """Every version of every contract under `root` (a contracts folder, or one contract's folder)."""
+    root = Path(root) if root else default_contracts_dir()
+    if not root.is_dir():
+        raise ContractError(str(root), "contracts folder not found")
+    out = []
+    for d in _contract_dirs(root):
+        versions = []
+        for f in sorted(d.glob("*.yaml")):
+            v = load_version(f, str(f))
+            if v.id != d.name:
+                raise ContractError(str(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
+            versions.append(v)
+        versions.sort(key=lambda v: v.effective_from)
+        for a, b in zip(versions, versions[1:]):
+            if a.effective_to is None or a.effective_to >= b.effective_from:
+                raise ContractError(str(b.file), f"effective dates overlap version {a.version} "
+                                    f"({a.effective_from} … {a.effective_to or 'open'})")
+        out += versions
+    if not out:
+        raise ContractError(str(root), "no contracts found (expected <contract>/<version>.yaml files)")
+    return out

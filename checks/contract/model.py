@@ -1,0 +1,111 @@
+"""What a loaded contract is. Plain data; the engine and the reporters read it, never YAML."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    number: str
+    title: str
+    issuer: str
+    date: str | None
+    seed: str | None
+
+
+@dataclass(frozen=True)
+class Source:
+    document: Document
+    section: str
+    quote: str
+
+    def as_dict(self) -> dict:
+        return {"document": self.document.number, "title": self.document.title,
+                "section": self.section, "quote": self.quote}
+
+
+@dataclass
+class CodeSet:
+    name: str
+    title: str
+    codes: list[str]
+    prefixes: list[str]
+    note: str | None = None
+
+
+@dataclass
+class Table:
+    name: str
+    file: Path
+    title: str
+    columns: dict[str, str]
+    data: pa.Table
+    source: Source | None = None
+
+
+@dataclass
+class Rule:
+    id: str
+    title: str
+    title_en: str
+    kind: str
+    severity: str
+    source: Source
+    params: dict[str, Any]
+    codes: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    except_regions: list[str] = field(default_factory=list)
+    when: Any = None  # checks.expr.Expr
+    notes: list[str] = field(default_factory=list)
+    supersedes: list[str] = field(default_factory=list)
+    impl: Any = None  # the kind's instance (checks.kinds.RuleKind)
+    line: int | None = None
+
+
+@dataclass
+class NotEncoded:
+    id: str
+    title: str
+    reason: str
+    source: Source
+
+
+@dataclass
+class ContractVersion:
+    id: str
+    version: str
+    title: str
+    title_en: str
+    regions: list[str]
+    jurisdiction: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    file: Path
+    documents: dict[str, Document]
+    code_sets: dict[str, CodeSet]
+    tables: dict[str, Table]
+    rules: list[Rule]
+    not_encoded: list[NotEncoded]
+    notes: list[str]
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def summary(self) -> dict:
+        return {
+            "contract_id": self.id, "version": self.version, "title": self.title,
+            "title_en": self.title_en, "jurisdiction": self.jurisdiction, "regions": self.regions,
+            "effective_from": self.effective_from.isoformat(),
+            "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "documents": [{"number": d.number, "title": d.title, "issuer": d.issuer, "date": d.date,
+                           "seed": d.seed} for d in self.documents.values()],
+            "not_encoded": [{"id": n.id, "title": n.title, "reason": n.reason,
+                             "source": n.source.as_dict()} for n in self.not_encoded],
+        }

@@ -1,0 +1,85 @@
+"""The contract format as JSON Schema, composed from the registered rule kinds.
+
+The published copy is contracts/contract.schema.json (`claimcheck contracts schema` writes it;
+a test keeps it equal to what this module builds).
+"""
+from __future__ import annotations
+
+from ..kinds import KINDS
+
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+TEXT = {"type": "string", "minLength": 1}
+REGION = {"type": "string", "pattern": r"^\d{2,6}$"}
+ID = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$"}
+RULE_ID = {"type": "string", "pattern": r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)*$"}
+NOTES = {"type": "array", "items": TEXT}
+
+SOURCE = {
+    "type": "object", "additionalProperties": False, "required": ["document", "section", "quote"],
+    "properties": {"document": TEXT, "section": TEXT, "quote": TEXT},
+    "description": "where the rule comes from: a document id of this contract, the article or "
+                   "attachment row, and the original words",
+}
+
+
+def contract_schema() -> dict:
+    kinds = sorted(KINDS)
+    rule = {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "title", "title_en", "kind", "severity", "source", "params"],
+        "properties": {
+            "id": RULE_ID, "title": TEXT, "title_en": TEXT,
+            "kind": {"enum": kinds},
+            "severity": {"enum": ["violation", "suspect"],
+                         "description": "violation = 明确违规, suspect = 可疑"},
+            "codes": {"type": "array", "items": TEXT, "description": "names of code sets of this contract"},
+            "regions": {"type": "array", "items": REGION, "description": "narrow to these 区划 prefixes"},
+            "except_regions": {"type": "array", "items": REGION},
+            "when": {"type": "string", "description": "condition over claim columns narrowing the lines judged"},
+            "supersedes": {"type": "array", "items": RULE_ID,
+                           "description": "rules of this version whose finding on the same line this one replaces"},
+            "params": {"type": "object"},
+            "source": SOURCE,
+            "notes": NOTES,
+        },
+        "allOf": [{"if": {"properties": {"kind": {"const": k}}, "required": ["kind"]},
+                   "then": {"properties": {"params": KINDS[k].params_schema}}} for k in kinds],
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://claimcheck.invalid/contract.schema.json",
+        "title": "claimcheck policy contract (one version)",
+        "type": "object", "additionalProperties": False,
+        "required": ["contract", "version", "title", "title_en", "jurisdiction", "effective_from",
+                     "documents", "rules"],
+        "properties": {
+            "contract": ID,
+            "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+$", "description": "semver"},
+            "title": TEXT, "title_en": TEXT,
+            "jurisdiction": {"type": "object", "additionalProperties": False, "required": ["name", "regions"],
+                             "properties": {"name": TEXT, "regions": {"type": "array", "minItems": 1,
+                                                                       "items": REGION}}},
+            "effective_from": DATE,
+            "effective_to": {"oneOf": [DATE, {"type": "null"}]},
+            "notes": NOTES,
+            "documents": {"type": "object", "minProperties": 1, "additionalProperties": {
+                "type": "object", "additionalProperties": False,
+                "required": ["number", "title", "issuer"],
+                "properties": {"number": TEXT, "title": TEXT, "issuer": TEXT, "date": DATE, "seed": TEXT}}},
+            "code_sets": {"type": "object", "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["title"],
+                "anyOf": [{"required": ["codes"]}, {"required": ["prefixes"]}],
+                "properties": {"title": TEXT, "codes": {"type": "array", "items": TEXT},
+                               "prefixes": {"type": "array", "items": TEXT}, "source": SOURCE,
+                               "notes": NOTES}}},
+            "tables": {"type": "object", "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["file", "title", "columns"],
+                "properties": {"file": TEXT, "title": TEXT, "source": SOURCE, "notes": NOTES,
+                               "columns": {"type": "object", "minProperties": 1, "additionalProperties": {
+                                   "enum": ["string", "number", "integer", "date"]}}}}},
+            "rules": {"type": "array", "items": rule},
+            "not_encoded": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["id", "title", "reason", "source"],
+                "properties": {"id": RULE_ID, "title": TEXT, "reason": TEXT, "source": SOURCE}}},
+        },
+    }

@@ -1,0 +1,48 @@
+"""Reference tables: CSV (or Parquet) files beside a contract's YAML, each row citing its source."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..errors import ContractError
+
+TYPES = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "date": pa.date32()}
+
+
+def load_table(path: Path, display: str, columns: dict[str, str]) -> pa.Table:
+    """Read a reference table with the declared column types; `source_row` is always required."""
+    if not path.is_file():
+        raise ContractError(display, "reference table file not found")
+    try:
+        if path.suffix == ".parquet":
+            data = pq.read_table(path)
+        else:
+            header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+            unknown = [c for c in header if c not in columns]
+            if unknown:
+                raise ContractError(display, f"column {unknown[0]!r} is not declared in the contract",
+                                    1, None, sorted(columns))
+            data = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(encoding="utf8"),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: TYPES[t] for c, t in columns.items()},
+                    strings_can_be_null=False, include_columns=list(columns),
+                    include_missing_columns=False))
+    except ContractError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowKeyError, OSError, UnicodeDecodeError, IndexError) as e:
+        raise ContractError(display, f"cannot read reference table: {e}") from None
+    for name, typ in columns.items():
+        if name not in data.column_names:
+            raise ContractError(display, f"declared column {name!r} is missing", 1, None, data.column_names)
+    if "source_row" not in data.column_names:
+        raise ContractError(display, "every reference table needs a source_row column citing its attachment row")
+    blanks = [i for i, v in enumerate(data.column("source_row").to_pylist()) if not v]
+    if blanks:
+        raise ContractError(display, f"row {blanks[0] + 1} has no source_row: every row must cite its source",
+                            blanks[0] + 2)
+    return data

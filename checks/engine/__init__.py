@@ -1,0 +1,1 @@
+"""Engines run loaded contracts over a claim batch. DuckDB is the embedded default."""

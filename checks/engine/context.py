@@ -1,0 +1,73 @@
+"""What a kind needs to write its query: scope predicates, table names, the finding row shape."""
+from __future__ import annotations
+
+from ..kinds._common import lit, q
+
+KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "hilist_code", "fee_ocur_time"]
+# the columns every kind's query returns, in this order
+FINDING_COLUMNS = ["_file", "_row", *KEYS, "expected", "actual", "amount", "ref", "related"]
+
+
+def regions_pred(a: str, prefixes: list[str]) -> str:
+    return "(" + " OR ".join(f"starts_with({a}.mdtrtarea_admvs, {lit(p)})" for p in prefixes) + ")"
+
+
+class RuleContext:
+    def __init__(self, rule, contract, table_names: dict[str, str]):
+        self.rule = rule
+        self.contract = contract
+        self._tables = table_names
+
+    def table(self, name: str) -> str:
+        return self._tables[name]
+
+    def base(self, a: str) -> str:
+        """Jurisdiction and (except for window rules) the version's effective dates."""
+        c = self.contract
+        parts = [regions_pred(a, c.regions)]
+        if not self.rule.impl.window_rule:
+            parts.append(f"{a}.fee_date >= DATE '{c.effective_from.isoformat()}'")
+            if c.effective_to:
+                parts.append(f"{a}.fee_date <= DATE '{c.effective_to.isoformat()}'")
+        return " AND ".join(parts)
+
+    def codes(self, a: str, names: list[str]) -> str:
+        exact, prefixes = [], []
+        for n in names:
+            cs = self.contract.code_sets[n]
+            exact += cs.codes
+            prefixes += cs.prefixes
+        parts = []
+        if exact:
+            parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(exact)))})")
+        parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(prefixes))]
+        return "(" + " OR ".join(parts) + ")" if parts else "TRUE"
+
+    def scope(self, a: str) -> str:
+        """Every condition that makes a line one this rule judges."""
+        r = self.rule
+        parts = [self.base(a)]
+        if r.regions:
+            parts.append(regions_pred(a, r.regions))
+        if r.except_regions:
+            parts.append("NOT " + regions_pred(a, r.except_regions))
+        if r.impl.needs_codes and r.codes:
+            parts.append(self.codes(a, r.codes))
+        if r.when is not None:
+            parts.append(f"coalesce({r.when.sql(a)}, FALSE)")
+        extra = r.impl.applies(self, a)
+        if extra:
+            parts.append(extra)
+        return "(" + " AND ".join(parts) + ")"
+
+    @staticmethod
+    def key_struct(a: str) -> str:
+        return "struct_pack(" + ", ".join(f"{c} := {a}.{c}" for c in ["_file", "_row", *KEYS]) + ")"
+
+    @staticmethod
+    def finding(a: str, expected: str, actual: str, amount: str, ref: str = "NULL",
+                related: str = "NULL") -> str:
+        keys = ", ".join(f"{a}.{q(c)}" for c in ["_file", "_row", *KEYS])
+        return (f"{keys}, CAST({expected} AS VARCHAR) AS expected, CAST({actual} AS VARCHAR) AS actual, "
+                f"CAST({amount} AS DOUBLE) AS amount, CAST({ref} AS VARCHAR) AS ref, "
+                f"CAST({related} AS VARCHAR) AS related")

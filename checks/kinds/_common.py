@@ -1,0 +1,131 @@
+"""Pieces several kinds share: money tolerance, limits (fixed, table lookup, steps), SQL helpers."""
+from __future__ import annotations
+
+from .. import expr as expr_mod
+from ..claims.fields import FIELDS
+
+TOLERANCE = 0.005  # amounts are compared to the fen: over means over by more than half a fen
+
+
+def money(sql: str) -> str:
+    return f"round(CAST({sql} AS DOUBLE), 2)"
+
+
+def text(sql: str) -> str:
+    return f"CAST({sql} AS VARCHAR)"
+
+
+def fmt(sql: str) -> str:
+    return f"printf('%.2f', CAST({sql} AS DOUBLE))"
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+LIMIT_SCHEMA = {
+    "description": "A limit: a fixed `value` per unit, a per-unit `lookup` in a reference table, "
+                   "or per-line `steps` over cnt (first unit, each further unit, maximum).",
+    "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+    "properties": {
+        "value": {"type": "number", "minimum": 0},
+        "lookup": {
+            "type": "object", "additionalProperties": False, "required": ["table", "match", "value"],
+            "properties": {
+                "table": {"type": "string"},
+                "match": {"type": "object", "minProperties": 1,
+                          "additionalProperties": {"type": "string"},
+                          "description": "claim column -> table column; a line matches a row when all are equal"},
+                "value": {"type": "string", "description": "the table column holding the limit"},
+                "where": {"type": "string", "description": "condition over table columns choosing rows"},
+            },
+        },
+        "steps": {
+            "type": "object", "additionalProperties": False, "required": ["first", "each_further"],
+            "properties": {"first": {"type": "number", "minimum": 0},
+                           "each_further": {"type": "number", "minimum": 0},
+                           "max": {"type": "number", "minimum": 0}},
+        },
+    },
+}
+
+
+class Limit:
+    """A limit spec compiled to SQL. `per_unit` limits multiply by cnt; `steps` give a line total."""
+
+    def __init__(self, spec: dict, contract, error, path=("limit",)):
+        self.spec = spec
+        self.kind = next(iter(spec))
+        self.per_unit = self.kind != "steps"
+        if self.kind == "lookup":
+            lk = spec["lookup"]
+            table = contract.tables.get(lk["table"])
+            if table is None:
+                raise error(path + ("lookup", "table"), f"unknown table {lk['table']!r}", sorted(contract.tables))
+            cols = set(table.columns)
+            for claim_col, table_col in lk["match"].items():
+                if claim_col not in FIELDS:
+                    raise error(path + ("lookup", "match", claim_col), f"unknown claim column {claim_col!r}",
+                                sorted(FIELDS))
+                if table_col not in cols:
+                    raise error(path + ("lookup", "match", claim_col),
+                                f"table {table.name!r} has no column {table_col!r}", sorted(cols))
+            if lk["value"] not in cols:
+                raise error(path + ("lookup", "value"), f"table {table.name!r} has no column {lk['value']!r}",
+                            sorted(cols))
+            self.where = None
+            if "where" in lk:
+                try:
+                    self.where = expr_mod.parse(lk["where"], cols)
+                except expr_mod.ExprError as e:
+                    raise error(path + ("lookup", "where"), str(e), e.choices) from None
+            self.table = table
+
+    def columns(self) -> set[str]:
+        if self.kind == "lookup":
+            return set(self.spec["lookup"]["match"])
+        return {"cnt"} if self.kind == "steps" else set()
+
+    def _lookup_sub(self, ctx) -> tuple[str, list[tuple[str, str]]]:
+        lk = self.spec["lookup"]
+        pairs = list(lk["match"].items())
+        keys = ", ".join(f"cc_norm(CAST(t.{q(tc)} AS VARCHAR)) AS k{i}" for i, (_, tc) in enumerate(pairs))
+        where = f"WHERE {self.where.sql('t')}" if self.where else ""
+        sub = (f"(SELECT {keys}, max(t.{q(lk['value'])}) AS v, string_agg(DISTINCT t.source_row, '; ') AS ref "
+               f"FROM {ctx.table(lk['table'])} t {where} GROUP BY ALL)")
+        return sub, pairs
+
+    def applies(self, ctx, a: str) -> str | None:
+        if self.kind != "lookup":
+            return None
+        sub, pairs = self._lookup_sub(ctx)
+        on = " AND ".join(f"x.k{i} = cc_norm({a}.{q(c)})" for i, (c, _) in enumerate(pairs))
+        return f"EXISTS (SELECT 1 FROM {sub} x WHERE {on})"
+
+    def join(self, ctx, a: str) -> tuple[str, str, str]:
+        """(JOIN clause, limit-per-unit-or-line SQL, citation SQL) for line alias `a`."""
+        if self.kind == "value":
+            return "", repr(float(self.spec["value"])), "NULL"
+        if self.kind == "steps":
+            s = self.spec["steps"]
+            total = f"({s['first']} + greatest({a}.cnt - 1, 0) * {s['each_further']})"
+            if "max" in s:
+                total = f"least({total}, {s['max']})"
+            return "", total, "NULL"
+        sub, pairs = self._lookup_sub(ctx)
+        on = " AND ".join(f"x.k{i} = cc_norm({a}.{q(c)})" for i, (c, _) in enumerate(pairs))
+        return f"JOIN {sub} x ON {on}", "x.v", "x.ref"
+
+    def describe(self) -> str:
+        if self.kind == "value":
+            return f"{self.spec['value']} per unit"
+        if self.kind == "steps":
+            s = self.spec["steps"]
+            cap = f", at most {s['max']}" if "max" in s else ""
+            return f"{s['first']} for the first unit, +{s['each_further']} each further{cap}"
+        lk = self.spec["lookup"]
+        return f"per unit, from table {lk['table']}.{lk['value']}"

@@ -1,0 +1,42 @@
+"""Co-billing exclusion within a visit (不得同时收取 / 不得加收).
+
+What it checks: in a visit (mdtrt_id) that bills any of the `with` code sets, no line may bill
+the rule's own codes. The lines judged are those of the rule's `codes`; the trigger lines must
+fall in the same contract version and jurisdiction.
+
+Why: some services include another (a diagnosis report includes the consultation), so billing
+both in one visit charges twice.
+Money at stake: the excluded line.
+
+Example:
+    - id: JS-5
+      kind: exclusion
+      codes: [consultation_fee]
+      params: {with: [nipt_diagnosis]}
+"""
+from __future__ import annotations
+
+from . import RuleKind, register
+
+
+@register("exclusion")
+class Exclusion(RuleKind):
+    params_schema = {
+        "type": "object", "additionalProperties": False, "required": ["with"],
+        "properties": {"with": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+    }
+    message = "与同次就诊的 {expected} 不得同时收取"
+
+    def prepare(self, error):
+        for i, name in enumerate(self.p["with"]):
+            if name not in self.contract.code_sets:
+                raise error(("with", i), f"unknown code set {name!r}", sorted(self.contract.code_sets))
+
+    def findings(self, ctx):
+        trigger = ctx.codes("t", self.p["with"])
+        expected = ("(SELECT string_agg(DISTINCT t.hilist_code, ', ') FROM lines t WHERE t.mdtrt_id = l.mdtrt_id "
+                    f"AND {trigger})")
+        return f"""
+            SELECT {ctx.finding('l', expected, 'l.hilist_code', 'l.det_item_fee_sumamt')}
+            FROM lines l WHERE {ctx.scope('l')}
+              AND l.mdtrt_id IN (SELECT t.mdtrt_id FROM lines t WHERE {ctx.base('t')} AND {trigger})"""

@@ -1,0 +1,57 @@
+"""Fund payment standard (医保支付限额 / 基金最高支付标准) on the in-policy amount.
+
+What it checks: the amount the fund's share is computed on — by default `inscp_scp_amt`
+(符合政策范围金额); a contract may name another expression over claim columns in `amount` —
+may not exceed the payment standard: a fixed `value` or table `lookup` per unit (times `cnt`),
+or `steps` per line. A charge above the standard is not itself a finding: the part above is
+the patient's. A fund share computed on more than the standard is.
+
+Why: the fund overpays by exactly the amount above the standard.
+Money at stake: the in-policy amount above the standard.
+
+Example:
+    - id: JS-6-limit
+      kind: payment_limit
+      codes: [nipt_detection, nipt_diagnosis]
+      params:
+        amount: inscp_scp_amt + preselfpay_amt
+        limit: {lookup: {table: attachment3, match: {hilist_code: hilist_code}, value: limit}}
+"""
+from __future__ import annotations
+
+from .. import expr as expr_mod
+from ..claims.fields import FIELDS
+from . import RuleKind, register
+from ._common import LIMIT_SCHEMA, TOLERANCE, Limit, fmt, money
+
+
+@register("payment_limit")
+class PaymentLimit(RuleKind):
+    params_schema = {
+        "type": "object", "additionalProperties": False, "required": ["limit"],
+        "properties": {"limit": LIMIT_SCHEMA,
+                       "amount": {"type": "string", "default": "inscp_scp_amt",
+                                  "description": "expression over claim columns: the fund-eligible amount"}},
+    }
+    message = "医保范围金额 {actual} 元超过支付标准 {expected} 元"
+
+    def prepare(self, error):
+        self.limit = Limit(self.p["limit"], self.contract, error)
+        try:
+            self.amount = expr_mod.parse(self.p.get("amount", "inscp_scp_amt"), set(FIELDS))
+        except expr_mod.ExprError as e:
+            raise error(("amount",), str(e), e.choices) from None
+
+    def columns(self):
+        return set(self.amount.columns) | {"cnt"} | self.limit.columns()
+
+    def applies(self, ctx, a):
+        return self.limit.applies(ctx, a)
+
+    def findings(self, ctx):
+        join, limit, ref = self.limit.join(ctx, "l")
+        total = f"({limit} * l.cnt)" if self.limit.per_unit else limit
+        amount = self.amount.sql("l")
+        return f"""
+            SELECT {ctx.finding('l', fmt(total), fmt(amount), money(f'{amount} - {total}'), ref)}
+            FROM lines l {join} WHERE {ctx.scope('l')} AND {amount} > {total} + {TOLERANCE}"""

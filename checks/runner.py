@@ -1,0 +1,74 @@
+"""The library entry point: load contracts, open the batch, run the engine, return a Report."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.compute as pc
+
+from . import __version__
+from .claims import open_batch
+from .contract import load_contracts
+from .engine import duckdb_engine
+from .engine.duckdb_engine import related
+from .report.model import Finding, Report, RuleResult
+
+
+def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None) -> Report:
+    """Check claim files against every contract; raise ClaimcheckError subclasses on broken input."""
+    contracts = load_contracts(contracts_dir)
+    batch = open_batch(paths)
+    result = duckdb_engine.run(contracts, batch, threads=threads)
+    return build_report(contracts, batch, result)
+
+
+def build_report(contracts, batch, result) -> Report:
+    f = result.findings
+    per_rule = {}
+    if f.num_rows:
+        agg = f.group_by("r").aggregate([("amount", "sum"), ("r", "count")])
+        for r, amount, n in zip(agg["r"].to_pylist(), agg["amount_sum"].to_pylist(), agg["r_count"].to_pylist()):
+            per_rule[r] = (n, round(amount or 0.0, 2))
+
+    rules = []
+    for p in result.plans:
+        r, c = p.rule, p.contract
+        n, amount = per_rule.get(p.index, (0, 0.0))
+        if p.index is None:
+            status = "not_applicable" if p.reason.startswith("judged by") else "error"
+            checked = 0
+        else:
+            checked = result.checked[p.index]
+            status = "fail" if n else ("pass" if checked else "not_applicable")
+        reason = p.reason or (None if checked else "no line of the batch falls in this rule's scope")
+        rules.append(RuleResult(r.id, c.id, c.version, r.title, r.title_en, r.kind, r.severity, status,
+                                checked, n, amount, r.source.as_dict(), reason, r.notes))
+
+    names = batch.display_of()
+    by_index = {p.index: p for p in result.plans if p.index is not None}
+    findings = []
+    if f.num_rows:
+        cols = {name: f.column(name).to_pylist() for name in f.column_names}
+        times = pc.strftime(f.column("fee_ocur_time"), format="%Y-%m-%dT%H:%M:%S").to_pylist()
+        for k in range(f.num_rows):
+            p = by_index[cols["r"][k]]
+            rule = p.rule
+            ref = cols["ref"][k]
+            fmt = dict(expected=cols["expected"][k], actual=cols["actual"][k],
+                       amount=f"{cols['amount'][k] or 0:.2f}", ref=ref or "")
+            cite = rule.source.document.number + (f" {ref}" if ref and rule.kind != "frequency" else
+                                                  f" {rule.source.section}")
+            findings.append(Finding(
+                rule.id, p.contract.id, p.contract.version, rule.severity, cols["mdtrt_id"][k],
+                cols["feedetl_sn"][k], cols["psn_no"][k], cols["fixmedins_code"][k], cols["hilist_code"][k],
+                times[k], f"{rule.impl.message.format(**fmt)}（{cite}）", cols["expected"][k], cols["actual"][k],
+                round(cols["amount"][k] or 0.0, 2), names.get(cols["_file"][k], cols["_file"][k]), cols["_row"][k],
+                ref if rule.kind != "frequency" else None, related(cols["related"][k])))
+
+    return Report(
+        contracts=[dict(c.summary(), lines_in_force=result.in_force.get(c.key, 0)) for c in contracts],
+        inputs=[{"file": cf.display, "rows": cf.rows, "sha256": cf.sha256} for cf in batch.files],
+        lines=batch.lines, rules=rules, findings=findings,
+        engine={"name": "duckdb", "claimcheck": __version__,
+                "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                **{k: round(v, 3) for k, v in result.timings.items()}})

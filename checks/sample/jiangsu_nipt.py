@@ -1,0 +1,171 @@
+"""Jiangsu NIPT scenario: clean pregnancies (detection, then diagnosis) and one planted
+violation pattern per rule, each recorded as (rule_id, mdtrt_id, feedetl_sn)."""
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+
+DETECTION_LIMIT, DIAGNOSIS_LIMIT, RATIO = 370.0, 60.0, 0.10
+UNLISTED = ("南京和睦妇产医院", "320105")  # not in 附件1
+CONSULTATION = ("110200001", "门诊诊查费")
+DIAG = ("250700010-b", "胎儿染色体非整倍体无创产前基因诊断服务")
+
+
+def _class(name: str, role: str) -> str:
+    if role == "中选产前诊断机构":
+        return "三类"
+    return ["二类", "一类", "基层", "二类"][zlib.crc32(name.encode()) % 4]
+
+
+class Builder:
+    def __init__(self, table, rng):
+        self.rng = rng
+        rows = table.data.to_pylist()
+        self.inst = {}
+        for r in rows:
+            i = self.inst.setdefault(r["institution"], {"codes": {}, "role": r["role"], "city": r["city_admvs"]})
+            i["codes"][r["hilist_code"]] = r["price"]
+        self.names = sorted(self.inst)
+        self.all_codes = sorted({r["hilist_code"] for r in rows})
+        self.rows, self.planted, self.n = [], set(), 0
+
+    def pick(self, cond=lambda name, i: True):
+        names = [n for n in self.names if cond(n, self.inst[n])]
+        return names[int(self.rng.integers(0, len(names)))]
+
+    def pregnancy(self, name=None, fetts="1"):
+        self.n += 1
+        name = name or self.pick()
+        i = self.inst.get(name)
+        region = (i["city"] + "02") if i else UNLISTED[1]
+        return {"psn": f"PN{self.n:08d}", "fetts": fetts, "name": name, "region": region,
+                "class": _class(name, i["role"]) if i else "二类",
+                "code": sorted(i["codes"])[0] if i else self.all_codes[0],
+                "price": i["codes"][sorted(i["codes"])[0]] if i else 500.0,
+                "day": dt.datetime(2025, 1, 2, 9) + dt.timedelta(days=int(self.rng.integers(0, 330)))}
+
+    def line(self, p, visit, sn, code, name, price, when, cnt=1.0, limit=None, ratio=RATIO, **over):
+        total = round(price * cnt, 2)
+        in_limit = min(total, (limit or price) * cnt)
+        pre = round(in_limit * ratio, 2)
+        row = {
+            "mdtrt_id": visit, "feedetl_sn": f"{sn:04d}", "setl_id": "S" + visit, "psn_no": p["psn"], "gend": "2",
+            "brdy": dt.date(1988, 5, 17), "insutype": "310", "med_type": "51", "insuplc_admdvs": p["region"],
+            "mdtrtarea_admvs": p["region"], "fixmedins_code": f"H{p['region']}{zlib.crc32(p['name'].encode()) % 99999:05d}",
+            "fixmedins_name": p["name"], "price_class": p["class"], "fee_ocur_time": when, "hilist_code": code,
+            "hilist_name": name, "list_type": "301" if code.startswith("CJ") else "201", "chrgitm_lv": "02",
+            "cnt": cnt, "pric": price, "det_item_fee_sumamt": total, "fulamt_ownpay_amt": 0.0,
+            "overlmt_amt": round(total - in_limit, 2), "preselfpay_amt": pre,
+            "inscp_scp_amt": round(in_limit - pre, 2), "fetts": p["fetts"], "main_diag_code": "Z34.900",
+            "medins_list_codg": "NIPT",
+        }
+        row.update(over)
+        self.rows.append(row)
+        return row
+
+    def detection(self, p, visit, sn=1, when=None, **over):
+        return self.line(p, visit, sn, over.pop("code", p["code"]), "无创产前基因检测服务", over.pop("price", p["price"]),
+                         when or p["day"], limit=DETECTION_LIMIT, **over)
+
+    def diagnosis(self, p, visit, sn=1, when=None, **over):
+        std = 54.0 if p["region"].startswith("3206") and p["class"] in ("一类", "基层") else 60.0
+        return self.line(p, visit, sn, DIAG[0], DIAG[1], over.pop("price", std), when or p["day"] + dt.timedelta(days=10),
+                         limit=DIAGNOSIS_LIMIT, **over)
+
+    def plant(self, rule, row):
+        self.planted.add((rule, row["mdtrt_id"], row["feedetl_sn"]))
+
+
+def scenario(contract, lines: int, rng):
+    b = Builder(contract.tables["attachment1"], rng)
+    clean = max(40, lines // 60)
+    for k in range(clean):  # clean pregnancies: detection visit, then diagnosis visit (a fifth in one visit)
+        p = b.pregnancy(fetts=str(1 + k % 2))
+        if k % 5 == 0:
+            b.detection(p, f"NA{b.n:08d}")
+            b.diagnosis(p, f"NA{b.n:08d}", 2, when=p["day"] + dt.timedelta(hours=2))
+        else:
+            b.detection(p, f"NA{b.n:08d}")
+            b.diagnosis(p, f"NB{b.n:08d}")
+    # clean edge cases: full-width brackets in the name, Nantong class-1 at 54 with exactly 10%
+    p = b.pregnancy("江苏省人民医院(江苏省妇幼保健院)")
+    b.detection(p, f"NA{b.n:08d}", fixmedins_name="江苏省人民医院（江苏省妇幼保健院）")
+    p = b.pregnancy(b.pick(lambda n, i: i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层")))
+    b.diagnosis(p, f"NB{b.n:08d}")
+    # outside Jiangsu the Jiangsu prices do not apply; before 2025 the version is not in force
+    p = b.pregnancy()
+    b.detection(p, f"NZ{b.n:08d}", price=800.0, mdtrtarea_admvs="330106", fixmedins_name="杭州市妇产科医院")
+    p = b.pregnancy()
+    b.detection(p, f"NY{b.n:08d}", when=dt.datetime(2024, 11, 5, 10), price=900.0)
+
+    per_rule = max(2, lines // 5000)
+    for _ in range(per_rule):
+        plant_all(b)
+    return b.rows, b.planted
+
+
+def plant_all(b: Builder):
+    selected = lambda n, i: i["role"] == "中选产前诊断机构"
+    partner = lambda n, i: i["role"] != "中选产前诊断机构"
+    nantong_low = lambda n, i: i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层")
+    outside_nt = lambda n, i: i["city"] != "3206"
+
+    p = b.pregnancy(b.pick(lambda n, i: len(i["codes"]) < len(b.all_codes)))
+    wrong = next(c for c in b.all_codes if c not in b.inst[p["name"]]["codes"])
+    b.plant("JS-1-code", b.detection(p, f"V{b.n:08d}", code=wrong))
+
+    p = b.pregnancy(b.pick(selected))
+    b.plant("JS-1-price", b.detection(p, f"V{b.n:08d}", price=p["price"] + 20))
+
+    p = b.pregnancy(b.pick(partner))
+    b.plant("JS-2-price", b.detection(p, f"V{b.n:08d}", price=p["price"] + 30))
+
+    p = b.pregnancy(b.pick(outside_nt))  # charged twice in one visit, self-paid: only the 560 cap is broken
+    v = f"V{b.n:08d}"
+    b.detection(p, v, cnt=2.0, preselfpay_amt=0.0, inscp_scp_amt=0.0, overlmt_amt=0.0,
+                fulamt_ownpay_amt=2 * p["price"])
+    b.plant("JS-3", b.diagnosis(p, v, 2, when=p["day"] + dt.timedelta(hours=3)))
+
+    p = b.pregnancy(b.pick(outside_nt))
+    b.plant("JS-4", b.diagnosis(p, f"V{b.n:08d}", price=65.0))
+
+    p = b.pregnancy(b.pick(nantong_low))
+    b.plant("JS-4-NT", b.diagnosis(p, f"V{b.n:08d}", price=60.0))
+    p = b.pregnancy(b.pick(nantong_low))  # above 60 too: reported once, under the Nantong rule
+    b.plant("JS-4-NT", b.diagnosis(p, f"V{b.n:08d}", price=66.0))
+
+    p = b.pregnancy()
+    v = f"V{b.n:08d}"
+    b.diagnosis(p, v)
+    b.plant("JS-5", b.line(p, v, 2, *CONSULTATION, 15.0, p["day"] + dt.timedelta(days=10), ratio=0.0,
+                           chrgitm_lv="01", main_diag_code="Z36.000"))
+
+    p = b.pregnancy(b.pick(lambda n, i: min(i["codes"].values()) >= 480))
+    b.plant("JS-6-limit", b.detection(p, f"V{b.n:08d}", preselfpay_amt=40.0, inscp_scp_amt=360.0,
+                                      overlmt_amt=p["price"] - 400.0))
+
+    p = b.pregnancy(b.pick(outside_nt))
+    b.plant("JS-6-selfpay", b.detection(p, f"V{b.n:08d}", preselfpay_amt=55.5, inscp_scp_amt=314.5))
+
+    p = b.pregnancy(b.pick(lambda n, i: i["city"] == "3206"))
+    b.plant("JS-6-NT", b.detection(p, f"V{b.n:08d}", preselfpay_amt=18.5, inscp_scp_amt=351.5))
+
+    p = b.pregnancy()
+    b.plant("JS-6-class", b.detection(p, f"V{b.n:08d}", chrgitm_lv="03"))
+
+    p = b.pregnancy()
+    b.plant("JS-6-setting", b.detection(p, f"V{b.n:08d}", med_type="21"))
+
+    p = b.pregnancy()
+    b.detection(p, f"V{b.n:08d}")
+    b.plant("JS-7-detection", b.detection(p, f"W{b.n:08d}", when=p["day"] + dt.timedelta(days=30)))
+
+    p = b.pregnancy()
+    b.diagnosis(p, f"V{b.n:08d}")
+    b.plant("JS-7-diagnosis", b.diagnosis(p, f"W{b.n:08d}", when=p["day"] + dt.timedelta(days=40)))
+
+    p = b.pregnancy(UNLISTED[0])
+    b.plant("JS-8", b.detection(p, f"V{b.n:08d}"))
+
+    p = b.pregnancy()
+    b.plant("JS-W", b.diagnosis(p, f"V{b.n:08d}", when=dt.datetime(2024, 12, 20, 10)))
