@@ -78,6 +78,8 @@ def parse(text: str, columns: set[str] | frozenset[str]) -> Expr:
                         f" (at character {first.get('col', '?')})") from None
     used = set()
     for node in tree.walk():
+        if isinstance(node, exp.Func) and not isinstance(node, _ALLOWED):
+            raise ExprError(f"unknown function {node.sql_name().lower()!r} in {text!r}", FUNCTIONS)
         if not isinstance(node, _ALLOWED):
             raise ExprError(f"{type(node).__name__.upper()} is not allowed in a condition: {text!r};"
                             " conditions are boolean expressions over claim columns")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
@@ -49,7 +50,7 @@ def build_report(contracts, batch, result) -> Report:
     findings = []
     if f.num_rows:
         cols = {name: f.column(name).to_pylist() for name in f.column_names}
-        times = pc.strftime(f.column("fee_ocur_time"), format="%Y-%m-%dT%H:%M:%S").to_pylist()
+        times = pc.strftime(f.column("fee_ocur_time").cast(pa.timestamp("s")), format="%Y-%m-%dT%H:%M:%S").to_pylist()
         for k in range(f.num_rows):
             p = by_index[cols["r"][k]]
             rule = p.rule

@@ -10,6 +10,7 @@ import jsonschema
 from .. import expr as expr_mod
 from ..claims.fields import FIELDS
 from ..errors import ContractError
+from ..paths import shown
 from ..kinds import KINDS
 from ..yamlsrc import dotted, load_yaml
 from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
@@ -152,14 +153,14 @@ def load_contracts(root: Path | str | None = None) -> list[ContractVersion]:
     """Every version of every contract under `root` (a contracts folder, or one contract's folder)."""
     root = Path(root) if root else default_contracts_dir()
     if not root.is_dir():
-        raise ContractError(str(root), "contracts folder not found")
+        raise ContractError(shown(root), "contracts folder not found")
     out = []
     for d in _contract_dirs(root):
         versions = []
         for f in sorted(d.glob("*.yaml")):
-            v = load_version(f, str(f))
+            v = load_version(f, shown(f))
             if v.id != d.name:
-                raise ContractError(str(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
+                raise ContractError(shown(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
             versions.append(v)
         versions.sort(key=lambda v: v.effective_from)
         for a, b in zip(versions, versions[1:]):
@@ -168,5 +169,5 @@ def load_contracts(root: Path | str | None = None) -> list[ContractVersion]:
                                     f"({a.effective_from} … {a.effective_to or 'open'})")
         out += versions
     if not out:
-        raise ContractError(str(root), "no contracts found (expected <contract>/<version>.yaml files)")
+        raise ContractError(shown(root), "no contracts found (expected <contract>/<version>.yaml files)")
     return out

@@ -48,7 +48,7 @@ class Frequency(RuleKind):
         first = ("to_json(struct_pack(mdtrt_id := l.mdtrt_id, feedetl_sn := l.feedetl_sn, "
                  "fee_ocur_time := l.fee_ocur_time, fixmedins_code := l.fixmedins_code))")
         return f"""
-            SELECT {ctx.finding('w', str(self.p['limit']), 'w.running', 'w.det_item_fee_sumamt',
+            SELECT {ctx.finding('w', str(self.p['limit']), "printf('%g', w.running)", 'w.det_item_fee_sumamt',
                                 "w.first ->> 'mdtrt_id' || '/' || (w.first ->> 'feedetl_sn')", 'w.first')}
             FROM (SELECT l.*,
                          sum(l.cnt) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,

@@ -23,7 +23,7 @@ def render_text(report, show: int = SHOW) -> str:
     sev = s["findings_by_severity"]
     lines.append(f"findings: {s['findings']:,} (violation {sev['violation']:,}, suspect {sev['suspect']:,}); "
                  f"money at stake {s['amount']:,.2f}")
-    if report.findings:
+    if report.findings and show > 0:
         shown = report.findings[:show]
         lines.append(f"first {len(shown)} of {len(report.findings):,}:")
         for f in shown:
