@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,9 +18,13 @@ from .report.model import Finding, Report, RuleResult
 
 def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None) -> Report:
     """Check claim files against every contract; raise ClaimcheckError subclasses on broken input."""
+    t0 = time.perf_counter()
     contracts = load_contracts(contracts_dir)
+    t1 = time.perf_counter()
     batch = open_batch(paths)
+    t2 = time.perf_counter()
     result = duckdb_engine.run(contracts, batch, threads=threads)
+    result.timings = {"contracts_s": t1 - t0, "validate_s": t2 - t1, **result.timings}
     return build_report(contracts, batch, result)
 
 

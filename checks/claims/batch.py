@@ -146,22 +146,21 @@ def open_batch(paths: list[str], check_values: bool = True) -> Batch:
     return batch
 
 
-def duplicate_errors(batch: Batch, show: int = 5) -> list[InputError]:
+def duplicate_errors(batch: Batch) -> list[InputError]:
     con = duckdb.connect()
-    rows = con.sql(f"""
-        SELECT CAST(mdtrt_id AS VARCHAR) m, CAST(feedetl_sn AS VARCHAR) s, count(*) n,
-               list(filename || ' row ' || (file_row_number + 1) ORDER BY filename, file_row_number)[1:3] w
-        FROM {batch.source_sql()} GROUP BY ALL HAVING count(*) > 1 ORDER BY m, s""").fetchall()
-    if not rows:
+    found = con.sql(f"""
+        SELECT m, s, count(*) OVER () FROM (
+            SELECT CAST(mdtrt_id AS VARCHAR) AS m, CAST(feedetl_sn AS VARCHAR) AS s
+            FROM {batch.source_sql()} GROUP BY ALL HAVING count(*) > 1)
+        ORDER BY m, s LIMIT 1""").fetchall()
+    if not found:
         return []
+    m, s, n = found[0]
+    where = con.execute(f"""SELECT filename, file_row_number + 1 FROM {batch.source_sql()}
+                            WHERE CAST(mdtrt_id AS VARCHAR) = ? AND CAST(feedetl_sn AS VARCHAR) = ?
+                            ORDER BY 1, 2 LIMIT 3""", [m, s]).fetchall()
     names = batch.display_of()
-    first = rows[0]
-    where = ", ".join(_redisplay(w, names) for w in first[3])
-    return [InputError(names.get(first[3][0].split(" row ")[0], "batch"),
-                       f"(mdtrt_id, feedetl_sn) must be unique: {len(rows)} pairs occur more than once, "
-                       f"e.g. ({first[0]}, {first[1]}) at {where}", "mdtrt_id, feedetl_sn")]
-
-
-def _redisplay(w: str, names: dict[str, str]) -> str:
-    file, _, row = w.rpartition(" row ")
-    return f"{names.get(file, file)} row {row}"
+    at = ", ".join(f"{names.get(f, f)} row {r}" for f, r in where)
+    return [InputError(names.get(where[0][0], where[0][0]),
+                       f"(mdtrt_id, feedetl_sn) must be unique: {n} pair(s) occur more than once, "
+                       f"e.g. ({m}, {s}) at {at}", "mdtrt_id, feedetl_sn")]

@@ -11,14 +11,20 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from .fields import FIELDS
 
-BATCH_ROWS = 262_144
+BATCH_ROWS = 131_072
 SHOW = 3
 
 _finite = pa.Check(lambda s: np.isfinite(s.astype("float64")), name="finite number",
                    error="must be a finite number")
 
 
-def _schema(columns: list[str]) -> pa.DataFrameSchema:
+def _checked(name: str, typ: pa_.DataType) -> bool:
+    """Columns a value check can fail on: required ones, patterned ones, and floating numbers."""
+    f = FIELDS[name]
+    return f.required or bool(f.pattern) or (f.family == "number" and pa_.types.is_floating(typ))
+
+
+def _schema(columns: list[str], types: dict) -> pa.DataFrameSchema:
     cols = {}
     for name in columns:
         f = FIELDS[name]
@@ -27,8 +33,8 @@ def _schema(columns: list[str]) -> pa.DataFrameSchema:
             checks.append(pa.Check.str_matches(f.pattern, error=f"must match {f.pattern}"))
         if f.required and f.family in ("code", "text"):
             checks.append(pa.Check.str_length(min_value=1, error="must not be blank"))
-        if f.family == "number":
-            checks.append(_finite)
+        if f.family == "number" and pa_.types.is_floating(types[name]):
+            checks.append(_finite)  # integers and decimals cannot be NaN or infinite
         cols[name] = pa.Column(nullable=not f.required, checks=checks, required=True)
     return pa.DataFrameSchema(cols, strict=False)
 
@@ -39,8 +45,8 @@ def _to_frame(batch: pa_.RecordBatch, first_row: int) -> pd.DataFrame:
         fam = FIELDS[name].family
         if fam in ("code", "text"):
             arr = pc.utf8_trim_whitespace(pc.cast(arr, pa_.string()))
-        elif fam == "number" and not pa_.types.is_floating(arr.type):
-            arr = pc.cast(arr, pa_.float64())
+        elif fam == "number" and pa_.types.is_decimal(arr.type):
+            arr = pc.cast(arr, pa_.float64())  # pandas would make Python Decimal objects
         arrays[name] = arr
     frame = pa_.table(arrays).to_pandas()
     frame.index = pd.RangeIndex(first_row + 1, first_row + 1 + len(frame))  # rows counted from 1
@@ -49,13 +55,15 @@ def _to_frame(batch: pa_.RecordBatch, first_row: int) -> pd.DataFrame:
 
 def value_errors(cf) -> list[InputError]:
     """Every value problem in one file, one error per (column, check), with example rows."""
-    columns = [c for c in cf.columns if c in FIELDS]
+    pf = pq.ParquetFile(cf.path)
+    types = {f.name: f.type for f in pf.schema_arrow}
+    columns = [c for c in cf.columns if c in FIELDS and _checked(c, types[c])]
     if not columns:
         return []
-    schema = _schema(columns)
+    schema = _schema(columns, types)
     seen: dict[tuple[str, str], list] = {}
     first = 0
-    for batch in pq.ParquetFile(cf.path).iter_batches(batch_size=BATCH_ROWS, columns=columns):
+    for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
         frame = _to_frame(batch, first)
         first += batch.num_rows
         try:

@@ -21,15 +21,19 @@ class RuleContext:
     def table(self, name: str) -> str:
         return self._tables[name]
 
+    def version_scope(self, a: str) -> str:
+        """The lines this contract version is in force for: its jurisdiction and dates."""
+        c = self.contract
+        parts = [regions_pred(a, c.regions), f"{a}.fee_date >= DATE '{c.effective_from.isoformat()}'"]
+        if c.effective_to:
+            parts.append(f"{a}.fee_date <= DATE '{c.effective_to.isoformat()}'")
+        return " AND ".join(parts)
+
     def base(self, a: str) -> str:
         """Jurisdiction and (except for window rules) the version's effective dates."""
-        c = self.contract
-        parts = [regions_pred(a, c.regions)]
-        if not self.rule.impl.window_rule:
-            parts.append(f"{a}.fee_date >= DATE '{c.effective_from.isoformat()}'")
-            if c.effective_to:
-                parts.append(f"{a}.fee_date <= DATE '{c.effective_to.isoformat()}'")
-        return " AND ".join(parts)
+        if self.rule.impl.window_rule:
+            return regions_pred(a, self.contract.regions)
+        return self.version_scope(a)
 
     def codes(self, a: str, names: list[str]) -> str:
         exact, prefixes = [], []

@@ -48,6 +48,10 @@ class RuleKind:
         """Claim columns this rule reads, beyond its scope's (codes, regions, when)."""
         return set()
 
+    def code_sets(self) -> list[str] | None:
+        """Code sets of the lines this rule reads (None: it may read any line)."""
+        return list(self.rule.codes) if self.needs_codes and self.rule.codes else None
+
     def applies(self, ctx, a: str) -> str | None:
         """An extra predicate on line alias `a` narrowing the lines the rule judges."""
         return None

@@ -32,6 +32,9 @@ class Exclusion(RuleKind):
             if name not in self.contract.code_sets:
                 raise error(("with", i), f"unknown code set {name!r}", sorted(self.contract.code_sets))
 
+    def code_sets(self):
+        return list(self.rule.codes) + list(self.p["with"])
+
     def findings(self, ctx):
         trigger = ctx.codes("t", self.p["with"])
         expected = ("(SELECT string_agg(DISTINCT t.hilist_code, ', ') FROM lines t WHERE t.mdtrt_id = l.mdtrt_id "
