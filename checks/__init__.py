@@ -2,7 +2,7 @@
 __version__ = "0.1.0"
 
 
-def check(paths, contracts_dir=None, threads=None):
+def check(paths, contracts_dir=None, threads=None, tables=None):
     """Check Parquet claim files against the contracts; return a checks.report.Report."""
     from .runner import check as _check
-    return _check(paths, contracts_dir, threads)
+    return _check(paths, contracts_dir, threads, tables)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ClaimcheckError, InputErrors
+from .errors import ClaimcheckError, InputErrors, UsageError
 
 FAIL_ON = {"violation": 2, "suspect": 1, "never": 99}
 
@@ -42,6 +42,16 @@ def guarded(fn):
     return wrapper
 
 
+def parse_tables(values) -> dict[str, str]:
+    out = {}
+    for v in values:
+        name, sep, path = v.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--table {v}: write NAME=PATH")
+        out[name] = path
+    return out
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="claimcheck")
 def main():
@@ -56,16 +66,18 @@ def main():
               help="write the full JSON report to this file")
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="violation", show_default=True,
               help="lowest severity of finding that makes the exit code 1")
+@click.option("--table", "tables", multiple=True, metavar="NAME=PATH",
+              help="a reference table the contract leaves to the user, e.g. sunshine_catalogue=catalogue.csv")
 @click.option("--show", type=int, default=10, show_default=True, help="findings listed on stdout")
 @click.option("--threads", type=int, default=None, hidden=True)
 @guarded
-def check(paths, contracts_dir, json_path, fail_on, show, threads):
+def check(paths, contracts_dir, json_path, fail_on, tables, show, threads):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included)."""
     from .report.json_out import write_json
     from .report.text_out import render_text
     from .runner import check as run_check
 
-    report = run_check(list(paths), contracts_dir, threads=threads)
+    report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables))
     if json_path:
         write_json(report, json_path)
     click.echo(render_text(report, show))

@@ -23,6 +23,9 @@ from sqlglot import exp
 CUSTOM_FUNCTIONS = {
     # whole years between a birth date and a date (age on that day)
     "age_years": (2, 2, "date_sub('year', CAST({0} AS DATE), CAST({1} AS DATE))"),
+    # a risk written '1:N' as a number (1/N); NULL when it is not of that form
+    "risk_ratio": (1, 1, "(TRY_CAST(split_part({0}, ':', 1) AS DOUBLE) / "
+                         "NULLIF(TRY_CAST(split_part({0}, ':', 2) AS DOUBLE), 0))"),
 }
 BUILTIN_FUNCTIONS = {
     exp.Coalesce: "coalesce", exp.Abs: "abs", exp.Round: "round", exp.Lower: "lower",

@@ -16,10 +16,14 @@ from .engine.duckdb_engine import related
 from .report.model import Finding, Report, RuleResult
 
 
-def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None) -> Report:
-    """Check claim files against every contract; raise ClaimcheckError subclasses on broken input."""
+def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None,
+          tables: dict[str, str] | None = None, contracts=None) -> Report:
+    """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
+
+    `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
+    already-loaded ContractVersions (then `contracts_dir` and `tables` are not read)."""
     t0 = time.perf_counter()
-    contracts = load_contracts(contracts_dir)
+    contracts = contracts if contracts is not None else load_contracts(contracts_dir, tables)
     t1 = time.perf_counter()
     batch = open_batch(paths)
     t2 = time.perf_counter()

@@ -54,6 +54,9 @@ FIELDS: dict[str, Field] = {f.name: f for f in [
     Field("chrgitm_lv", "code", False, "收费项目等级"),
     Field("refd_setl_flag", "code", False, "退费结算标志"),
     Field("price_class", "text", False, "医疗机构价格类别（三类/二类/一类/基层）"),
+    Field("subsidy_amt", "number", False, "补助金额（财政补助，随费用行记载）"),
+    Field("serum_risk", "text", False, "血清学筛查风险（1:N）", r"^\d+(\.\d+)?:\d+(\.\d+)?$"),
+    Field("poverty_flag", "boolean", False, "建档立卡贫困人口标志"),
 ]}
 
 REQUIRED = [f.name for f in FIELDS.values() if f.required]

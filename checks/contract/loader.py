@@ -9,7 +9,7 @@ import jsonschema
 
 from .. import expr as expr_mod
 from ..claims.fields import FIELDS
-from ..errors import ContractError
+from ..errors import ContractError, UsageError
 from ..paths import shown
 from ..kinds import KINDS
 from ..yamlsrc import dotted, load_yaml
@@ -86,15 +86,24 @@ def load_version(file: Path, display: str) -> ContractVersion:
         if "source" in cs:
             source(("code_sets", name, "source"), cs["source"])
         code_sets[name] = CodeSet(name, cs["title"], list(cs.get("codes", [])), list(cs.get("prefixes", [])),
-                                  "; ".join(cs.get("notes", [])) or None)
+                                  "; ".join(cs.get("notes", [])) or None, list(cs.get("except_codes", [])))
 
     tables = {}
     for name, t in (data.get("tables") or {}).items():
+        src = source(("tables", name, "source"), t["source"]) if "source" in t else None
+        if t.get("supplied_by_user"):
+            sample = Path(display).parent / t["sample"] if "sample" in t else None
+            if sample and not (file.parent / t["sample"]).is_file():
+                raise loc.error(("tables", name, "sample"), f"sample table file {t['sample']} not found")
+            tables[name] = Table(name, file.parent / t["sample"] if sample else None, t["title"],
+                                 dict(t["columns"]), None, src, True, sample)
+            continue
+        if "file" not in t:
+            raise loc.error(("tables", name), f"tables.{name} needs file: (or supplied_by_user: true)")
         tfile = file.parent / t["file"]
         tdisplay = str(Path(display).parent / t["file"])
         tables[name] = Table(name, tfile, t["title"], dict(t["columns"]),
-                             load_table(tfile, tdisplay, t["columns"]),
-                             source(("tables", name, "source"), t["source"]) if "source" in t else None)
+                             load_table(tfile, tdisplay, t["columns"]), src)
 
     version = ContractVersion(
         id=data["contract"], version=data["version"], title=data["title"], title_en=data["title_en"],
@@ -114,8 +123,8 @@ def load_version(file: Path, display: str) -> ContractVersion:
             if name not in code_sets:
                 raise loc.error(path + ("codes", j), f"unknown code set {name!r}", sorted(code_sets))
         kind = KINDS[r["kind"]]
-        if kind.needs_codes and not r.get("codes"):
-            raise loc.error(path, f"rules[{i}] ({r['id']}): a {r['kind']} rule needs codes: the code sets it judges")
+        if not r.get("codes") and "when" not in r:
+            raise loc.error(path, f"rules[{i}] ({r['id']}) needs codes: or when: to say which lines it judges")
         when = None
         if "when" in r:
             try:
@@ -149,8 +158,32 @@ def _contract_dirs(root: Path) -> list[Path]:
     return sorted(d for d in root.iterdir() if d.is_dir() and any(d.glob("*.yaml")))
 
 
-def load_contracts(root: Path | str | None = None) -> list[ContractVersion]:
-    """Every version of every contract under `root` (a contracts folder, or one contract's folder)."""
+def supply_tables(versions: list[ContractVersion], tables: dict[str, str]) -> None:
+    """Load user-supplied reference tables: {'table' or 'contract.table': path}."""
+    for key, path in tables.items():
+        cid, _, tname = key.rpartition(".")
+        hits = [v for v in versions if tname in v.tables and v.tables[tname].supplied_by_user
+                and (not cid or v.id == cid)]
+        if not hits:
+            known = sorted({f"{v.id}.{t.name}" for v in versions for t in v.tables.values() if t.supplied_by_user})
+            raise UsageError(f"--table {key}: no contract takes a user-supplied table of that name"
+                             + (f"; valid: {', '.join(known)}" if known else ""))
+        if len({v.id for v in hits}) > 1:
+            raise UsageError(f"--table {key}: several contracts take a table {tname!r}; "
+                             f"name it as contract.table ({', '.join(sorted({v.id for v in hits}))})")
+        p = Path(path)
+        data = load_table(p, shown(p), hits[0].tables[tname].columns, cite=True)
+        for v in hits:
+            t = v.tables[tname]
+            t.data, t.file, t.supplied_from = data, p, shown(p)
+
+
+def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None = None,
+                   use_samples: bool = False) -> list[ContractVersion]:
+    """Every version of every contract under `root` (a contracts folder, or one contract's folder).
+
+    `tables` supplies user tables by name; `use_samples` fills the rest from their bundled samples
+    (for `contracts test`)."""
     root = Path(root) if root else default_contracts_dir()
     if not root.is_dir():
         raise ContractError(shown(root), "contracts folder not found")
@@ -170,4 +203,11 @@ def load_contracts(root: Path | str | None = None) -> list[ContractVersion]:
         out += versions
     if not out:
         raise ContractError(shown(root), "no contracts found (expected <contract>/<version>.yaml files)")
+    supply_tables(out, tables or {})
+    if use_samples:
+        for v in out:
+            for t in v.tables.values():
+                if t.data is None and t.sample:
+                    t.data = load_table(t.file, str(t.sample), t.columns, cite=True)
+                    t.supplied_from = str(t.sample)
     return out

@@ -37,6 +37,7 @@ class CodeSet:
     codes: list[str]
     prefixes: list[str]
     note: str | None = None
+    except_codes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -45,8 +46,16 @@ class Table:
     file: Path
     title: str
     columns: dict[str, str]
-    data: pa.Table
+    data: pa.Table | None  # None: supplied by the user, and not supplied
     source: Source | None = None
+    supplied_by_user: bool = False
+    sample: Path | None = None
+    supplied_from: str | None = None
+
+    def missing_reason(self) -> str:
+        hint = f" (a sample for tests: {self.sample})" if self.sample else ""
+        return (f"reference table {self.name!r} ({self.title}) is supplied by the user and was not given: "
+                f"pass --table {self.name}=PATH{hint}")
 
 
 @dataclass
@@ -106,6 +115,9 @@ class ContractVersion:
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
             "documents": [{"number": d.number, "title": d.title, "issuer": d.issuer, "date": d.date,
                            "seed": d.seed} for d in self.documents.values()],
+            "tables": [{"name": t.name, "title": t.title, "rows": t.data.num_rows if t.data is not None else None,
+                        "supplied_by_user": t.supplied_by_user, "from": t.supplied_from}
+                       for t in self.tables.values()],
             "not_encoded": [{"id": n.id, "title": n.title, "reason": n.reason,
                              "source": n.source.as_dict()} for n in self.not_encoded],
         }

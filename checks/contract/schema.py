@@ -22,6 +22,17 @@ SOURCE = {
 }
 
 
+EXAMPLE = {
+    "type": "object", "additionalProperties": False, "required": ["verdict", "lines"],
+    "properties": {
+        "verdict": {"enum": ["pass", "fail"]},
+        "note": TEXT,
+        "lines": {"type": "array", "minItems": 1, "items": {"type": "object"},
+                  "description": "claim lines (column: value) over the contract's example_defaults"},
+    },
+}
+
+
 def contract_schema() -> dict:
     kinds = sorted(KINDS)
     rule = {
@@ -41,6 +52,8 @@ def contract_schema() -> dict:
             "params": {"type": "object"},
             "source": SOURCE,
             "notes": NOTES,
+            "examples": {"type": "array", "items": EXAMPLE,
+                         "description": "lines that pass and lines that fail this rule (claimcheck contracts test)"},
         },
         "allOf": [{"if": {"properties": {"kind": {"const": k}}, "required": ["kind"]},
                    "then": {"properties": {"params": KINDS[k].params_schema}}} for k in kinds],
@@ -62,6 +75,7 @@ def contract_schema() -> dict:
             "effective_from": DATE,
             "effective_to": {"oneOf": [DATE, {"type": "null"}]},
             "notes": NOTES,
+            "example_defaults": {"type": "object", "description": "column values every example line starts from"},
             "documents": {"type": "object", "minProperties": 1, "additionalProperties": {
                 "type": "object", "additionalProperties": False,
                 "required": ["number", "title", "issuer"],
@@ -70,11 +84,16 @@ def contract_schema() -> dict:
                 "type": "object", "additionalProperties": False, "required": ["title"],
                 "anyOf": [{"required": ["codes"]}, {"required": ["prefixes"]}],
                 "properties": {"title": TEXT, "codes": {"type": "array", "items": TEXT},
-                               "prefixes": {"type": "array", "items": TEXT}, "source": SOURCE,
-                               "notes": NOTES}}},
+                               "prefixes": {"type": "array", "items": TEXT},
+                               "except_codes": {"type": "array", "items": TEXT,
+                                                "description": "codes the set leaves out"},
+                               "source": SOURCE, "notes": NOTES}}},
             "tables": {"type": "object", "additionalProperties": {
-                "type": "object", "additionalProperties": False, "required": ["file", "title", "columns"],
+                "type": "object", "additionalProperties": False, "required": ["title", "columns"],
                 "properties": {"file": TEXT, "title": TEXT, "source": SOURCE, "notes": NOTES,
+                               "supplied_by_user": {"type": "boolean",
+                                                    "description": "the user passes it: --table NAME=PATH"},
+                               "sample": {"type": "string", "description": "a clearly-labelled sample, for tests"},
                                "columns": {"type": "object", "minProperties": 1, "additionalProperties": {
                                    "enum": ["string", "number", "integer", "date"]}}}}},
             "rules": {"type": "array", "items": rule},

@@ -12,8 +12,10 @@ from ..errors import ContractError
 TYPES = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "date": pa.date32()}
 
 
-def load_table(path: Path, display: str, columns: dict[str, str]) -> pa.Table:
-    """Read a reference table with the declared column types; `source_row` is always required."""
+def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = False) -> pa.Table:
+    """Read a reference table with the declared column types; `source_row` is always required.
+
+    With `cite` (user-supplied tables) a missing source_row is filled with '<file> row N'."""
     if not path.is_file():
         raise ContractError(display, "reference table file not found")
     try:
@@ -21,6 +23,8 @@ def load_table(path: Path, display: str, columns: dict[str, str]) -> pa.Table:
             data = pq.read_table(path)
         else:
             header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+            if cite and "source_row" not in header:
+                columns = {k: v for k, v in columns.items() if k != "source_row"}
             unknown = [c for c in header if c not in columns]
             if unknown:
                 raise ContractError(display, f"column {unknown[0]!r} is not declared in the contract",
@@ -39,6 +43,8 @@ def load_table(path: Path, display: str, columns: dict[str, str]) -> pa.Table:
     for name, typ in columns.items():
         if name not in data.column_names:
             raise ContractError(display, f"declared column {name!r} is missing", 1, None, data.column_names)
+    if cite and "source_row" not in data.column_names:
+        data = data.append_column("source_row", pa.array([f"{path.name} row {i + 1}" for i in range(data.num_rows)]))
     if "source_row" not in data.column_names:
         raise ContractError(display, "every reference table needs a source_row column citing its attachment row")
     blanks = [i for i, v in enumerate(data.column("source_row").to_pylist()) if not v]

@@ -36,16 +36,20 @@ class RuleContext:
         return self.version_scope(a)
 
     def codes(self, a: str, names: list[str]) -> str:
-        exact, prefixes = [], []
+        """Lines billing a code of any of the named code sets (each minus its exceptions)."""
+        sets = []
         for n in names:
             cs = self.contract.code_sets[n]
-            exact += cs.codes
-            prefixes += cs.prefixes
-        parts = []
-        if exact:
-            parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(exact)))})")
-        parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(prefixes))]
-        return "(" + " OR ".join(parts) + ")" if parts else "TRUE"
+            parts = []
+            if cs.codes:
+                parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(cs.codes)))})")
+            parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(cs.prefixes))]
+            pred = "(" + " OR ".join(parts) + ")"
+            if cs.except_codes:
+                pred = (f"({pred} AND {a}.hilist_code NOT IN "
+                        f"({', '.join(lit(c) for c in sorted(set(cs.except_codes)))}))")
+            sets.append(pred)
+        return "(" + " OR ".join(sets) + ")" if sets else "FALSE"
 
     def scope(self, a: str) -> str:
         """Every condition that makes a line one this rule judges."""
@@ -55,7 +59,7 @@ class RuleContext:
             parts.append(regions_pred(a, r.regions))
         if r.except_regions:
             parts.append("NOT " + regions_pred(a, r.except_regions))
-        if r.impl.needs_codes and r.codes:
+        if r.codes:
             parts.append(self.codes(a, r.codes))
         if r.when is not None:
             parts.append(f"coalesce({r.when.sql(a)}, FALSE)")

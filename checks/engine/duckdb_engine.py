@@ -58,12 +58,7 @@ def lines_view(batch) -> str:
 
 def candidates(ctxs, contracts) -> str:
     """Predicate keeping the lines some rule may read: its codes, in some contract's regions."""
-    preds = []
-    for p, ctx in ctxs.values():
-        sets = p.rule.impl.code_sets()
-        if sets is None:
-            return "TRUE"
-        preds.append(ctx.codes("l", sets))
+    preds = [p.rule.impl.candidate(ctx, "l") for p, ctx in ctxs.values()]
     regions = sorted({r for c in contracts for r in c.regions})
     return f"({' OR '.join(sorted(set(preds))) or 'FALSE'}) AND {regions_pred('l', regions)}"
 
@@ -79,8 +74,11 @@ def plan(contracts, batch) -> list[Planned]:
         for r in c.rules:
             needed = r.impl.columns() | (r.when.columns if r.when is not None else set())
             missing = sorted(needed - batch.fields)
+            unsupplied = [t for t in r.impl.tables() if c.tables[t].data is None]
             if missing:
                 plans.append(Planned(c, r, None, "; ".join(batch.missing_reason(m) for m in missing)))
+            elif unsupplied:
+                plans.append(Planned(c, r, None, c.tables[unsupplied[0]].missing_reason()))
             elif r.impl.window_rule and newest_window[(c.id, r.id)] != c.version:
                 plans.append(Planned(c, r, None, f"judged by the newest version defining {r.id} "
                                                  f"({newest_window[(c.id, r.id)]})"))
@@ -101,7 +99,8 @@ def run(contracts, batch, threads: int | None = None) -> EngineResult:
     for c in contracts:
         for t in c.tables.values():
             name = f"ref_{len(names)}"
-            con.register(name, t.data)
+            if t.data is not None:
+                con.register(name, t.data)
             names[(c.key, t.name)] = name
     con.execute(lines_view(batch))
     plans = plan(contracts, batch)

@@ -29,7 +29,6 @@ class RuleKind:
 
     name: ClassVar[str]
     params_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
-    needs_codes: ClassVar[bool] = True   # the rule's `codes:` select the lines it judges
     window_rule: ClassVar[bool] = False  # judged on lines outside the contract's dates too
     # Message template; fields: expected, actual, amount, ref.
     message: ClassVar[str] = "{actual} (expected {expected})"
@@ -48,9 +47,18 @@ class RuleKind:
         """Claim columns this rule reads, beyond its scope's (codes, regions, when)."""
         return set()
 
-    def code_sets(self) -> list[str] | None:
-        """Code sets of the lines this rule reads (None: it may read any line)."""
-        return list(self.rule.codes) if self.needs_codes and self.rule.codes else None
+    def tables(self) -> list[str]:
+        """Reference tables this rule reads."""
+        return []
+
+    def candidate(self, ctx, a: str) -> str:
+        """The lines this rule may read at all (its codes and its `when`), before any other scope."""
+        parts = []
+        if self.rule.codes:
+            parts.append(ctx.codes(a, self.rule.codes))
+        if self.rule.when is not None:
+            parts.append(f"coalesce({self.rule.when.sql(a)}, FALSE)")
+        return "(" + " AND ".join(parts) + ")"
 
     def applies(self, ctx, a: str) -> str | None:
         """An extra predicate on line alias `a` narrowing the lines the rule judges."""

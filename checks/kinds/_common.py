@@ -85,6 +85,9 @@ class Limit:
                     raise error(path + ("lookup", "where"), str(e), e.choices) from None
             self.table = table
 
+    def tables(self) -> list[str]:
+        return [self.spec["lookup"]["table"]] if self.kind == "lookup" else []
+
     def columns(self) -> set[str]:
         if self.kind == "lookup":
             return set(self.spec["lookup"]["match"])

@@ -50,6 +50,9 @@ class Ceiling(RuleKind):
     def applies(self, ctx, a):
         return self.limit.applies(ctx, a)
 
+    def tables(self):
+        return self.limit.tables()
+
     def findings(self, ctx):
         if self.per:
             value = float(self.p["limit"]["value"])

@@ -32,8 +32,8 @@ class Exclusion(RuleKind):
             if name not in self.contract.code_sets:
                 raise error(("with", i), f"unknown code set {name!r}", sorted(self.contract.code_sets))
 
-    def code_sets(self):
-        return list(self.rule.codes) + list(self.p["with"])
+    def candidate(self, ctx, a):
+        return f"({super().candidate(ctx, a)} OR {ctx.codes(a, self.p['with'])})"
 
     def findings(self, ctx):
         trigger = ctx.codes("t", self.p["with"])

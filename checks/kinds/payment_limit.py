@@ -48,6 +48,9 @@ class PaymentLimit(RuleKind):
     def applies(self, ctx, a):
         return self.limit.applies(ctx, a)
 
+    def tables(self):
+        return self.limit.tables()
+
     def findings(self, ctx):
         join, limit, ref = self.limit.join(ctx, "l")
         total = f"({limit} * l.cnt)" if self.limit.per_unit else limit

@@ -33,7 +33,11 @@ class Scope(RuleKind):
         "type": "object", "additionalProperties": False, "required": ["table", "match"],
         "properties": {
             "table": {"type": "string"},
-            "match": {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}},
+            "match": {"type": "object", "minProperties": 1, "additionalProperties": {"oneOf": [
+                {"type": "string", "description": "the table column the claim column must equal"},
+                {"type": "object", "additionalProperties": False, "required": ["column", "by"],
+                 "properties": {"column": {"type": "string"}, "by": {"enum": ["equal", "prefix"]}},
+                 "description": "by: prefix — the claim value must start with the table value (e.g. ICD-10 Q95)"}]}},
             "listed_only": {"enum": sorted(FIELDS)},
             "where": {"type": "string", "description": "condition over table columns choosing rows"},
         },
@@ -41,11 +45,14 @@ class Scope(RuleKind):
     message = "{actual} 不在允许范围内（允许：{expected}）"
 
     def prepare(self, error):
+        # claim column -> (table column, 'equal' | 'prefix')
+        self.match = {c: (m, "equal") if isinstance(m, str) else (m["column"], m["by"])
+                      for c, m in self.p["match"].items()}
         table = self.contract.tables.get(self.p["table"])
         if table is None:
             raise error(("table",), f"unknown table {self.p['table']!r}", sorted(self.contract.tables))
         self.table = table
-        for claim_col, table_col in self.p["match"].items():
+        for claim_col, (table_col, _) in self.match.items():
             if claim_col not in FIELDS:
                 raise error(("match", claim_col), f"unknown claim column {claim_col!r}", sorted(FIELDS))
             if table_col not in table.columns:
@@ -64,8 +71,16 @@ class Scope(RuleKind):
     def columns(self):
         return set(self.p["match"])
 
+    def tables(self):
+        return [self.p["table"]]
+
     def _rows(self, ctx, pairs, a):
-        on = " AND ".join(f"cc_norm(CAST(t.{q(tc)} AS VARCHAR)) = cc_norm({a}.{q(c)})" for c, tc in pairs)
+        def cond(c, tc, by):
+            table_value = f"cc_norm(CAST(t.{q(tc)} AS VARCHAR))"
+            if by == "prefix":
+                return f"starts_with(cc_norm({a}.{q(c)}), {table_value})"
+            return f"{table_value} = cc_norm({a}.{q(c)})"
+        on = " AND ".join(cond(c, tc, by) for c, (tc, by) in pairs)
         where = f" AND {self.where.sql('t')}" if self.where else ""
         return f"FROM {ctx.table(self.table.name)} t WHERE {on}{where}"
 
@@ -73,18 +88,18 @@ class Scope(RuleKind):
         lo = self.p.get("listed_only")
         if not lo:
             return None
-        return f"EXISTS (SELECT 1 {self._rows(ctx, [(lo, self.p['match'][lo])], a)})"
+        return f"EXISTS (SELECT 1 {self._rows(ctx, [(lo, self.match[lo])], a)})"
 
     def findings(self, ctx):
-        pairs = list(self.p["match"].items())
+        pairs = list(self.match.items())
         actual = " || ', ' || ".join(f"'{c}=' || coalesce(l.{q(c)}, 'NULL')" for c, _ in pairs)
         lo = self.p.get("listed_only")
-        others = [(c, tc) for c, tc in pairs if c != lo]
+        others = [(c, tc) for c, (tc, _) in pairs if c != lo]
         if lo and others:
             col = others[0][1]
             expected = (f"(SELECT '{others[0][0]} ∈ {{' || string_agg(DISTINCT CAST(t.{q(col)} AS VARCHAR), ', ' "
                         f"ORDER BY CAST(t.{q(col)} AS VARCHAR)) || '}}' "
-                        f"{self._rows(ctx, [(lo, self.p['match'][lo])], 'l')})")
+                        f"{self._rows(ctx, [(lo, self.match[lo])], 'l')})")
         else:
             expected = "'" + (self.table.title or self.table.name).replace("'", "''") + "'"
         return f"""
