@@ -130,6 +130,27 @@ def contracts_validate(contracts_dir):
         click.echo(f"{c.file}: {c.id} {c.version}, {len(c.rules)} rules, {len(c.not_encoded)} not encoded")
 
 
+@contracts.command("test")
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-v", "--verbose", is_flag=True, help="list passing rules too")
+@guarded
+def contracts_test(contracts_dir, verbose):
+    """Run every rule's examples; fail when one is missing or gives another verdict."""
+    from .contract import load_contracts
+    from .contract.examples import test_all
+
+    outcomes = test_all(load_contracts(contracts_dir, use_samples=True))
+    for o in outcomes:
+        if verbose or not o.ok:
+            click.echo(f"{'PASS' if o.ok else 'FAIL'}: {o.contract} {o.version} {o.rule_id} ({o.examples} examples)")
+        for p in o.problems:
+            click.echo(f"    {p}")
+    bad = [o for o in outcomes if not o.ok]
+    n = sum(o.examples for o in outcomes)
+    click.echo(f"{len(outcomes)} rules, {n} examples: " + (f"{len(bad)} rule(s) FAILED" if bad else "all passed"))
+    sys.exit(1 if bad else 0)
+
+
 @main.command()
 @guarded
 def kinds():

@@ -110,9 +110,13 @@ def load_version(file: Path, display: str) -> ContractVersion:
         regions=list(data["jurisdiction"]["regions"]), jurisdiction=data["jurisdiction"]["name"],
         effective_from=start, effective_to=end, file=Path(display), documents=docs, code_sets=code_sets,
         tables=tables, rules=[], notes=list(data.get("notes", [])),
+        example_defaults=dict(data.get("example_defaults", {})),
         not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]))
                      for i, n in enumerate(data.get("not_encoded", []))])
 
+    for col in version.example_defaults:
+        if col not in FIELDS:
+            raise loc.error(("example_defaults", col), f"example_defaults: unknown claim column {col!r}", sorted(FIELDS))
     seen = {}
     for i, r in enumerate(data["rules"]):
         path = ("rules", i)
@@ -135,7 +139,15 @@ def load_version(file: Path, display: str) -> ContractVersion:
                     source=source(path + ("source",), r["source"]), params=r["params"],
                     codes=list(r.get("codes", [])), regions=list(r.get("regions", [])),
                     except_regions=list(r.get("except_regions", [])), when=when, notes=list(r.get("notes", [])),
-                    supersedes=list(r.get("supersedes", [])), line=loc.where(path)[0])
+                    supersedes=list(r.get("supersedes", [])), line=loc.where(path)[0],
+                    examples=list(r.get("examples", [])))
+        for k, ex in enumerate(rule.examples):
+            for j, ln in enumerate(ex["lines"]):
+                for col in ln:
+                    if col not in FIELDS:
+                        raise loc.error(path + ("examples", k, "lines", j, col),
+                                        f"rules[{i}].examples[{k}].lines[{j}]: unknown claim column {col!r}",
+                                        sorted(FIELDS))
 
         def error(sub, message, choices=None, _path=path):
             return loc.error(_path + ("params",) + tuple(sub), f"{dotted(_path + ('params',) + tuple(sub))}: {message}",

@@ -75,6 +75,7 @@ class Rule:
     supersedes: list[str] = field(default_factory=list)
     impl: Any = None  # the kind's instance (checks.kinds.RuleKind)
     line: int | None = None
+    examples: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +103,7 @@ class ContractVersion:
     rules: list[Rule]
     not_encoded: list[NotEncoded]
     notes: list[str]
+    example_defaults: dict = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -4,7 +4,9 @@ What it checks: for each value of the `per` key (e.g. psn_no + fetts: one pregna
 units billed under the rule's codes, summed over the batch in date order, may not exceed
 `limit`. Every line that takes the running total above the limit is a finding, and names the
 first line of the same key (its visit, line, date and institution) so both payments can be seen.
-Units are `cnt`, so a refund line with a negative quantity cancels what it refunds. Lines whose
+With `count: units` (the default) each line counts its `cnt`; with `count: lines` each line
+counts 1 (for items billed per embryo or per egg, where cnt is not the number of payments). Either
+way a refund line (negative quantity) counts negative and cancels what it refunds. Lines whose
 key is empty cannot be counted and are not judged (they are not counted as checked).
 
 Why: a limit on the number of fund payments is broken by the second payment, which usually
@@ -32,6 +34,7 @@ class Frequency(RuleKind):
         "properties": {
             "per": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": sorted(FIELDS)}},
             "limit": {"type": "integer", "minimum": 0},
+            "count": {"enum": ["units", "lines"], "default": "units"},
         },
     }
     message = "第 {actual} 次（上限 {expected} 次），首次见 {ref}"
@@ -45,13 +48,14 @@ class Frequency(RuleKind):
     def findings(self, ctx):
         per = ", ".join(f"l.{c}" for c in self.p["per"])
         order = "l.fee_ocur_time, l.mdtrt_id, l.feedetl_sn"
+        units = "sign(l.cnt)" if self.p.get("count") == "lines" else "l.cnt"
         first = ("to_json(struct_pack(mdtrt_id := l.mdtrt_id, feedetl_sn := l.feedetl_sn, "
                  "fee_ocur_time := l.fee_ocur_time, fixmedins_code := l.fixmedins_code))")
         return f"""
-            SELECT {ctx.finding('w', str(self.p['limit']), "printf('%g', w.running)", 'w.det_item_fee_sumamt',
+            SELECT {ctx.finding('w', str(self.p['limit']), "printf('%g', CAST(w.running AS DOUBLE))", 'w.det_item_fee_sumamt',
                                 "w.first ->> 'mdtrt_id' || '/' || (w.first ->> 'feedetl_sn')", 'w.first')}
             FROM (SELECT l.*,
-                         sum(l.cnt) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,
+                         sum({units}) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,
                          first_value({first}) OVER (PARTITION BY {per} ORDER BY {order}) AS first
                   FROM lines l WHERE {ctx.scope('l')}) w
             WHERE w.running > {self.p['limit']} + {TOLERANCE}"""
