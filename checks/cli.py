@@ -90,13 +90,16 @@ def check(paths, contracts_dir, json_path, fail_on, tables, show, threads):
 @click.option("--seed", type=int, default=20250301, show_default=True)
 @click.option("--planted", type=click.Path(dir_okay=False, path_type=Path),
               help="also write the planted violations (rule_id, mdtrt_id, feedetl_sn) as CSV")
+@click.option("--scenario", "scenarios", multiple=True, metavar="CONTRACT@VERSION",
+              help="only these policy scenarios (default: all), e.g. jiangsu-nipt@1.0.0")
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
 @guarded
-def sample(out, lines, seed, planted, contracts_dir):
+def sample(out, lines, seed, planted, scenarios, contracts_dir):
     """Generate a realistic claim batch with planted violations into OUT (Parquet)."""
     from .sample.generator import generate
 
-    n, k = generate(out, lines=lines, seed=seed, planted_path=planted, contracts_dir=contracts_dir)
+    n, k = generate(out, lines=lines, seed=seed, planted_path=planted, contracts_dir=contracts_dir,
+                    scenarios=list(scenarios) or None)
     click.echo(f"wrote {n:,} lines to {out}" + (f"; {k} planted violations to {planted}" if planted else ""))
 
 
@@ -149,6 +152,34 @@ def contracts_test(contracts_dir, verbose):
     n = sum(o.examples for o in outcomes)
     click.echo(f"{len(outcomes)} rules, {n} examples: " + (f"{len(bad)} rule(s) FAILED" if bad else "all passed"))
     sys.exit(1 if bad else 0)
+
+
+@contracts.command("list")
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def contracts_list(contracts_dir):
+    """List every contract version and its rules."""
+    from .contract import load_contracts
+    from .report.explain import render_list
+
+    click.echo(render_list(load_contracts(contracts_dir)))
+
+
+@main.command()
+@click.argument("rule_id")
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def explain(rule_id, contracts_dir):
+    """Explain RULE_ID: kind, parameters, dates, source and quoted words, notes, examples."""
+    from .contract import load_contracts
+    from .report.explain import render_rule
+
+    versions = load_contracts(contracts_dir)
+    hits = [(v, r) for v in versions for r in v.rules if r.id == rule_id]
+    if not hits:
+        known = sorted({r.id for v in versions for r in v.rules})
+        raise UsageError(f"no rule {rule_id!r}; valid: {', '.join(known)}")
+    click.echo("\n\n".join(render_rule(v, r) for v, r in hits))
 
 
 @main.command()

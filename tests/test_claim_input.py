@@ -44,7 +44,7 @@ def test_every_numeric_and_time_type_gives_the_same_findings(write, types):
         rows = [{**r, "fee_ocur_time": r["fee_ocur_time"].date()} for r in rows]
     report = check([str(write(rows, types=types))])
     assert [(f.rule_id, f.mdtrt_id) for f in report.findings] == [("JS-1-price", "M00099")]
-    assert {r.status for r in report.rules} <= {"pass", "fail", "not_applicable"}
+    assert {r.status for r in report.rules if r.contract_id == "jiangsu-nipt"} <= {"pass", "fail", "not_applicable"}
 
 
 def test_timezone_aware_times_are_judged_on_the_china_date(write):

@@ -76,7 +76,7 @@ def test_unknown_column_in_a_condition(contracts_copy):
 def test_conditions_are_checked_never_run(contracts_copy, condition, words):
     path = edit(contracts_copy, "when: price_class IN ('一类', '基层')", f'when: "{condition}"')
     e = error(contracts_copy)
-    assert words in str(e) and e.line == line_of(path, condition[:10])
+    assert words in str(e) and e.line == line_of(path, f"when: \"{condition[:10]}")
 
 
 def test_unknown_code_set(contracts_copy):

@@ -1,8 +1,8 @@
-"""Golden batches: every sample_claims/<name>.parquet with <name>.expected.csv beside it.
+"""Golden batches: every sample_claims/<contract>-<version>.parquet with its .expected.csv beside it.
 
 The expected findings are the generator's manifest of what it planted, written independently
-of the checker; the checker must report exactly those (rule_id, mdtrt_id, feedetl_sn), no more.
-Regenerate on purpose only: claimcheck sample sample_claims/<name>.parquet --planted <name>.expected.csv
+of the checker; the checker must report exactly those (rule_id, mdtrt_id, feedetl_sn), no more,
+and no line twice. Regenerate on purpose only (the command is in the test below).
 """
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from checks import check
-from checks.sample.generator import generate
+from checks.sample.generator import SCENARIOS, generate
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLDEN = sorted(p for p in (ROOT / "sample_claims").glob("*.parquet") if p.with_suffix(".expected.csv").exists())
+SAMPLES = ROOT / "sample_claims"
+CATALOGUE = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv")}
+GOLDEN = sorted(p for p in SAMPLES.glob("*.parquet") if p.with_suffix(".expected.csv").exists())
 
 
 def expected(path: Path) -> set[tuple[str, str, str]]:
@@ -24,30 +26,48 @@ def expected(path: Path) -> set[tuple[str, str, str]]:
         return {(r["rule_id"], r["mdtrt_id"], r["feedetl_sn"]) for r in csv.DictReader(fh)}
 
 
-def test_there_is_a_golden_batch():
-    assert GOLDEN
+def test_every_contract_version_has_a_golden_batch():
+    assert {p.stem for p in GOLDEN} == {k.replace("@", "-") for k in SCENARIOS}
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
 def test_findings_are_exactly_the_planted_ones(path):
-    report = check([str(path)])
-    got = {(f.rule_id, f.mdtrt_id, f.feedetl_sn) for f in report.findings}
-    assert got == expected(path)
-    assert len(report.findings) == len(got), "a finding was reported twice"
+    report = check([str(path)], tables=CATALOGUE)
+    got = [(f.rule_id, f.mdtrt_id, f.feedetl_sn) for f in report.findings]
+    assert set(got) == expected(path)
+    lines = [(m, s) for _, m, s in got]
+    assert len(lines) == len(set(lines)), "a line was reported twice"
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
-def test_every_rule_fails_on_the_sample_and_passes_elsewhere(path):
-    report = check([str(path)])
-    planted_rules = {r for r, _, _ in expected(path)}
+def test_each_planted_rule_fails_and_has_clean_lines_in_scope(path):
+    report = check([str(path)], tables=CATALOGUE)
+    planted = {r for r, _, _ in expected(path)}
+    failing = {r.rule_id for r in report.rules if r.status == "fail"}
+    assert failing == planted
     for r in report.rules:
-        assert (r.status == "fail") == (r.rule_id in planted_rules), r.rule_id
-        assert r.lines_checked > r.findings, f"{r.rule_id} has no clean line in scope"
+        if r.status == "fail":
+            assert r.lines_checked > r.findings, f"{r.rule_id} has no clean line in scope"
+    assert not [r.rule_id for r in report.rules if r.status == "error"]
 
 
-def test_the_generator_reproduces_the_bundled_sample(tmp_path):
-    path = ROOT / "sample_claims" / "jiangsu_nipt_2025.parquet"
+def test_all_samples_together_cover_every_rule_of_every_contract(root):
+    report = check([str(SAMPLES)], tables=CATALOGUE)
+    by_rule = {}
+    for r in report.rules:
+        by_rule.setdefault(r.rule_id, set()).add(r.status)
+    assert all("fail" in s for s in by_rule.values()), {k for k, s in by_rule.items() if "fail" not in s}
+    assert {c["contract_id"] for c in report.contracts if c["lines_in_force"]} == {
+        "jiangsu-nipt", "jiangsu-consumables", "jiangxi-rmc", "fuzhou-nipt-subsidy", "jilin-art"}
+    assert {f.contract_id for f in report.findings} == {
+        "jiangsu-nipt", "jiangsu-consumables", "jiangxi-rmc", "fuzhou-nipt-subsidy", "jilin-art"}
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
+def test_the_generator_reproduces_the_bundled_sample(path, tmp_path):
+    """claimcheck sample sample_claims/X.parquet --scenario X@V --lines 3000 --planted sample_claims/X.expected.csv"""
+    scenario = next(k for k in SCENARIOS if k.replace("@", "-") == path.stem)
     out = tmp_path / "again.parquet"
-    generate(out, planted_path=tmp_path / "again.csv")
+    generate(out, lines=3000, planted_path=tmp_path / "again.csv", scenarios=[scenario])
     assert pq.read_table(out).equals(pq.read_table(path))
     assert (tmp_path / "again.csv").read_text() == path.with_suffix(".expected.csv").read_text()

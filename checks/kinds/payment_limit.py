@@ -33,7 +33,6 @@ class PaymentLimit(RuleKind):
                        "amount": {"type": "string", "default": "inscp_scp_amt",
                                   "description": "expression over claim columns: the fund-eligible amount"}},
     }
-    message = "医保范围金额 {actual} 元超过支付标准 {expected} 元"
 
     def prepare(self, error):
         self.limit = Limit(self.p["limit"], self.contract, error)
@@ -41,6 +40,8 @@ class PaymentLimit(RuleKind):
             self.amount = expr_mod.parse(self.p.get("amount", "inscp_scp_amt"), set(FIELDS))
         except expr_mod.ExprError as e:
             raise error(("amount",), str(e), e.choices) from None
+        what = "医保范围金额" if self.amount.text == "inscp_scp_amt" else f"{self.amount.text} ="
+        self.message = what + " {actual} 元超过支付标准 {expected} 元"
 
     def columns(self):
         return set(self.amount.columns) | {"cnt"} | self.limit.columns()

@@ -14,7 +14,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..contract import load_contracts
-from . import jiangsu_nipt
+from ..errors import UsageError
+from . import fuzhou_subsidy, jiangsu_consumables, jiangsu_nipt, jiangxi_rmc, jilin_art
+
+# contract version -> (id prefix, scenario); each plants one line per rule that only that rule flags
+SCENARIOS = {
+    "jiangsu-nipt@1.0.0": ("JSN", jiangsu_nipt.scenario),
+    "jiangsu-consumables@1.0.0": ("JSC", jiangsu_consumables.scenario),
+    "jiangxi-rmc@1.0.0": ("JXR", jiangxi_rmc.scenario),
+    "fuzhou-nipt-subsidy@1.0.0": ("FZA", fuzhou_subsidy.scenario_2019),
+    "fuzhou-nipt-subsidy@2.0.0": ("FZB", fuzhou_subsidy.scenario_2022),
+    "jilin-art@1.0.0": ("JLA", jilin_art.scenario),
+}
 
 # (code, name, list_type, chrgitm_lv, typical unit price)
 ITEMS = [
@@ -46,13 +57,15 @@ SCHEMA = pa.schema([
     ("det_item_fee_sumamt", pa.decimal128(14, 2)), ("fulamt_ownpay_amt", pa.decimal128(14, 2)),
     ("overlmt_amt", pa.decimal128(14, 2)), ("preselfpay_amt", pa.decimal128(14, 2)),
     ("inscp_scp_amt", pa.decimal128(14, 2)), ("fetts", pa.string()), ("main_diag_code", pa.string()),
+    ("subsidy_amt", pa.decimal128(12, 2)), ("serum_risk", pa.string()), ("poverty_flag", pa.bool_()),
     ("medins_list_codg", pa.string()),  # a column no contract knows: carried along
 ])
-MONEY = ["pric", "det_item_fee_sumamt", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt", "inscp_scp_amt"]
+MONEY = ["pric", "det_item_fee_sumamt", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt", "inscp_scp_amt",
+         "subsidy_amt"]
 
 
-def background(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """`n` ordinary fee lines in visits of 1–6 lines, vectorised."""
+def background(n: int, rng: np.random.Generator, prefix: str = "") -> dict[str, np.ndarray]:
+    """`n` ordinary fee lines in visits of 1–6 lines, vectorised; ids start with `prefix`."""
     sizes = rng.integers(1, 7, size=n // 2 + 8)
     visit = np.repeat(np.arange(len(sizes)), sizes)[:n]
     nv = int(visit.max()) + 1 if n else 0
@@ -67,7 +80,9 @@ def background(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     item = rng.integers(0, len(ITEMS), size=n)
     it = list(zip(*ITEMS))
     base = np.array(it[4])[item]
-    pric = np.round(base * rng.choice([1.0, 1.0, 0.9, 1.2], size=n), 2)
+    consumable = np.array([c.startswith("C") for c in it[0]])[item]
+    factor = rng.choice([1.0, 1.0, 0.9, 1.2], size=n)
+    pric = np.round(base * np.where(consumable, np.minimum(factor, 1.0), factor), 2)  # consumables at most listed
     cnt = rng.integers(1, 4, size=n).astype(float)
     sumamt = np.round(pric * cnt, 2)
     lv = np.array(it[3])[item]
@@ -77,10 +92,10 @@ def background(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     inst = v_inst[visit]
     seq = np.arange(n) - np.searchsorted(visit, visit)  # position within the visit
     return {
-        "mdtrt_id": np.char.add("MD", np.char.zfill(visit.astype(str), 9)),
+        "mdtrt_id": np.char.add(prefix + "MD", np.char.zfill(visit.astype(str), 9)),
         "feedetl_sn": np.char.zfill((seq + 1).astype(str), 4),
         "setl_id": np.char.add("ST", np.char.zfill(visit.astype(str), 9)),
-        "psn_no": np.char.add("P", np.char.zfill(v_psn[visit].astype(str), 10)),
+        "psn_no": np.char.add(prefix + "P", np.char.zfill(v_psn[visit].astype(str), 10)),
         "gend": np.array(["1", "2"])[rng.integers(0, 2, size=n)],
         "brdy": np.datetime64("1950-01-01") + rng.integers(0, 60 * 365, size=n).astype("timedelta64[D]"),
         "insutype": v_ins[visit], "med_type": v_med[visit],
@@ -93,6 +108,8 @@ def background(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         "list_type": np.array(it[2])[item], "chrgitm_lv": lv, "cnt": cnt, "pric": pric,
         "det_item_fee_sumamt": sumamt, "fulamt_ownpay_amt": np.zeros(n), "overlmt_amt": np.zeros(n),
         "preselfpay_amt": pre, "inscp_scp_amt": inscp, "fetts": np.full(n, None, dtype=object),
+        "subsidy_amt": np.full(n, np.nan), "serum_risk": np.full(n, None, dtype=object),
+        "poverty_flag": np.full(n, None, dtype=object),
         "main_diag_code": np.array(["J06.900", "I10.x00", "K29.700", "E11.900"])[rng.integers(0, 4, size=n)],
         "medins_list_codg": np.char.add("L", item.astype(str)),
     }
@@ -102,12 +119,15 @@ def _column(name: str, values) -> pa.Array:
     typ = SCHEMA.field(name).type
     if pa.types.is_decimal(typ):
         arr = np.asarray(values, dtype=float)
-        return pa.array([Decimal(f"{x:.2f}") for x in arr], type=typ) if len(arr) < 50_000 else \
-            pa.array(np.round(arr, 2), type=pa.float64()).cast(typ, safe=False)
+        if len(arr) < 50_000:
+            return pa.array([None if np.isnan(x) else Decimal(f"{x:.2f}") for x in arr], type=typ)
+        return pa.array(np.round(arr, 2), type=pa.float64(), from_pandas=True).cast(typ, safe=False)
     if pa.types.is_timestamp(typ):
         return pa.array(np.asarray(values, dtype="datetime64[s]"), type=typ)
     if pa.types.is_date(typ):
         return pa.array(np.asarray(values, dtype="datetime64[D]"), type=typ)
+    if pa.types.is_boolean(typ):
+        return pa.array([None if v is None else bool(v) for v in values], type=typ)
     if typ == pa.float64():
         return pa.array(np.asarray(values, dtype=float), type=typ)
     return pa.array([None if v is None else str(v) for v in values], type=typ) if isinstance(values, list) \
@@ -115,11 +135,20 @@ def _column(name: str, values) -> pa.Array:
 
 
 def generate(out: Path, lines: int = 3000, seed: int = 20250301, planted_path: Path | None = None,
-             contracts_dir=None) -> tuple[int, int]:
+             contracts_dir=None, scenarios: list[str] | None = None) -> tuple[int, int]:
+    """Write about `lines` fee lines: the scenarios' lines (all by default) and ordinary ones."""
     rng = np.random.default_rng(seed)
-    contracts = {c.id: c for c in load_contracts(contracts_dir)}
-    scenario_rows, planted = jiangsu_nipt.scenario(contracts["jiangsu-nipt"], lines, rng)
-    bg = background(max(0, lines - len(scenario_rows)), rng)
+    contracts = {c.key: c for c in load_contracts(contracts_dir, use_samples=True)}
+    names = scenarios or list(SCENARIOS)
+    scenario_rows, planted = [], set()
+    for name in names:
+        if name not in SCENARIOS:
+            raise UsageError(f"unknown scenario {name!r}; valid: {', '.join(SCENARIOS)}")
+        rows, pl = SCENARIOS[name][1](contracts, lines, rng)
+        scenario_rows += rows
+        planted |= pl
+    prefix = "" if scenarios is None else "".join(SCENARIOS[n][0] for n in names)
+    bg = background(max(0, lines - len(scenario_rows)), rng, prefix)
     cols = {}
     for name in SCHEMA.names:
         extra = [r.get(name) for r in scenario_rows]
@@ -128,6 +157,7 @@ def generate(out: Path, lines: int = 3000, seed: int = 20250301, planted_path: P
             extra = np.array([np.datetime64(x) if x is not None else np.datetime64("NaT") for x in extra], dtype=unit)
             cols[name] = np.concatenate([bg[name].astype(unit), extra])
         elif name in MONEY or name == "cnt":
+            extra = [np.nan if x is None else x for x in extra]
             cols[name] = np.concatenate([np.asarray(bg[name], dtype=float), np.array(extra, dtype=float)])
         else:
             cols[name] = list(bg[name]) + extra

@@ -28,6 +28,10 @@ class Builder:
         self.names = sorted(self.inst)
         self.all_codes = sorted({r["hilist_code"] for r in rows})
         self.rows, self.planted, self.n = [], set(), 0
+        self.tag = "JSN"
+
+    def vid(self, letter: str) -> str:
+        return f"{self.tag}{letter}{self.n:08d}"
 
     def pick(self, cond=lambda name, i: True):
         names = [n for n in self.names if cond(n, self.inst[n])]
@@ -38,7 +42,7 @@ class Builder:
         name = name or self.pick()
         i = self.inst.get(name)
         region = (i["city"] + "02") if i else UNLISTED[1]
-        return {"psn": f"PN{self.n:08d}", "fetts": fetts, "name": name, "region": region,
+        return {"psn": f"{self.tag}PN{self.n:08d}", "fetts": fetts, "name": name, "region": region,
                 "class": _class(name, i["role"]) if i else "二类",
                 "code": sorted(i["codes"])[0] if i else self.all_codes[0],
                 "price": i["codes"][sorted(i["codes"])[0]] if i else 500.0,
@@ -57,7 +61,7 @@ class Builder:
             "cnt": cnt, "pric": price, "det_item_fee_sumamt": total, "fulamt_ownpay_amt": 0.0,
             "overlmt_amt": round(total - in_limit, 2), "preselfpay_amt": pre,
             "inscp_scp_amt": round(in_limit - pre, 2), "fetts": p["fetts"], "main_diag_code": "Z34.900",
-            "medins_list_codg": "NIPT",
+            "medins_list_codg": "NIPT", "subsidy_amt": None, "serum_risk": None, "poverty_flag": None,
         }
         row.update(over)
         self.rows.append(row)
@@ -76,29 +80,29 @@ class Builder:
         self.planted.add((rule, row["mdtrt_id"], row["feedetl_sn"]))
 
 
-def scenario(contract, lines: int, rng):
-    b = Builder(contract.tables["attachment1"], rng)
+def scenario(contracts, lines: int, rng):
+    b = Builder(contracts["jiangsu-nipt@1.0.0"].tables["attachment1"], rng)
     clean = max(40, lines // 60)
     for k in range(clean):  # clean pregnancies: detection visit, then diagnosis visit (a fifth in one visit)
         p = b.pregnancy(fetts=str(1 + k % 2))
         if k % 5 == 0:
-            b.detection(p, f"NA{b.n:08d}")
-            b.diagnosis(p, f"NA{b.n:08d}", 2, when=p["day"] + dt.timedelta(hours=2))
+            b.detection(p, b.vid("NA"))
+            b.diagnosis(p, b.vid("NA"), 2, when=p["day"] + dt.timedelta(hours=2))
         else:
-            b.detection(p, f"NA{b.n:08d}")
-            b.diagnosis(p, f"NB{b.n:08d}")
+            b.detection(p, b.vid("NA"))
+            b.diagnosis(p, b.vid("NB"))
     # clean edge cases: full-width brackets in the name, Nantong class-1 at 54 with exactly 10%
     p = b.pregnancy("江苏省人民医院(江苏省妇幼保健院)")
-    b.detection(p, f"NA{b.n:08d}", fixmedins_name="江苏省人民医院（江苏省妇幼保健院）")
+    b.detection(p, b.vid("NA"), fixmedins_name="江苏省人民医院（江苏省妇幼保健院）")
     p = b.pregnancy(b.pick(lambda n, i: i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层")))
-    b.diagnosis(p, f"NB{b.n:08d}")
+    b.diagnosis(p, b.vid("NB"))
     # outside Jiangsu the Jiangsu prices do not apply; before 2025 the version is not in force
     p = b.pregnancy()
-    b.detection(p, f"NZ{b.n:08d}", price=800.0, mdtrtarea_admvs="330106", fixmedins_name="杭州市妇产科医院")
+    b.detection(p, b.vid("NZ"), price=800.0, mdtrtarea_admvs="330106", fixmedins_name="杭州市妇产科医院")
     p = b.pregnancy()
-    b.detection(p, f"NY{b.n:08d}", when=dt.datetime(2024, 11, 5, 10), price=900.0)
+    b.detection(p, b.vid("NY"), when=dt.datetime(2024, 11, 5, 10), price=900.0)
 
-    per_rule = max(2, lines // 5000)
+    per_rule = max(1, lines // 5000)
     for _ in range(per_rule):
         plant_all(b)
     return b.rows, b.planted
@@ -112,60 +116,60 @@ def plant_all(b: Builder):
 
     p = b.pregnancy(b.pick(lambda n, i: len(i["codes"]) < len(b.all_codes)))
     wrong = next(c for c in b.all_codes if c not in b.inst[p["name"]]["codes"])
-    b.plant("JS-1-code", b.detection(p, f"V{b.n:08d}", code=wrong))
+    b.plant("JS-1-code", b.detection(p, b.vid("V"), code=wrong))
 
     p = b.pregnancy(b.pick(selected))
-    b.plant("JS-1-price", b.detection(p, f"V{b.n:08d}", price=p["price"] + 20))
+    b.plant("JS-1-price", b.detection(p, b.vid("V"), price=p["price"] + 20))
 
     p = b.pregnancy(b.pick(partner))
-    b.plant("JS-2-price", b.detection(p, f"V{b.n:08d}", price=p["price"] + 30))
+    b.plant("JS-2-price", b.detection(p, b.vid("V"), price=p["price"] + 30))
 
     p = b.pregnancy(b.pick(outside_nt))  # charged twice in one visit, self-paid: only the 560 cap is broken
-    v = f"V{b.n:08d}"
+    v = b.vid("V")
     b.detection(p, v, cnt=2.0, preselfpay_amt=0.0, inscp_scp_amt=0.0, overlmt_amt=0.0,
                 fulamt_ownpay_amt=2 * p["price"])
     b.plant("JS-3", b.diagnosis(p, v, 2, when=p["day"] + dt.timedelta(hours=3)))
 
     p = b.pregnancy(b.pick(outside_nt))
-    b.plant("JS-4", b.diagnosis(p, f"V{b.n:08d}", price=65.0))
+    b.plant("JS-4", b.diagnosis(p, b.vid("V"), price=65.0))
 
     p = b.pregnancy(b.pick(nantong_low))
-    b.plant("JS-4-NT", b.diagnosis(p, f"V{b.n:08d}", price=60.0))
+    b.plant("JS-4-NT", b.diagnosis(p, b.vid("V"), price=60.0))
     p = b.pregnancy(b.pick(nantong_low))  # above 60 too: reported once, under the Nantong rule
-    b.plant("JS-4-NT", b.diagnosis(p, f"V{b.n:08d}", price=66.0))
+    b.plant("JS-4-NT", b.diagnosis(p, b.vid("V"), price=66.0))
 
     p = b.pregnancy()
-    v = f"V{b.n:08d}"
+    v = b.vid("V")
     b.diagnosis(p, v)
     b.plant("JS-5", b.line(p, v, 2, *CONSULTATION, 15.0, p["day"] + dt.timedelta(days=10), ratio=0.0,
                            chrgitm_lv="01", main_diag_code="Z36.000"))
 
     p = b.pregnancy(b.pick(lambda n, i: min(i["codes"].values()) >= 480))
-    b.plant("JS-6-limit", b.detection(p, f"V{b.n:08d}", preselfpay_amt=40.0, inscp_scp_amt=360.0,
+    b.plant("JS-6-limit", b.detection(p, b.vid("V"), preselfpay_amt=40.0, inscp_scp_amt=360.0,
                                       overlmt_amt=p["price"] - 400.0))
 
     p = b.pregnancy(b.pick(outside_nt))
-    b.plant("JS-6-selfpay", b.detection(p, f"V{b.n:08d}", preselfpay_amt=55.5, inscp_scp_amt=314.5))
+    b.plant("JS-6-selfpay", b.detection(p, b.vid("V"), preselfpay_amt=55.5, inscp_scp_amt=314.5))
 
     p = b.pregnancy(b.pick(lambda n, i: i["city"] == "3206"))
-    b.plant("JS-6-NT", b.detection(p, f"V{b.n:08d}", preselfpay_amt=18.5, inscp_scp_amt=351.5))
+    b.plant("JS-6-NT", b.detection(p, b.vid("V"), preselfpay_amt=18.5, inscp_scp_amt=351.5))
 
     p = b.pregnancy()
-    b.plant("JS-6-class", b.detection(p, f"V{b.n:08d}", chrgitm_lv="03"))
+    b.plant("JS-6-class", b.detection(p, b.vid("V"), chrgitm_lv="03"))
 
     p = b.pregnancy()
-    b.plant("JS-6-setting", b.detection(p, f"V{b.n:08d}", med_type="21"))
+    b.plant("JS-6-setting", b.detection(p, b.vid("V"), med_type="21"))
 
     p = b.pregnancy()
-    b.detection(p, f"V{b.n:08d}")
-    b.plant("JS-7-detection", b.detection(p, f"W{b.n:08d}", when=p["day"] + dt.timedelta(days=30)))
+    b.detection(p, b.vid("V"))
+    b.plant("JS-7-detection", b.detection(p, b.vid("W"), when=p["day"] + dt.timedelta(days=30)))
 
     p = b.pregnancy()
-    b.diagnosis(p, f"V{b.n:08d}")
-    b.plant("JS-7-diagnosis", b.diagnosis(p, f"W{b.n:08d}", when=p["day"] + dt.timedelta(days=40)))
+    b.diagnosis(p, b.vid("V"))
+    b.plant("JS-7-diagnosis", b.diagnosis(p, b.vid("W"), when=p["day"] + dt.timedelta(days=40)))
 
     p = b.pregnancy(UNLISTED[0])
-    b.plant("JS-8", b.detection(p, f"V{b.n:08d}"))
+    b.plant("JS-8", b.detection(p, b.vid("V")))
 
     p = b.pregnancy()
-    b.plant("JS-W", b.diagnosis(p, f"V{b.n:08d}", when=dt.datetime(2024, 12, 20, 10)))
+    b.plant("JS-W", b.diagnosis(p, b.vid("V"), when=dt.datetime(2024, 12, 20, 10)))

@@ -1,0 +1,36 @@
+"""Jiangsu consumables scenario: catalogue consumables at their listed price, one NIPT reagent line
+(a service, judged by the NIPT contract only), and one planted line per CS rule."""
+from __future__ import annotations
+
+import datetime as dt
+
+from .rows import Plan, fee_line
+
+NANJING = ("320106", "南京鼓楼医院")
+
+
+def scenario(contracts, lines: int, rng):
+    cat = contracts["jiangsu-consumables@1.0.0"].tables["sunshine_catalogue"]
+    items = cat.data.to_pylist() if cat.data is not None else []
+    p = Plan("JSC")
+
+    def line(code, name, price, **kw):
+        v, psn = p.ids()
+        day = dt.datetime(2025, 2, 1, 9) + dt.timedelta(days=int(rng.integers(0, 300)))
+        kw = {"institution": NANJING[1], "list_type": "301", "med_type": "21", **kw}
+        return fee_line(mdtrt_id=v, sn=1, psn_no=psn, region=NANJING[0], code=code, name=name, price=price,
+                        when=day, **kw)
+
+    for k in range(max(20, lines // 200)):
+        it = items[k % len(items)]
+        p.add(line(it["hilist_code"], it["product_name"], it["listed_price"], cnt=float(1 + k % 3)))
+    p.add(line("C9999000000000000001", "目录外耗材（全自费）", 35.0, ratio=0.0, inscp_scp_amt=0.0,
+               fulamt_ownpay_amt=35.0))
+    # NIPT detection under its reagent code: a service, priced by the NIPT contract, not a consumable
+    p.add(line("CJ30303033340301303001", "无创产前基因检测服务", 480.0, limit=370.0, med_type="51",
+               institution="江苏省人民医院（江苏省妇幼保健院）", fetts="1"))
+    for _ in range(max(1, lines // 5000)):
+        p.plant("CS-1", line("C9999000000000000002", "目录外冠脉球囊", 980.0))
+        it = items[2]
+        p.plant("CS-2", line(it["hilist_code"], it["product_name"], it["listed_price"] + 10))
+    return p.rows, p.planted

@@ -1,0 +1,36 @@
+"""Jiangxi regional-medical-centre scenario: trial items at their own hospitals and prices from
+2025-09-30, and one planted line per JX rule."""
+from __future__ import annotations
+
+import datetime as dt
+
+from .rows import Plan, fee_line
+
+REGION = {"广东省人民医院赣州医院": "360702", "南方医院赣州医院": "360703", "中日友好医院江西医院": "360102",
+          "浙江大学医学院附属第一医院江西医院": "360111", "中南大学湘雅医院江西医院": "360104"}
+
+
+def scenario(contracts, lines: int, rng):
+    rows = contracts["jiangxi-rmc@1.0.0"].tables["attachment2"].data.to_pylist()
+    p = Plan("JXR")
+
+    def line(r, price=None, hospital=None, when=None, cnt=1.0):
+        v, psn = p.ids()
+        hospital = hospital or r["hospital"]
+        day = when or dt.datetime(2025, 10, 1, 9) + dt.timedelta(days=int(rng.integers(0, 200)))
+        return fee_line(mdtrt_id=v, sn=1, psn_no=psn, region=REGION.get(hospital, "360702"), institution=hospital,
+                        code=r["hilist_code"], name=r["item"], price=r["price"] if price is None else price,
+                        when=day, cnt=cnt, level="03", ratio=0.0, med_type="21")
+
+    priced = [r for r in rows if r["price"] is not None]
+    for k in range(max(30, lines // 100)):
+        r = priced[k % len(priced)]
+        hospital = "赣州市人民医院" if r["scope"].startswith("放宽") else None
+        p.add(line(r, hospital=hospital, cnt=float(12 if r["hilist_code"] == "QYFK00067" else 1)))
+    p.add(line(next(r for r in rows if r["price"] is None), price=1850.0))  # QYLS00150: no listed price
+    by = {r["hilist_code"]: r for r in rows}
+    for _ in range(max(1, lines // 5000)):
+        p.plant("JX-1", line(by["QYLS00152"], hospital="南方医院赣州医院"))  # the other hospital's code
+        p.plant("JX-3", line(by["QYLS00147"], price=5600.0))
+        p.plant("JX-W", line(by["QYLS00144"], when=dt.datetime(2025, 9, 20, 10)))
+    return p.rows, p.planted
