@@ -13,23 +13,40 @@ from .claims import open_batch
 from .contract import load_contracts
 from .engine import duckdb_engine
 from .engine.duckdb_engine import related
+from .history import Ledger
 from .report.model import Finding, Report, RuleResult
 
 
 def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None,
-          tables: dict[str, str] | None = None, contracts=None) -> Report:
+          tables: dict[str, str] | None = None, contracts=None, history: Path | str | None = None,
+          dry_run: bool = False, history_wait: float = 30.0) -> Report:
     """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
 
     `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
-    already-loaded ContractVersions (then `contracts_dir` and `tables` are not read)."""
+    already-loaded ContractVersions (then `contracts_dir` and `tables` are not read). With
+    `history` (a ledger file) frequency limits also count earlier batches, and the batch is
+    recorded unless `dry_run`."""
     t0 = time.perf_counter()
     contracts = contracts if contracts is not None else load_contracts(contracts_dir, tables)
     t1 = time.perf_counter()
     batch = open_batch(paths)
     t2 = time.perf_counter()
-    result = duckdb_engine.run(contracts, batch, threads=threads)
+    ledger = Ledger(history, read_only=dry_run, wait=history_wait) if history else None
+    result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run)
     result.timings = {"contracts_s": t1 - t0, "validate_s": t2 - t1, **result.timings}
-    return build_report(contracts, batch, result)
+    report = build_report(contracts, batch, result)
+    report.history = result.history
+    return report
+
+
+def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None, tables=None,
+                   wait: float = 30.0) -> dict:
+    """Record already-settled claims in the ledger without judging them."""
+    contracts = load_contracts(contracts_dir, tables, use_samples=False)
+    batch = open_batch(paths)
+    result = duckdb_engine.run(contracts, batch, ledger=Ledger(ledger_path, wait=wait), record=True,
+                               judge=False, source="import")
+    return result.history
 
 
 def build_report(contracts, batch, result) -> Report:

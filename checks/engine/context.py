@@ -13,10 +13,23 @@ def regions_pred(a: str, prefixes: list[str]) -> str:
 
 
 class RuleContext:
-    def __init__(self, rule, contract, table_names: dict[str, str]):
+    def __init__(self, rule, contract, table_names: dict[str, str], fields: set[str] | frozenset = frozenset(),
+                 history: bool = False):
         self.rule = rule
         self.contract = contract
         self._tables = table_names
+        self.fields = fields  # claim fields the batch has
+        self.history = history  # a ledger's earlier lines are in the view `earlier`
+
+    def counted(self, per: list[str]) -> str:
+        """The lines a count per `per` runs over: the batch's, plus the ledger's earlier lines of
+        the keys the batch has in this rule's scope (no other earlier line can change a count)."""
+        if not self.history:
+            return "lines"
+        on = " AND ".join(f"e.{q(c)} = k.{q(c)}" for c in per)
+        keys = ", ".join(f"k.{q(c)}" for c in per)
+        return (f"(SELECT * FROM lines UNION ALL BY NAME SELECT e.* FROM earlier e SEMI JOIN "
+                f"(SELECT DISTINCT {keys} FROM lines k WHERE {self.scope('k')}) k ON {on})")
 
     def table(self, name: str) -> str:
         return self._tables[name]

@@ -40,6 +40,7 @@ class EngineResult:
     findings: pa.Table           # FINDING_COLUMNS + rule index `r`
     timings: dict[str, float]
     sql: str
+    history: dict | None = None
 
 
 def lines_view(batch) -> str:
@@ -88,13 +89,27 @@ def plan(contracts, batch) -> list[Planned]:
     return plans
 
 
-def run(contracts, batch, threads: int | None = None) -> EngineResult:
+def run(contracts, batch, threads: int | None = None, ledger=None, record: bool = False,
+        judge: bool = True, source: str = "check") -> EngineResult:
+    """Judge `batch`; with a `ledger`, frequency rules also count its earlier lines, and with
+    `record` the batch's counted lines are recorded in it (one transaction)."""
     t0 = time.perf_counter()
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     con.execute(NORMALISE)
+    try:
+        if ledger is not None:
+            ledger.attach(con)
+        return _run(con, contracts, batch, ledger, record, judge, source, t0)
+    finally:
+        if ledger is not None:
+            ledger.detach()
+        con.close()
+
+
+def _run(con, contracts, batch, ledger, record, judge, source, t0) -> EngineResult:
     names = {}
     for c in contracts:
         for t in c.tables.values():
@@ -108,25 +123,57 @@ def run(contracts, batch, threads: int | None = None) -> EngineResult:
     for p in plans:
         if p.index is not None:
             tn = {t: names[(p.contract.key, t)] for t in p.contract.tables}
-            ctxs[p.index] = (p, RuleContext(p.rule, p.contract, tn))
+            ctxs[p.index] = (p, RuleContext(p.rule, p.contract, tn, batch.fields, ledger is not None))
 
     in_force = [f"sum(CASE WHEN {RuleContext(None, c, {}).version_scope('l')} THEN 1 ELSE 0 END) AS v{j}"
                 for j, c in enumerate(contracts)]
     t1 = time.perf_counter()
     row = con.sql(f"SELECT {', '.join(in_force)} FROM all_lines l").fetchall()[0] if in_force else []
     in_force = {c.key: int(x or 0) for c, x in zip(contracts, row)}
-    con.execute(f"CREATE TEMP TABLE lines AS SELECT * FROM all_lines l WHERE {candidates(ctxs, contracts)}")
-    counts = [f"sum(CASE WHEN {ctx.scope('l')} THEN 1 ELSE 0 END) AS c{i}" for i, (_, ctx) in ctxs.items()]
-    row = con.sql(f"SELECT {', '.join(counts)} FROM lines l").fetchall()[0] if counts else []
-    checked = [int(x or 0) for x in row]
+    seq = 0
+    if ledger is not None:
+        seq = ledger.next_seq()
+        con.execute("CREATE TEMP TABLE batch_ids AS SELECT DISTINCT mdtrt_id, feedetl_sn FROM all_lines")
+        con.execute(f"CREATE TEMP TABLE batch_seq AS {ledger.seq_of_batch_lines_sql()}")
+        # judging reads the candidate lines many times: keep them; a plain import streams them once
+        kind = "TABLE" if judge else "VIEW"
+        con.execute(f"""CREATE TEMP {kind} lines AS
+            SELECT l.*, coalesce(s.batch_seq, {seq}) AS _seq, TRUE AS _in_batch
+            FROM all_lines l LEFT JOIN batch_seq s ON s.mdtrt_id = l.mdtrt_id AND s.feedetl_sn = l.feedetl_sn
+            WHERE {candidates(ctxs, contracts)}""")
+        con.execute(f"CREATE TEMP VIEW earlier AS {ledger.earlier_lines_sql(sorted(batch.fields))}")
+        earlier = con.sql("SELECT count(*) FROM earlier").fetchall()[0][0] if judge else None
+    else:
+        con.execute(f"CREATE TEMP TABLE lines AS SELECT *, 0 AS _seq, TRUE AS _in_batch FROM all_lines l "
+                    f"WHERE {candidates(ctxs, contracts)}")
+    checked, sql = [], ""
+    findings = pa.table({c: [] for c in ["r", *FINDING_COLUMNS]})
+    if judge and ctxs:
+        counts = [f"sum(CASE WHEN {ctx.scope('l')} THEN 1 ELSE 0 END) AS c{i}" for i, (_, ctx) in ctxs.items()]
+        checked = [int(x or 0) for x in con.sql(f"SELECT {', '.join(counts)} FROM lines l").fetchall()[0]]
     t2 = time.perf_counter()
-
-    sql = findings_sql(ctxs)
-    findings = con.sql(sql).to_arrow_table() if ctxs else pa.table({c: [] for c in ["r", *FINDING_COLUMNS]})
+    if judge and ctxs:
+        sql = findings_sql(ctxs)
+        findings = con.sql(sql).to_arrow_table()
     t3 = time.perf_counter()
-    con.close()
-    return EngineResult(plans, checked, in_force, findings,
-                        {"prepare_s": t1 - t0, "scan_s": t2 - t1, "findings_s": t3 - t2}, sql)
+    recorded = None
+    if ledger is not None and record:
+        counted = [f"({regions_pred('l', ctx.contract.regions)} AND {p.rule.impl.candidate(ctx, 'l')})"
+                   for p, ctx in ctxs.values() if p.rule.impl.counts_history]
+        where = " OR ".join(counted) or "FALSE"
+        recorded = ledger.record(f"SELECT * FROM lines l WHERE {where}", sorted(batch.fields), seq,
+                                 [f.display for f in batch.files], source, batch.lines)
+        recorded["earlier_lines"] = earlier
+    t4 = time.perf_counter()
+    timings = {"prepare_s": t1 - t0, "scan_s": t2 - t1, "findings_s": t3 - t2}
+    if ledger is not None:
+        timings["record_s"] = t4 - t3
+    result = EngineResult(plans, checked, in_force, findings, timings, sql)
+    if ledger is not None:
+        result.history = recorded or {"dry_run": True, "earlier_lines": earlier}
+        result.history.update(ledger=str(ledger.path), schema_version=ledger.schema_version,
+                              migrated_from=ledger.migrated_from)
+    return result
 
 
 def findings_sql(ctxs) -> str:

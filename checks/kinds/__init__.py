@@ -30,6 +30,7 @@ class RuleKind:
     name: ClassVar[str]
     params_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
     window_rule: ClassVar[bool] = False  # judged on lines outside the contract's dates too
+    counts_history: ClassVar[bool] = False  # counts lines across batches (recorded in a ledger)
     # Message template; fields: expected, actual, amount, ref.
     message: ClassVar[str] = "{actual} (expected {expected})"
 

@@ -29,6 +29,7 @@ from ._common import TOLERANCE
 
 @register("frequency")
 class Frequency(RuleKind):
+    counts_history = True
     params_schema = {
         "type": "object", "additionalProperties": False, "required": ["per", "limit"],
         "properties": {
@@ -47,15 +48,22 @@ class Frequency(RuleKind):
 
     def findings(self, ctx):
         per = ", ".join(f"l.{c}" for c in self.p["per"])
-        order = "l.fee_ocur_time, l.mdtrt_id, l.feedetl_sn"
-        units = "sign(l.cnt)" if self.p.get("count") == "lines" else "l.cnt"
+        # ledger lines (earlier batches) come first, in the order they were recorded
+        order = "l._seq, l.fee_ocur_time, l.mdtrt_id, l.feedetl_sn"
+        unit = "1" if self.p.get("count") == "lines" else "abs(l.cnt)"
+        refund = "l.cnt < 0 OR l.det_item_fee_sumamt < 0"
+        if "refd_setl_flag" in ctx.fields:
+            refund += " OR l.refd_setl_flag = '1'"
+        units = f"(CASE WHEN {refund} THEN -1 ELSE 1 END) * {unit}"
         first = ("to_json(struct_pack(mdtrt_id := l.mdtrt_id, feedetl_sn := l.feedetl_sn, "
-                 "fee_ocur_time := l.fee_ocur_time, fixmedins_code := l.fixmedins_code))")
+                 "fee_ocur_time := l.fee_ocur_time, fixmedins_code := l.fixmedins_code, "
+                 "fixmedins_name := l.fixmedins_name, in_history := NOT l._in_batch, file := l._file, "
+                 "row := l._row))")
         return f"""
             SELECT {ctx.finding('w', str(self.p['limit']), "printf('%g', CAST(w.running AS DOUBLE))", 'w.det_item_fee_sumamt',
                                 "w.first ->> 'mdtrt_id' || '/' || (w.first ->> 'feedetl_sn')", 'w.first')}
             FROM (SELECT l.*,
                          sum({units}) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,
                          first_value({first}) OVER (PARTITION BY {per} ORDER BY {order}) AS first
-                  FROM lines l WHERE {ctx.scope('l')}) w
-            WHERE w.running > {self.p['limit']} + {TOLERANCE}"""
+                  FROM {ctx.counted(self.p['per'])} l WHERE {ctx.scope('l')}) w
+            WHERE w._in_batch AND w.running > {self.p['limit']} + {TOLERANCE}"""

@@ -55,6 +55,7 @@ class Report:
     rules: list[RuleResult]
     findings: list[Finding]
     engine: dict = field(default_factory=dict)
+    history: dict | None = None
 
     def summary(self) -> dict:
         by_sev = {s: 0 for s in SEVERITY_RANK}
@@ -87,6 +88,7 @@ class Report:
             "contracts": self.contracts,
             "inputs": self.inputs,
             "engine": self.engine,
+            "history": self.history,
             "rules": [asdict(r) for r in self.rules],
             "violations": [asdict(f) for f in self.findings],
         }

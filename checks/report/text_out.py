@@ -11,6 +11,18 @@ def render_text(report, show: int = SHOW) -> str:
         end = c["effective_to"] or "open"
         lines.append(f"  contract {c['contract_id']} {c['version']} ({c['effective_from']} … {end}): "
                      f"{c['lines_in_force']:,} lines in force")
+    h = report.history
+    if h:
+        where = f"history: {h['ledger']} (schema {h['schema_version']}"
+        where += f", migrated from {h['migrated_from']})" if h.get("migrated_from") else ")"
+        lines.append(f"{where}: {h['earlier_lines']:,} earlier lines counted")
+        if h.get("dry_run"):
+            lines.append("  dry run: nothing recorded")
+        else:
+            lines.append(f"  recorded {h['recorded']:,} lines as batch #{h['batch_seq']} "
+                         f"(replaced {h['replaced']:,} with the same identity, {h['changed']:,} of them changed)")
+            for c in h["changed_lines"][:5]:
+                lines.append(f"  changed: mdtrt_id={c['mdtrt_id']} feedetl_sn={c['feedetl_sn']} replaces the recorded line")
     lines.append("")
     w = max([len(r.rule_id) for r in report.rules] + [4])
     lines.append(f"{'RULE':<{w}}  {'SEVERITY':<9}  {'STATUS':<14}  {'CHECKED':>8}  {'FINDINGS':>8}  {'AMOUNT':>12}")
