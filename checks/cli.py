@@ -42,6 +42,23 @@ def guarded(fn):
     return wrapper
 
 
+def output_options(fn):
+    """The report formats; every one takes a file path, all combinable in one run."""
+    path = click.Path(dir_okay=False, path_type=Path)
+    for decorator in reversed([
+        click.option("--html", type=path, help="self-contained HTML report"),
+        click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                     help="language of the HTML report"),
+        click.option("--junit", type=path, help="JUnit XML (a testsuite per contract, a testcase per rule)"),
+        click.option("--sarif", type=path, help="SARIF 2.1.0"),
+        click.option("--nhsa-json", type=path, help="findings in the national 3101/3102 result shape"),
+        click.option("--findings", type=path, help="every finding as Parquet"),
+        click.option("--github", is_flag=True, help="GitHub Actions annotations on stdout"),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
 def parse_tables(values) -> dict[str, str]:
     out = {}
     for v in values:
@@ -73,23 +90,59 @@ def main():
 @click.option("--dry-run", is_flag=True, help="with --history: count the ledger's lines, record nothing")
 @click.option("--history-wait", type=float, default=30.0, show_default=True,
               help="seconds to wait for a ledger another process is writing")
+@click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML file of accepted findings: counted apart, they do not fail the run")
 @click.option("--show", type=int, default=10, show_default=True, help="findings listed on stdout")
 @click.option("--threads", type=int, default=None, hidden=True)
+@output_options
 @guarded
-def check(paths, contracts_dir, json_path, fail_on, tables, history, dry_run, history_wait, show, threads):
+def check(paths, contracts_dir, json_path, fail_on, tables, history, dry_run, history_wait, waivers, show, threads,
+          html, lang, junit, sarif, nhsa_json, findings, github):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included)."""
-    from .report.json_out import write_json
+    from .progress import Progress
+    from .report import write_outputs
+    from .report.github_out import github_annotations
     from .report.text_out import render_text
     from .runner import check as run_check
 
     if dry_run and not history:
         raise UsageError("--dry-run goes with --history LEDGER")
-    report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
-                       history=history, dry_run=dry_run, history_wait=history_wait)
-    if json_path:
-        write_json(report, json_path)
+    progress = Progress()
+    try:
+        report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
+                           history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
+                           progress=progress)
+        progress("writing")
+        write_outputs(report, json=json_path, html=html, lang=lang, junit=junit, sarif=sarif, nhsa=nhsa_json,
+                      findings=findings)
+    finally:
+        progress.close()
     click.echo(render_text(report, show))
+    if github:
+        click.echo(github_annotations(report))
     sys.exit(1 if report.worst() >= FAIL_ON[fail_on] else 0)
+
+
+@main.command()
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="write the JSON again")
+@output_options
+@guarded
+def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, github):
+    """Render a JSON report (from check --json) into other formats."""
+    import json as jsonlib
+
+    from .report import Report, write_outputs
+    from .report.github_out import github_annotations
+
+    try:
+        rep = Report.from_dict(jsonlib.loads(result.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{result}: not a claimcheck JSON report ({type(e).__name__}: {e})") from None
+    write_outputs(rep, json=json_path, html=html, lang=lang, junit=junit, sarif=sarif, nhsa=nhsa_json,
+                  findings=findings)
+    if github:
+        click.echo(github_annotations(rep))
 
 
 @main.command()

@@ -14,28 +14,36 @@ from .contract import load_contracts
 from .engine import duckdb_engine
 from .engine.duckdb_engine import related
 from .history import Ledger
+from .waivers import apply_waivers, load_waivers
 from .report.model import Finding, Report, RuleResult
 
 
 def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None,
           tables: dict[str, str] | None = None, contracts=None, history: Path | str | None = None,
-          dry_run: bool = False, history_wait: float = 30.0) -> Report:
+          dry_run: bool = False, history_wait: float = 30.0, waivers: Path | str | None = None,
+          progress=None) -> Report:
     """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
 
     `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
     already-loaded ContractVersions (then `contracts_dir` and `tables` are not read). With
     `history` (a ledger file) frequency limits also count earlier batches, and the batch is
     recorded unless `dry_run`."""
+    progress = progress or (lambda *a: None)
     t0 = time.perf_counter()
+    progress("contracts")
     contracts = contracts if contracts is not None else load_contracts(contracts_dir, tables)
+    accepted = load_waivers(waivers) if waivers else None
     t1 = time.perf_counter()
-    batch = open_batch(paths)
+    batch = open_batch(paths, progress=progress)
     t2 = time.perf_counter()
+    progress("judging")
     ledger = Ledger(history, read_only=dry_run, wait=history_wait) if history else None
     result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run)
     result.timings = {"contracts_s": t1 - t0, "validate_s": t2 - t1, **result.timings}
     report = build_report(contracts, batch, result)
     report.history = result.history
+    if accepted is not None:
+        apply_waivers(report, accepted)
     return report
 
 
@@ -90,7 +98,8 @@ def build_report(contracts, batch, result) -> Report:
                 cols["feedetl_sn"][k], cols["psn_no"][k], cols["fixmedins_code"][k], cols["hilist_code"][k],
                 times[k], f"{rule.impl.message.format(**fmt)}（{cite}）", cols["expected"][k], cols["actual"][k],
                 round(cols["amount"][k] or 0.0, 2), names.get(cols["_file"][k], cols["_file"][k]), cols["_row"][k],
-                ref if rule.kind != "frequency" else None, related(cols["related"][k])))
+                ref if rule.kind != "frequency" else None, related(cols["related"][k]),
+                fixmedins_name=cols["fixmedins_name"][k], hilist_name=cols["hilist_name"][k]))
 
     return Report(
         contracts=[dict(c.summary(), lines_in_force=result.in_force.get(c.key, 0)) for c in contracts],

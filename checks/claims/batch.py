@@ -112,7 +112,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def open_batch(paths: list[str], check_values: bool = True) -> Batch:
+def open_batch(paths: list[str], check_values: bool = True, progress=None) -> Batch:
     """Find and check the claim files; raise InputErrors listing every problem."""
     found, hive = discover(paths)
     files, errors = [], []
@@ -139,7 +139,10 @@ def open_batch(paths: list[str], check_values: bool = True) -> Batch:
         cf.sha256 = _sha256(cf.path)
     batch = Batch(files, hive)
     if check_values:
-        errors = [e for cf in files for e in value_errors(cf)]
+        total, done, errors = sum(cf.rows for cf in files), 0, []
+        for cf in files:
+            errors += value_errors(cf, progress and (lambda n, base=done: progress("validating", base + n, total)))
+            done += cf.rows
         errors += duplicate_errors(batch)
         if errors:
             raise InputErrors(errors)

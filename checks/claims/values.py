@@ -53,7 +53,7 @@ def _to_frame(batch: pa_.RecordBatch, first_row: int) -> pd.DataFrame:
     return frame
 
 
-def value_errors(cf) -> list[InputError]:
+def value_errors(cf, progress=None) -> list[InputError]:
     """Every value problem in one file, one error per (column, check), with example rows."""
     pf = pq.ParquetFile(cf.path)
     types = {f.name: f.type for f in pf.schema_arrow}
@@ -66,6 +66,8 @@ def value_errors(cf) -> list[InputError]:
     for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
         frame = _to_frame(batch, first)
         first += batch.num_rows
+        if progress:
+            progress(first)
         try:
             schema.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as err:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..kinds._common import lit, q
 
-KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "hilist_code", "fee_ocur_time"]
+KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fixmedins_name", "hilist_code", "hilist_name",
+        "fee_ocur_time"]
 # the columns every kind's query returns, in this order
 FINDING_COLUMNS = ["_file", "_row", *KEYS, "expected", "actual", "amount", "ref", "related"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 SEVERITY_RANK = {"suspect": 1, "violation": 2}
-STATUSES = ("pass", "fail", "not_applicable", "error")
+STATUSES = ("pass", "fail", "waived", "not_applicable", "error")
 
 
 @dataclass
@@ -23,6 +23,7 @@ class RuleResult:
     source: dict
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    waived: int = 0
 
 
 @dataclass
@@ -45,6 +46,9 @@ class Finding:
     row: int
     citation: str | None = None
     related: dict | None = None
+    waiver: dict | None = None
+    fixmedins_name: str | None = None
+    hilist_name: str | None = None
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Report:
     findings: list[Finding]
     engine: dict = field(default_factory=dict)
     history: dict | None = None
+    waived: list[Finding] = field(default_factory=list)
+    waivers: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict:
         by_sev = {s: 0 for s in SEVERITY_RANK}
@@ -72,6 +78,8 @@ class Report:
             "findings": sum(r.findings for r in self.rules),
             "findings_by_severity": by_sev,
             "amount": round(sum(r.amount for r in self.rules), 2),
+            "waived": len(self.waived),
+            "waived_amount": round(sum(f.amount for f in self.waived), 2),
         }
 
     def worst(self) -> int:
@@ -91,4 +99,16 @@ class Report:
             "history": self.history,
             "rules": [asdict(r) for r in self.rules],
             "violations": [asdict(f) for f in self.findings],
+            "waived": [asdict(f) for f in self.waived],
+            "waivers": self.waivers,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Report":
+        """Read a report back from its JSON (claimcheck report RESULT.json …)."""
+        if d.get("claimcheck_report") != 1:
+            raise ValueError("not a claimcheck JSON report (claimcheck_report: 1 missing)")
+        return cls(contracts=d["contracts"], inputs=d["inputs"], lines=d["summary"]["lines"],
+                   rules=[RuleResult(**r) for r in d["rules"]], findings=[Finding(**f) for f in d["violations"]],
+                   engine=d.get("engine", {}), history=d.get("history"),
+                   waived=[Finding(**f) for f in d.get("waived", [])], waivers=d.get("waivers", []))

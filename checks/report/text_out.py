@@ -35,6 +35,12 @@ def render_text(report, show: int = SHOW) -> str:
     sev = s["findings_by_severity"]
     lines.append(f"findings: {s['findings']:,} (violation {sev['violation']:,}, suspect {sev['suspect']:,}); "
                  f"money at stake {s['amount']:,.2f}")
+    if report.waivers:
+        lines.append(f"waived: {s['waived']:,} findings ({s['waived_amount']:,.2f}) by "
+                     f"{sum(1 for w in report.waivers if w['status'] == 'active')} active waiver(s)")
+        for w in report.waivers:
+            if w["status"] == "expired":
+                lines.append(f"  waiver {w['id']} ({w['rule']}, {w['owner']}) {w['message']}")
     if report.findings and show > 0:
         shown = report.findings[:show]
         lines.append(f"first {len(shown)} of {len(report.findings):,}:")

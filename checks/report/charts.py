@@ -1,0 +1,59 @@
+"""Inline SVG bar charts (no scripts, no external files), computed from every finding."""
+from __future__ import annotations
+
+from collections import defaultdict
+from html import escape
+
+
+def tally(findings, key) -> list[tuple[str, int, float]]:
+    count, money = defaultdict(int), defaultdict(float)
+    for f in findings:
+        k = key(f)
+        count[k] += 1
+        money[k] += f.amount
+    return sorted(((k, count[k], round(money[k], 2)) for k in count), key=lambda t: (-t[2], -t[1], t[0]))
+
+
+def bars(rows: list[tuple[str, int, float]], label_count: str, label_money: str, top: int = 15) -> str:
+    """Horizontal bars: findings (count) and money at stake, one row per key."""
+    rows = rows[:top]
+    if not rows:
+        return "<p class='muted'>—</p>"
+    h, lw, bw = 22, 230, 260
+    mc = max(r[1] for r in rows) or 1
+    mm = max(r[2] for r in rows) or 1
+    out = [f"<svg class='chart' role='img' width='{lw + 2 * bw + 110}' height='{h * len(rows) + 26}' "
+           f"xmlns='http://www.w3.org/2000/svg'>",
+           f"<text x='{lw}' y='14' class='axis'>{escape(label_count)}</text>",
+           f"<text x='{lw + bw + 20}' y='14' class='axis'>{escape(label_money)}</text>"]
+    for i, (k, n, m) in enumerate(rows):
+        y = 22 + i * h
+        name = k if len(k) <= 28 else k[:27] + "…"
+        out.append(f"<text x='{lw - 6}' y='{y + 14}' text-anchor='end' class='lbl'><title>{escape(k)}</title>"
+                   f"{escape(name)}</text>")
+        out.append(f"<rect x='{lw}' y='{y + 3}' width='{max(1, bw * n / mc):.1f}' height='{h - 8}' class='b1'/>"
+                   f"<text x='{lw + 4 + bw * n / mc:.1f}' y='{y + 14}' class='val'>{n:,}</text>")
+        out.append(f"<rect x='{lw + bw + 20}' y='{y + 3}' width='{max(1, bw * m / mm):.1f}' height='{h - 8}' "
+                   f"class='b2'/><text x='{lw + bw + 24 + bw * m / mm:.1f}' y='{y + 14}' class='val'>{m:,.2f}</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def columns(rows: list[tuple[str, int, float]], label: str) -> str:
+    """Vertical columns by month (money at stake), in month order."""
+    rows = sorted(rows)
+    if not rows:
+        return "<p class='muted'>—</p>"
+    w, ch = 46, 160
+    mm = max(r[2] for r in rows) or 1
+    out = [f"<svg class='chart' role='img' width='{w * len(rows) + 60}' height='{ch + 60}' "
+           f"xmlns='http://www.w3.org/2000/svg'><text x='4' y='14' class='axis'>{escape(label)}</text>"]
+    for i, (k, n, m) in enumerate(rows):
+        x = 40 + i * w
+        hgt = max(1.0, ch * m / mm)
+        out.append(f"<rect x='{x}' y='{20 + ch - hgt:.1f}' width='{w - 10}' height='{hgt:.1f}' class='b2'>"
+                   f"<title>{escape(k)}: {n:,} / {m:,.2f}</title></rect>"
+                   f"<text x='{x + (w - 10) / 2}' y='{ch + 36}' text-anchor='middle' class='lbl'>{escape(k[2:])}</text>"
+                   f"<text x='{x + (w - 10) / 2}' y='{ch + 50}' text-anchor='middle' class='val'>{n:,}</text>")
+    out.append("</svg>")
+    return "".join(out)
