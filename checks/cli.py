@@ -243,76 +243,6 @@ def explain(rule_id, contracts_dir):
     click.echo("\n\n".join(render_rule(v, r) for v, r in hits))
 
 
-def ledger_option(fn):
-    return click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
-                        envvar="CLAIMCHECK_HISTORY", required=True,
-                        help="the ledger file (or set CLAIMCHECK_HISTORY)")(fn)
-
-
-@main.group()
-def history():
-    """The ledger that keeps frequency limits across batches."""
-
-
-@history.command("import")
-@click.argument("paths", nargs=-1, required=True)
-@ledger_option
-@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--history-wait", type=float, default=30.0, show_default=True)
-@guarded
-def history_import(paths, ledger, contracts_dir, history_wait):
-    """Seed the ledger with already-settled claims (recorded, not judged)."""
-    from .runner import import_history
-
-    h = import_history(list(paths), ledger, contracts_dir, wait=history_wait)
-    click.echo(f"{h['ledger']}: recorded {h['recorded']:,} lines as batch #{h['batch_seq']} "
-               f"(replaced {h['replaced']:,}, changed {h['changed']:,})")
-
-
-@history.command("stats")
-@ledger_option
-@guarded
-def history_stats(ledger):
-    """How many lines, persons, batches and which dates the ledger holds."""
-    import duckdb
-
-    from .history import Ledger
-
-    con = duckdb.connect()
-    lg = Ledger(ledger, read_only=True).attach(con)
-    s = lg.stats()
-    lg.detach()
-    click.echo(f"{s['ledger']}: schema {s['schema_version']}, {s['size_bytes'] / 1e6:.1f} MB")
-    click.echo(f"  {s['lines']:,} lines, {s['persons']:,} persons, {s['batches']:,} batches "
-               f"(last recorded {s['last_recorded_at']} UTC), fee dates {s['first_date']} … {s['last_date']}")
-    for code, n in s["top_codes"]:
-        click.echo(f"  {code:<24} {n:>10,}")
-
-
-@history.command("show")
-@ledger_option
-@click.option("--psn", required=True, help="人员编号 psn_no")
-@guarded
-def history_show(ledger, psn):
-    """The recorded lines of one person, in date order."""
-    import duckdb
-
-    from .history import Ledger
-
-    con = duckdb.connect()
-    lg = Ledger(ledger, read_only=True).attach(con)
-    rows = lg.show(psn)
-    lg.detach()
-    if not rows:
-        click.echo(f"no recorded lines for psn_no {psn}")
-        return
-    click.echo("FEE TIME             MDTRT_ID / FEEDETL_SN        INSTITUTION        CODE                     "
-               "CNT   AMOUNT  INSCP   FETTS BATCH FILE")
-    for t, m, sn, code_i, name, code, cnt, amt, inscp, fetts, refd, seq, f in rows:
-        click.echo(f"{t:<20} {m + ' / ' + sn:<28} {code_i:<18} {code:<24} {cnt:>4g} {amt:>8.2f} "
-                   f"{(inscp if inscp is not None else 0):>7.2f} {fetts or '':<5} #{seq:<4} {f}")
-
-
 @main.command()
 @guarded
 def kinds():
@@ -323,6 +253,10 @@ def kinds():
         doc = sys.modules[KINDS[name].__module__].__doc__ or ""
         click.echo(f"== {name} ==\n{doc.strip()}\n")
 
+
+from .cli_history import history  # noqa: E402  (registered here; it needs `guarded` from above)
+
+main.add_command(history)
 
 if __name__ == "__main__":
     main()
