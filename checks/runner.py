@@ -89,16 +89,17 @@ def build_report(contracts, batch, result) -> Report:
             p = by_index[cols["r"][k]]
             rule = p.rule
             ref = cols["ref"][k]
+            rel = related(cols["related"][k])
             fmt = dict(expected=cols["expected"][k], actual=cols["actual"][k],
-                       amount=f"{cols['amount'][k] or 0:.2f}", ref=ref or "")
-            cite = rule.source.document.number + (f" {ref}" if ref and rule.kind != "frequency" else
-                                                  f" {rule.source.section}")
+                       amount=f"{cols['amount'][k] or 0:.2f}", ref=ref or "",
+                       related=f"{rel['mdtrt_id']}/{rel['feedetl_sn']}" if rel else "")
+            cite = f"{rule.source.document.number} {ref or rule.source.section}"
             findings.append(Finding(
                 rule.id, p.contract.id, p.contract.version, rule.severity, cols["mdtrt_id"][k],
                 cols["feedetl_sn"][k], cols["psn_no"][k], cols["fixmedins_code"][k], cols["hilist_code"][k],
                 times[k], f"{rule.impl.message.format(**fmt)}（{cite}）", cols["expected"][k], cols["actual"][k],
                 round(cols["amount"][k] or 0.0, 2), names.get(cols["_file"][k], cols["_file"][k]), cols["_row"][k],
-                ref if rule.kind != "frequency" else None, related(cols["related"][k]),
+                ref, rel,
                 fixmedins_name=cols["fixmedins_name"][k], hilist_name=cols["hilist_name"][k]))
 
     return Report(

@@ -43,8 +43,6 @@ def _schema_error(err, loc) -> ContractError:
         allowed = sorted(err.schema.get("properties", {}))
         extra = sorted(set(err.instance) - set(allowed))
         return loc.error(path + (extra[0],), f"{where}: unknown key {extra[0]!r}", allowed or None)
-    if err.validator == "required":
-        return loc.error(path, f"{where}: {err.message}")
     return loc.error(path, f"{where}: {err.message}")
 
 

@@ -13,6 +13,14 @@ def regions_pred(a: str, prefixes: list[str]) -> str:
     return "(" + " OR ".join(f"starts_with({a}.mdtrtarea_admvs, {lit(p)})" for p in prefixes) + ")"
 
 
+def version_scope(a: str, contract) -> str:
+    """The lines a contract version is in force for: its jurisdiction and its dates."""
+    parts = [regions_pred(a, contract.regions), f"{a}.fee_date >= DATE '{contract.effective_from.isoformat()}'"]
+    if contract.effective_to:
+        parts.append(f"{a}.fee_date <= DATE '{contract.effective_to.isoformat()}'")
+    return " AND ".join(parts)
+
+
 class RuleContext:
     def __init__(self, rule, contract, table_names: dict[str, str], fields: set[str] | frozenset = frozenset(),
                  history: bool = False):
@@ -35,19 +43,11 @@ class RuleContext:
     def table(self, name: str) -> str:
         return self._tables[name]
 
-    def version_scope(self, a: str) -> str:
-        """The lines this contract version is in force for: its jurisdiction and dates."""
-        c = self.contract
-        parts = [regions_pred(a, c.regions), f"{a}.fee_date >= DATE '{c.effective_from.isoformat()}'"]
-        if c.effective_to:
-            parts.append(f"{a}.fee_date <= DATE '{c.effective_to.isoformat()}'")
-        return " AND ".join(parts)
-
     def base(self, a: str) -> str:
         """Jurisdiction and (except for window rules) the version's effective dates."""
         if self.rule.impl.window_rule:
             return regions_pred(a, self.contract.regions)
-        return self.version_scope(a)
+        return version_scope(a, self.contract)
 
     def codes(self, a: str, names: list[str]) -> str:
         """Lines billing a code of any of the named code sets (each minus its exceptions)."""

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from ..claims.fields import FIELDS, SQL_TYPE
 from ..kinds._common import q
-from .context import FINDING_COLUMNS, RuleContext, regions_pred
+from .context import FINDING_COLUMNS, RuleContext, regions_pred, version_scope
 
 NORMALISE = ("CREATE MACRO cc_norm(x) AS replace(replace(replace(replace(trim(x), '（', '('), '）', ')'), "
              "' ', ''), '　', '')")
@@ -125,7 +125,7 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0) -> EngineResu
             tn = {t: names[(p.contract.key, t)] for t in p.contract.tables}
             ctxs[p.index] = (p, RuleContext(p.rule, p.contract, tn, batch.fields, ledger is not None))
 
-    in_force = [f"sum(CASE WHEN {RuleContext(None, c, {}).version_scope('l')} THEN 1 ELSE 0 END) AS v{j}"
+    in_force = [f"sum(CASE WHEN {version_scope('l', c)} THEN 1 ELSE 0 END) AS v{j}"
                 for j, c in enumerate(contracts)]
     t1 = time.perf_counter()
     row = con.sql(f"SELECT {', '.join(in_force)} FROM all_lines l").fetchall()[0] if in_force else []

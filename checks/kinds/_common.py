@@ -11,10 +11,6 @@ def money(sql: str) -> str:
     return f"round(CAST({sql} AS DOUBLE), 2)"
 
 
-def text(sql: str) -> str:
-    return f"CAST({sql} AS VARCHAR)"
-
-
 def fmt(sql: str) -> str:
     return f"printf('%.2f', CAST({sql} AS DOUBLE))"
 

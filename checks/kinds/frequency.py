@@ -38,7 +38,7 @@ class Frequency(RuleKind):
             "count": {"enum": ["units", "lines"], "default": "units"},
         },
     }
-    message = "第 {actual} 次（上限 {expected} 次），首次见 {ref}"
+    message = "第 {actual} 次（上限 {expected} 次），首次见 {related}"
 
     def columns(self):
         return set(self.p["per"]) | {"cnt", "det_item_fee_sumamt"}
@@ -60,8 +60,8 @@ class Frequency(RuleKind):
                  "fixmedins_name := l.fixmedins_name, in_history := NOT l._in_batch, file := l._file, "
                  "row := l._row))")
         return f"""
-            SELECT {ctx.finding('w', str(self.p['limit']), "printf('%g', CAST(w.running AS DOUBLE))", 'w.det_item_fee_sumamt',
-                                "w.first ->> 'mdtrt_id' || '/' || (w.first ->> 'feedetl_sn')", 'w.first')}
+            SELECT {ctx.finding('w', str(self.p['limit']), "printf('%g', CAST(w.running AS DOUBLE))",
+                                'w.det_item_fee_sumamt', related='w.first')}
             FROM (SELECT l.*,
                          sum({units}) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,
                          first_value({first}) OVER (PARTITION BY {per} ORDER BY {order}) AS first

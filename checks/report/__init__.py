@@ -6,7 +6,6 @@ __all__ = ["Report", "RuleResult", "Finding", "SEVERITY_RANK"]
 
 def write_outputs(report, *, json=None, html=None, lang="zh", junit=None, sarif=None, nhsa=None, findings=None):
     """Write every requested output of one report (each argument a file path, or None)."""
-    from .github_out import github_annotations  # noqa: F401  (re-exported for callers)
     if json:
         from .json_out import write_json
         write_json(report, json)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 
+from .rows import fee_line
+
 DETECTION_LIMIT, DIAGNOSIS_LIMIT, RATIO = 370.0, 60.0, 0.10
 UNLISTED = ("南京和睦妇产医院", "320105")  # not in 附件1
 CONSULTATION = ("110200001", "门诊诊查费")
@@ -49,20 +51,12 @@ class Builder:
                 "day": dt.datetime(2025, 1, 2, 9) + dt.timedelta(days=int(self.rng.integers(0, 330)))}
 
     def line(self, p, visit, sn, code, name, price, when, cnt=1.0, limit=None, ratio=RATIO, **over):
-        total = round(price * cnt, 2)
-        in_limit = min(total, (limit or price) * cnt)
-        pre = round(in_limit * ratio, 2)
-        row = {
-            "mdtrt_id": visit, "feedetl_sn": f"{sn:04d}", "setl_id": "S" + visit, "psn_no": p["psn"], "gend": "2",
-            "brdy": dt.date(1988, 5, 17), "insutype": "310", "med_type": "51", "insuplc_admdvs": p["region"],
-            "mdtrtarea_admvs": p["region"], "fixmedins_code": f"H{p['region']}{zlib.crc32(p['name'].encode()) % 99999:05d}",
-            "fixmedins_name": p["name"], "price_class": p["class"], "fee_ocur_time": when, "hilist_code": code,
-            "hilist_name": name, "list_type": "301" if code.startswith("CJ") else "201", "chrgitm_lv": "02",
-            "cnt": cnt, "pric": price, "det_item_fee_sumamt": total, "fulamt_ownpay_amt": 0.0,
-            "overlmt_amt": round(total - in_limit, 2), "preselfpay_amt": pre,
-            "inscp_scp_amt": round(in_limit - pre, 2), "fetts": p["fetts"], "main_diag_code": "Z34.900",
-            "medins_list_codg": "NIPT", "subsidy_amt": None, "serum_risk": None, "poverty_flag": None,
-        }
+        row = fee_line(
+            mdtrt_id=visit, sn=sn, psn_no=p["psn"], region=p["region"], institution=p["name"], code=code, name=name,
+            price=price, when=when, cnt=cnt, limit=limit, ratio=ratio, med_type="51",
+            list_type="301" if code.startswith("CJ") else "201", brdy=dt.date(1988, 5, 17),
+            fixmedins_code=f"H{p['region']}{zlib.crc32(p['name'].encode()) % 99999:05d}", price_class=p["class"],
+            fetts=p["fetts"], main_diag_code="Z34.900", medins_list_codg="NIPT")
         row.update(over)
         self.rows.append(row)
         return row
