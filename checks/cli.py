@@ -15,7 +15,8 @@ import click
 from . import __version__
 from .errors import ClaimcheckError, InputErrors, UsageError
 
-FAIL_ON = {"violation": 2, "suspect": 1, "never": 99}
+FAIL_ON = {"violation": 3, "suspect": 2, "data_quality": 1, "never": 99}
+EXIT_FINDINGS, EXIT_BROKEN, EXIT_INCOMPLETE = 1, 2, 3
 
 
 def guarded(fn):
@@ -43,9 +44,10 @@ def guarded(fn):
 
 
 def output_options(fn):
-    """The report formats; every one takes a file path, all combinable in one run."""
-    path = click.Path(dir_okay=False, path_type=Path)
+    """The report formats; every one takes a file path ('-' for standard output), all combinable."""
+    path = click.Path(dir_okay=False, allow_dash=True, path_type=str)
     for decorator in reversed([
+        click.option("--json", "json_path", type=path, help="the full JSON report"),
         click.option("--html", type=path, help="self-contained HTML report"),
         click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                      help="language of the HTML report"),
@@ -54,9 +56,20 @@ def output_options(fn):
         click.option("--nhsa-json", type=path, help="findings in the national 3101/3102 result shape"),
         click.option("--findings", type=path, help="every finding as Parquet"),
         click.option("--github", is_flag=True, help="GitHub Actions annotations on stdout"),
+        click.option("-q", "--quiet", is_flag=True, help="print nothing but errors (the exit code tells)"),
     ]):
         fn = decorator(fn)
     return fn
+
+
+def _targets(json_path, html, junit, sarif, nhsa_json, findings) -> dict:
+    return {k: v for k, v in {"json": json_path, "html": html, "junit": junit, "sarif": sarif, "nhsa": nhsa_json,
+                              "findings": findings}.items() if v}
+
+
+def _say(quiet: bool, to_stderr: bool, text: str) -> None:
+    if not quiet and text:
+        click.echo(text, err=to_stderr)
 
 
 def parse_tables(values) -> dict[str, str]:
@@ -78,11 +91,13 @@ def main():
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="contracts folder (default: the bundled contracts/)")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="write the full JSON report to this file")
+              help="contracts folder (default: the bundled contracts, or $CLAIMCHECK_CONTRACTS)")
+@click.option("--columns", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML map of national field names to the files' column names (MAP.yaml)")
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="violation", show_default=True,
               help="lowest severity of finding that makes the exit code 1")
+@click.option("--allow-incomplete", is_flag=True,
+              help="exit 0/1 even when some rule could not judge lines of its scope (exit 3 otherwise)")
 @click.option("--table", "tables", multiple=True, metavar="NAME=PATH",
               help="a reference table the contract leaves to the user, e.g. sunshine_catalogue=catalogue.csv")
 @click.option("--history", type=click.Path(dir_okay=False, path_type=Path),
@@ -93,56 +108,83 @@ def main():
 @click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file of accepted findings: counted apart, they do not fail the run")
 @click.option("--show", type=int, default=10, show_default=True, help="findings listed on stdout")
+@click.option("--memory-limit", default=None, metavar="SIZE",
+              help="bound DuckDB's memory (e.g. 1GB); beyond it, it spills to --temp-dir")
+@click.option("--temp-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where DuckDB spills (default: the system temporary folder)")
 @click.option("--threads", type=int, default=None, hidden=True)
 @output_options
 @guarded
-def check(paths, contracts_dir, json_path, fail_on, tables, history, dry_run, history_wait, waivers, show, threads,
-          html, lang, junit, sarif, nhsa_json, findings, github):
-    """Check PATHS (Parquet files or folders of them, hive-partitioned included)."""
+def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
+          show, memory_limit, temp_dir, threads, json_path, html, lang, junit, sarif, nhsa_json, findings, github,
+          quiet):
+    """Check PATHS (Parquet files or folders of them, hive-partitioned included).
+
+    Exit codes: 0 every rule ran and no finding is at or above --fail-on; 1 findings at or above
+    --fail-on; 2 nothing was judged (bad input, contract or usage); 3 some rule could not judge
+    lines of its scope (a table not supplied, a value empty), unless --allow-incomplete."""
     from .progress import Progress
     from .report import write_outputs
-    from .report.github_out import github_annotations
-    from .report.text_out import render_text
+    from .report.target import preflight
     from .runner import check as run_check
 
     if dry_run and not history:
         raise UsageError("--dry-run goes with --history LEDGER")
+    targets = _targets(json_path, html, junit, sarif, nhsa_json, findings)
+    preflight(targets, list(paths), {"ledger (--history)": history, "waivers": waivers, "column map": columns})
+    if temp_dir is not None and not temp_dir.is_dir():
+        raise UsageError(f"--temp-dir {temp_dir}: folder does not exist")
+    to_stdout = any(str(p) == "-" for p in targets.values())
     progress = Progress()
     try:
         report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
                            history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
-                           progress=progress)
+                           progress=progress, columns=columns, memory_limit=memory_limit,
+                           temp_dir=str(temp_dir) if temp_dir else None)
         progress("writing")
-        write_outputs(report, json=json_path, html=html, lang=lang, junit=junit, sarif=sarif, nhsa=nhsa_json,
-                      findings=findings)
+        written = write_outputs(report, targets, lang=lang)
     finally:
         progress.close()
-    click.echo(render_text(report, show))
+    from .report.github_out import github_annotations
+    from .report.text_out import render_text
+
+    _say(quiet, to_stdout, render_text(report, show))
     if github:
         click.echo(github_annotations(report))
-    sys.exit(1 if report.worst() >= FAIL_ON[fail_on] else 0)
+    for fmt, where in written:
+        _say(quiet, True, f"wrote {fmt} report: {where}")
+    code = EXIT_FINDINGS if report.worst() >= FAIL_ON[fail_on] else 0
+    if report.incomplete() and not allow_incomplete:
+        code = EXIT_INCOMPLETE
+    sys.exit(code)
 
 
 @main.command()
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="write the JSON again")
 @output_options
 @guarded
-def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, github):
+def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, github, quiet):
     """Render a JSON report (from check --json) into other formats."""
     import json as jsonlib
 
     from .report import Report, write_outputs
     from .report.github_out import github_annotations
+    from .report.target import preflight
 
+    targets = _targets(json_path, html, junit, sarif, nhsa_json, findings)
+    if not targets and not github:
+        raise UsageError("report: name at least one output (--json, --html, --junit, --sarif, --nhsa-json, "
+                         "--findings or --github)")
+    preflight(targets, [str(result)], {})
     try:
         rep = Report.from_dict(jsonlib.loads(result.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError) as e:
         raise UsageError(f"{result}: not a claimcheck JSON report ({type(e).__name__}: {e})") from None
-    write_outputs(rep, json=json_path, html=html, lang=lang, junit=junit, sarif=sarif, nhsa=nhsa_json,
-                  findings=findings)
+    written = write_outputs(rep, targets, lang=lang)
     if github:
         click.echo(github_annotations(rep))
+    for fmt, where in written:
+        _say(quiet, True, f"wrote {fmt} report: {where}")
 
 
 @main.command()

@@ -6,40 +6,49 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import __version__
 from .claims import open_batch
+from .claims.columns import load_column_map
+from .claims.fields import COLUMNS
 from .contract import load_contracts
 from .engine import duckdb_engine
-from .engine.duckdb_engine import related
-from .history import Ledger
-from .waivers import apply_waivers, load_waivers
-from .report.model import Finding, Report, RuleResult
+from .report.model import FINDING_SCHEMA, Report, RuleResult
 
 
 def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None,
           tables: dict[str, str] | None = None, contracts=None, history: Path | str | None = None,
           dry_run: bool = False, history_wait: float = 30.0, waivers: Path | str | None = None,
-          progress=None) -> Report:
+          progress=None, columns: Path | str | dict | None = None, memory_limit: str | None = None,
+          temp_dir: str | None = None) -> Report:
     """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
 
     `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
-    already-loaded ContractVersions (then `contracts_dir` and `tables` are not read). With
+    already-loaded ContractVersions (then `contracts_dir` and `tables` are not read). `columns`
+    maps national field names to the files' column names (a MAP.yaml path or a dict). With
     `history` (a ledger file) frequency limits also count earlier batches, and the batch is
-    recorded unless `dry_run`."""
+    recorded unless `dry_run`. `memory_limit` (e.g. '1GB') bounds DuckDB, which then spills to
+    `temp_dir`."""
+    from .history import Ledger
+    from .waivers import apply_waivers, load_waivers
+
     progress = progress or (lambda *a: None)
     t0 = time.perf_counter()
     progress("contracts")
     contracts = contracts if contracts is not None else load_contracts(contracts_dir, tables)
-    accepted = load_waivers(waivers) if waivers else None
+    accepted = load_waivers(waivers, contracts) if waivers else None
+    column_map = load_column_map(columns) if isinstance(columns, (str, Path)) else (columns or {})
+    ledger = Ledger(history, read_only=dry_run, wait=history_wait) if history else None
+    if ledger is not None:
+        ledger.precheck()
     t1 = time.perf_counter()
-    batch = open_batch(paths, progress=progress)
+    progress("reading")
+    batch = open_batch(paths, column_map)
     t2 = time.perf_counter()
     progress("judging")
-    ledger = Ledger(history, read_only=dry_run, wait=history_wait) if history else None
-    result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run)
-    result.timings = {"contracts_s": t1 - t0, "validate_s": t2 - t1, **result.timings}
+    result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
+                               memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
+    result.timings = {"contracts_s": t1 - t0, "open_s": t2 - t1, **result.timings}
     report = build_report(contracts, batch, result)
     report.history = result.history
     if accepted is not None:
@@ -48,64 +57,93 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
 
 
 def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None, tables=None,
-                   wait: float = 30.0) -> dict:
+                   wait: float = 30.0, columns=None) -> dict:
     """Record already-settled claims in the ledger without judging them."""
+    from .history import Ledger
+
     contracts = load_contracts(contracts_dir, tables, use_samples=False)
-    batch = open_batch(paths)
-    result = duckdb_engine.run(contracts, batch, ledger=Ledger(ledger_path, wait=wait), record=True,
-                               judge=False, source="import")
+    column_map = load_column_map(columns) if isinstance(columns, (str, Path)) else (columns or {})
+    ledger = Ledger(ledger_path, wait=wait)
+    ledger.precheck()
+    batch = open_batch(paths, column_map)
+    result = duckdb_engine.run(contracts, batch, ledger=ledger, record=True, judge=False, source="import")
     return result.history
 
 
-def build_report(contracts, batch, result) -> Report:
-    f = result.findings
-    per_rule = {}
-    if f.num_rows:
-        agg = f.group_by("r").aggregate([("amount", "sum"), ("r", "count")])
-        for r, amount, n in zip(agg["r"].to_pylist(), agg["amount_sum"].to_pylist(), agg["r_count"].to_pylist()):
-            per_rule[r] = (n, round(amount or 0.0, 2))
+def _not_judged(batch, st, names) -> str:
+    why = []
+    for col, n in sorted(st.missing.items(), key=lambda kv: -kv[1]):
+        if col == "inpolicy_amt":
+            why.append(f"the in-policy amount inpolicy_amt could not be derived on {n:,} (money parts that add "
+                       "up under neither convention, see DQ-MONEY, or 全自费/超限价 empty in a file whose "
+                       "convention is unknown)")
+        elif col not in batch.fields and col in COLUMNS and col not in ("inpolicy_amt",):
+            why.append(f"{batch.missing_reason(col)} ({n:,} lines)")
+        else:
+            why.append(f"{col} ({COLUMNS[col].zh}) is empty on {n:,}")
+    if not why:
+        why.append("a value the rule reads is empty, or its condition could not be decided")
+    eg = f" (e.g. {names.get(st.example[0], '?')} row {st.example[1]})" if st.example else ""
+    return (f"{st.unjudged:,} of {st.in_scope:,} lines in scope could not be judged: " + "; ".join(why) + eg)
 
+
+def build_report(contracts, batch, result) -> Report:
+    table = result.findings.cast(FINDING_SCHEMA) if result.findings.num_rows else FINDING_SCHEMA.empty_table()
+    per_rule = {}
+    if table.num_rows:
+        agg = table.group_by(["contract_id", "contract_version", "rule_id"]).aggregate(
+            [("amount", "sum"), ("amount", "count")])
+        for c, v, r, amount, n in zip(*(agg[k].to_pylist() for k in ["contract_id", "contract_version", "rule_id",
+                                                                      "amount_sum", "amount_count"])):
+            per_rule[(c, v, r)] = (n, round(amount or 0.0, 2))
+    names = batch.display_of()
     rules = []
     for p in result.plans:
         r, c = p.rule, p.contract
-        n, amount = per_rule.get(p.index, (0, 0.0))
+        n, amount = per_rule.get((c.id, c.version, r.id), (0, 0.0))
+        st = result.stats.get(p.index) if p.index is not None else None
+        checked, not_judged, reason = 0, 0, p.reason
         if p.index is None:
-            status = "not_applicable" if p.reason.startswith("judged by") else "error"
-            checked = 0
+            status = "not_applicable"
+        elif p.blocked:
+            scope = st.in_scope if st else 0
+            status = "error" if scope else "not_applicable"
+            reason = (f"{p.reason}; {scope:,} lines in scope were not judged" if scope
+                      else f"no line of the batch falls in this rule's scope ({p.reason})")
+        elif st is None or st.in_scope == 0:
+            status, reason = "not_applicable", "no line of the batch falls in this rule's scope"
         else:
-            checked = result.checked[p.index]
-            status = "fail" if n else ("pass" if checked else "not_applicable")
-        reason = p.reason or (None if checked else "no line of the batch falls in this rule's scope")
+            checked, not_judged = st.judged, st.unjudged
+            if st.judged == 0:
+                status, reason = "error", _not_judged(batch, st, names)
+            else:
+                status = "fail" if n else "pass"
+                reason = _not_judged(batch, st, names) if st.unjudged else None
         rules.append(RuleResult(r.id, c.id, c.version, r.title, r.title_en, r.kind, r.severity, status,
-                                checked, n, amount, r.source.as_dict(), reason, r.notes))
-
-    names = batch.display_of()
-    by_index = {p.index: p for p in result.plans if p.index is not None}
-    findings = []
-    if f.num_rows:
-        cols = {name: f.column(name).to_pylist() for name in f.column_names}
-        times = pc.strftime(f.column("fee_ocur_time").cast(pa.timestamp("s")), format="%Y-%m-%dT%H:%M:%S").to_pylist()
-        for k in range(f.num_rows):
-            p = by_index[cols["r"][k]]
-            rule = p.rule
-            ref = cols["ref"][k]
-            rel = related(cols["related"][k])
-            fmt = dict(expected=cols["expected"][k], actual=cols["actual"][k],
-                       amount=f"{cols['amount'][k] or 0:.2f}", ref=ref or "",
-                       related=f"{rel['mdtrt_id']}/{rel['feedetl_sn']}" if rel else "")
-            cite = f"{rule.source.document.number} {ref or rule.source.section}"
-            findings.append(Finding(
-                rule.id, p.contract.id, p.contract.version, rule.severity, cols["mdtrt_id"][k],
-                cols["feedetl_sn"][k], cols["psn_no"][k], cols["fixmedins_code"][k], cols["hilist_code"][k],
-                times[k], f"{rule.impl.message.format(**fmt)}（{cite}）", cols["expected"][k], cols["actual"][k],
-                round(cols["amount"][k] or 0.0, 2), names.get(cols["_file"][k], cols["_file"][k]), cols["_row"][k],
-                ref, rel,
-                fixmedins_name=cols["fixmedins_name"][k], hilist_name=cols["hilist_name"][k]))
-
+                                checked, n, amount, r.source.as_dict(), reason, r.notes,
+                                lines_not_judged=not_judged))
+    from .claims import money
+    inputs = []
+    for cf in batch.files:
+        counts = result.conventions.get(cf.fid, {})
+        mapped = {f: s.column for f, s in cf.sources.items() if s.column != f}
+        inputs.append({"file": cf.display, "rows": cf.rows, "sha256": cf.sha256,
+                       "money_convention": money.file_convention(counts), "money_lines": counts,
+                       **({"columns": mapped} if mapped else {}),
+                       **({"partitions": cf.partitions} if cf.partitions else {})})
+    in_force = dict(result.in_force)
+    every = list({p.contract.key: p.contract for p in result.plans}.values())  # the built-in data-quality one too
+    for p in result.plans:
+        if p.contract.key not in in_force:
+            st = result.stats.get(p.index) if p.index is not None else None
+            in_force[p.contract.key] = max(in_force.get(p.contract.key, 0), st.in_scope if st else 0)
     return Report(
-        contracts=[dict(c.summary(), lines_in_force=result.in_force.get(c.key, 0)) for c in contracts],
-        inputs=[{"file": cf.display, "rows": cf.rows, "sha256": cf.sha256} for cf in batch.files],
-        lines=batch.lines, rules=rules, findings=findings,
+        contracts=[dict(c.summary(), lines_in_force=in_force.get(c.key, 0)) for c in every],
+        inputs=inputs, lines=batch.lines, rules=rules, table=table,
         engine={"name": "duckdb", "claimcheck": __version__,
                 "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 **{k: round(v, 3) for k, v in result.timings.items()}})
+
+
+def empty_table() -> pa.Table:
+    return FINDING_SCHEMA.empty_table()

@@ -16,6 +16,7 @@ says the waiver expired.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ import pyarrow as pa
 
 from . import expr as expr_mod
 from .errors import ContractError
+from .kinds._common import q
 from .paths import shown
+from .suggest import closest, did_you_mean
 from .yamlsrc import dotted, load_yaml
 
 KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "hilist_code"]
@@ -59,7 +62,20 @@ class Waiver:
                 "expires": self.expires.isoformat()}
 
 
-def load_waivers(path: Path | str) -> list[Waiver]:
+def parse_rule_ref(text: str) -> tuple[str | None, str, str | None]:
+    """'JS-5', 'JS-5@1.0.0' or 'jiangsu-nipt/JS-5@1.0.0' -> (contract, rule id, version)."""
+    contract, _, rest = text.rpartition("/")
+    rule, _, version = rest.partition("@")
+    return contract or None, rule, version or None
+
+
+def _matches_rule(ref: tuple, contract_id: str, version: str, rule_id: str) -> bool:
+    c, r, v = ref
+    return (rule_id.lower() == r.lower() and (c is None or c.lower() == contract_id.lower())
+            and (v is None or v == version))
+
+
+def load_waivers(path: Path | str, contracts=None) -> list[Waiver]:
     display = shown(path)
     data, loc = load_yaml(Path(path), display)
     errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data),
@@ -67,19 +83,30 @@ def load_waivers(path: Path | str) -> list[Waiver]:
     if errors:
         e = errors[0]
         raise loc.error(tuple(e.absolute_path), f"{dotted(tuple(e.absolute_path))}: {e.message}")
+    known = [(c.id, c.version, r.id) for c in (contracts or []) for r in c.rules]
     out, seen = [], set()
     for i, w in enumerate(data["waivers"]):
         if w["id"] in seen:
             raise loc.error(("waivers", i, "id"), f"waiver id {w['id']} is used twice")
         seen.add(w["id"])
+        ref = parse_rule_ref(w["rule"])
+        if contracts is not None and not any(_matches_rule(ref, *k) for k in known):
+            names = sorted({f"{r}@{v}" for _, v, r in known})
+            raise loc.error(("waivers", i, "rule"), f"waivers[{i}].rule: no rule {w['rule']!r} in the contracts"
+                            f"{did_you_mean(ref[1], sorted({r for _, _, r in known}))}", closest(w["rule"], names))
         when = None
         if "when" in w:
             try:
                 when = expr_mod.parse(w["when"], set(FIELDS))
             except expr_mod.ExprError as e:
                 raise loc.error(("waivers", i, "when"), f"waivers[{i}].when: {e}", e.choices) from None
+        try:
+            expires = dt.date.fromisoformat(w["expires"])
+        except ValueError as e:
+            raise loc.error(("waivers", i, "expires"), f"waivers[{i}].expires: {w['expires']!r} is not a date ({e})") \
+                from None
         out.append(Waiver(w["id"], w["rule"], {k: str(v) for k, v in w.get("match", {}).items()}, when,
-                          w["reason"], w["owner"], dt.date.fromisoformat(w["expires"])))
+                          w["reason"], w["owner"], expires))
     return out
 
 
@@ -88,40 +115,45 @@ def today_in_china() -> dt.date:
 
 
 def apply_waivers(report, waivers: list[Waiver], today: dt.date | None = None) -> None:
-    """Move waived findings from report.findings to report.waived; recount the rules."""
+    """Mark the findings waivers accept (column `waiver`); recount the rules."""
     today = today or today_in_china()
-    findings = report.findings
-    table = pa.table({name: pa.array([getattr(f, name) for f in findings], type=typ) for name, typ in FIELDS.items()})
+    table = report.table
     con = duckdb.connect()
-    con.register("f", table.append_column("_i", pa.array(range(len(findings)), pa.int64())))
-    waived_by: dict[int, Waiver] = {}
+    con.register("f", table.append_column("_i", pa.array(range(table.num_rows), pa.int64())))
+    con.execute("CREATE TEMP TABLE hits (_i BIGINT, w INTEGER)")
     summary = []
-    for w in waivers:
-        conds = ["f.rule_id = ?"] + [f"f.{k} = ?" for k in w.match]
+    for k, w in enumerate(waivers):
+        c, r, v = parse_rule_ref(w.rule)
+        conds = ["lower(f.rule_id) = lower(?)"] + ([f"lower(f.contract_id) = lower(?)"] if c else []) + \
+                (["f.contract_version = ?"] if v else []) + [f"f.{key} = ?" for key in w.match]
+        params = [r] + ([c] if c else []) + ([v] if v else []) + list(w.match.values())
         if w.when is not None:
             conds.append(f"coalesce({w.when.sql('f')}, FALSE)")
-        hits = [r[0] for r in con.execute(f"SELECT _i FROM f WHERE {' AND '.join(conds)}",
-                                          [w.rule, *w.match.values()]).fetchall()]
+        where = " AND ".join(conds)
+        n = con.execute(f"SELECT count(*) FROM f WHERE {where}", params).fetchall()[0][0]
         expired = w.expires < today
         if not expired:
-            for i in hits:
-                waived_by.setdefault(i, w)
-        summary.append({**w.info(), "status": "expired" if expired else "active", "matched": len(hits),
-                        "message": (f"expired on {w.expires}: no longer applies to its {len(hits)} finding(s)"
+            con.execute(f"INSERT INTO hits SELECT _i, {k} FROM f WHERE {where} AND _i NOT IN (SELECT _i FROM hits)",
+                        params)
+        summary.append({**w.info(), "status": "expired" if expired else "active", "matched": n,
+                        "message": (f"expired on {w.expires}: no longer applies to its {n} finding(s)"
                                     if expired else None)})
+    infos = pa.table({"w": pa.array(range(len(waivers)), pa.int32()),
+                      "info": [json.dumps(w.info(), ensure_ascii=False) for w in waivers]})
+    con.register("infos", infos)
+    cols = ", ".join(f"f.{q(n)}" for n in table.column_names if n != "waiver")
+    report.table = con.sql(f"""SELECT {cols}, i.info AS waiver FROM f LEFT JOIN hits h ON h._i = f._i
+                               LEFT JOIN infos i ON i.w = h.w ORDER BY f._i""").to_arrow_table().cast(table.schema)
+    per_rule = {(c, v, r): (n, a) for c, v, r, n, a in con.sql(
+        "SELECT f.contract_id, f.contract_version, f.rule_id, count(*), sum(f.amount) FROM f JOIN hits h "
+        "ON h._i = f._i GROUP BY ALL").fetchall()}
     con.close()
-    report.findings = [f for i, f in enumerate(findings) if i not in waived_by]
-    report.waived = []
-    for i, w in sorted(waived_by.items()):
-        findings[i].waiver = w.info()
-        report.waived.append(findings[i])
     report.waivers = summary
     for r in report.rules:
-        mine = [f for f in report.waived if f.rule_id == r.rule_id and f.contract_version == r.contract_version
-                and f.contract_id == r.contract_id]
-        if mine:
-            r.waived = len(mine)
-            r.findings -= len(mine)
-            r.amount = round(r.amount - sum(f.amount for f in mine), 2)
+        n, amount = per_rule.get((r.contract_id, r.contract_version, r.rule_id), (0, 0.0))
+        if n:
+            r.waived = n
+            r.findings -= n
+            r.amount = round(r.amount - amount, 2)
             if r.findings == 0 and r.status == "fail":
                 r.status = "waived"

@@ -24,13 +24,17 @@ TYPES = {
     "fixmedins_name": pa.string(), "fee_ocur_time": pa.timestamp("s"), "hilist_code": pa.string(),
     "hilist_name": pa.string(), "cnt": pa.float64(), "pric": pa.decimal128(12, 2),
     "det_item_fee_sumamt": pa.decimal128(14, 2), "inscp_scp_amt": pa.decimal128(14, 2),
-    "preselfpay_amt": pa.decimal128(14, 2), "overlmt_amt": pa.decimal128(14, 2), "fetts": pa.string(),
+    "preselfpay_amt": pa.decimal128(14, 2), "overlmt_amt": pa.decimal128(14, 2),
+    "fulamt_ownpay_amt": pa.decimal128(14, 2), "fetts": pa.string(),
     "chrgitm_lv": pa.string(), "price_class": pa.string(), "gend": pa.string(), "brdy": pa.date32(),
 }
 
 
-def line(n: int = 1, *, code=BR1, price=500.0, cnt=1.0, limit=370.0, ratio=0.10, **over) -> dict:
-    """A clean Jiangsu NIPT fee line (南京鼓楼医院, detection, 2025-03-01), with overrides."""
+def line(n: int = 1, *, code=BR1, price=500.0, cnt=1.0, limit=370.0, ratio=0.10, self_paid=False, **over) -> dict:
+    """A clean Jiangsu NIPT fee line (南京鼓楼医院, detection, 2025-03-01), with overrides.
+
+    Its money splits as the national platform does (T = F + O + P + I, 符合政策范围金额 without
+    先行自付); `self_paid` makes the whole line 全自费."""
     total = round(price * cnt, 2)
     in_limit = min(total, limit * cnt)
     pre = round(in_limit * ratio, 2)
@@ -39,9 +43,12 @@ def line(n: int = 1, *, code=BR1, price=500.0, cnt=1.0, limit=370.0, ratio=0.10,
         "mdtrtarea_admvs": "320106", "fixmedins_code": "H32010600001", "fixmedins_name": "南京鼓楼医院",
         "fee_ocur_time": dt.datetime(2025, 3, 1, 9, 30), "hilist_code": code, "hilist_name": "无创产前基因检测服务",
         "cnt": cnt, "pric": price, "det_item_fee_sumamt": total, "inscp_scp_amt": round(in_limit - pre, 2),
-        "preselfpay_amt": pre, "overlmt_amt": round(total - in_limit, 2), "fetts": "1", "chrgitm_lv": "02",
+        "preselfpay_amt": pre, "overlmt_amt": round(total - in_limit, 2), "fulamt_ownpay_amt": 0.0,
+        "fetts": "1", "chrgitm_lv": "02",
         "price_class": "三类", "gend": "2", "brdy": dt.date(1990, 1, 1),
     }
+    if self_paid:
+        row.update(fulamt_ownpay_amt=total, overlmt_amt=0.0, inscp_scp_amt=0.0, preselfpay_amt=0.0)
     row.update(over)
     return row
 

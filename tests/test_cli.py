@@ -8,6 +8,7 @@ import pytest
 from conftest import line
 
 SAMPLE = "sample_claims/jiangsu-nipt-1.0.0.parquet"
+CAT = "sunshine_catalogue=contracts/jiangsu-consumables/sample_catalogue.csv"
 
 RULE_KEYS = {"rule_id", "contract_id", "contract_version", "title", "kind", "severity", "status",
              "lines_checked", "findings", "amount", "source"}
@@ -17,7 +18,7 @@ VIOLATION_KEYS = {"rule_id", "mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code
 
 def test_check_the_sample_reports_findings_and_exits_1(run_cli, tmp_path):
     out = tmp_path / "r.json"
-    p = run_cli("check", SAMPLE, "--json", out)
+    p = run_cli("check", SAMPLE, "--json", out, "--table", CAT)
     assert p.returncode == 1, p.stderr
     assert "JS-1-price" in p.stdout and "findings: 17" in p.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
@@ -30,9 +31,19 @@ def test_check_the_sample_reports_findings_and_exits_1(run_cli, tmp_path):
     assert report["inputs"][0]["sha256"] and nipt["lines_in_force"] > 0
 
 
-@pytest.mark.parametrize("fail_on,code", [("violation", 1), ("suspect", 1), ("never", 0)])
+@pytest.mark.parametrize("fail_on,code", [("violation", 1), ("suspect", 1), ("data_quality", 1), ("never", 0)])
 def test_fail_on(run_cli, fail_on, code):
-    assert run_cli("check", SAMPLE, "--fail-on", fail_on).returncode == code
+    assert run_cli("check", SAMPLE, "--fail-on", fail_on, "--table", CAT).returncode == code
+
+
+def test_a_rule_that_could_not_run_exits_3_not_0(run_cli):
+    """The consumables contract without its catalogue judged nothing of the consumable lines:
+    a CI gate must not go green on that."""
+    p = run_cli("check", SAMPLE, "--fail-on", "never")
+    assert p.returncode == 3, p.stdout
+    assert "CS-1@1.0.0 could not run" in p.stdout and "sunshine_catalogue" in p.stdout
+    assert run_cli("check", SAMPLE, "--fail-on", "never", "--allow-incomplete").returncode == 0
+    assert run_cli("check", SAMPLE, "--allow-incomplete").returncode == 1
 
 
 def test_a_clean_batch_exits_0(run_cli, write):
@@ -72,4 +83,4 @@ def test_sample_command_writes_a_checkable_batch(run_cli, tmp_path):
     p = run_cli("sample", out, "--lines", "12000", "--seed", "7", "--planted", planted)
     assert p.returncode == 0, p.stderr
     n = len(planted.read_text().splitlines()) - 1
-    assert run_cli("check", out).returncode == 1 and n > 40
+    assert run_cli("check", out, "--table", CAT).returncode == 1 and n > 40

@@ -60,7 +60,7 @@ def test_second_payments_across_batches_are_flagged(write, tmp_path):
     report = check([str(second)], history=ledger)
     assert found(report) == [("JL-3", "M00004"), ("JS-7-detection", "M00003")]
     f = next(f for f in report.findings if f.rule_id == "JS-7-detection")
-    assert f.related == {"mdtrt_id": "M00001", "feedetl_sn": "1", "fee_ocur_time": "2025-03-01 09:30:00",
+    assert f.related == {"mdtrt_id": "M00001", "feedetl_sn": "1", "fee_ocur_time": "2025-03-01T09:30:00",
                          "fixmedins_code": "H32010600001", "fixmedins_name": "南京鼓楼医院", "in_history": True,
                          "file": str(first), "row": 1}
     assert report.history["earlier_lines"] == 2 and report.history["recorded"] == 3
@@ -184,7 +184,7 @@ def test_kill_9_at_random_moments_never_leaves_half_a_batch(root, tmp_path):
             # every recording of this batch replaces the same identities: the lines are exactly the last
             # recorded batch's, or none before the first recording committed
             assert n == (last_recorded or 0), "half a batch in the ledger"
-    p = subprocess.run([EXE, "check", batch, "--history", ledger, "--show", "0"], capture_output=True, text=True)
+    p = subprocess.run([EXE, "check", batch, "--history", ledger, "--show", "0", "--allow-incomplete"], capture_output=True, text=True)
     assert p.returncode in (0, 1), p.stderr
     n, _, batches = ledger_state(ledger)
     assert n > 0 and batches >= 1

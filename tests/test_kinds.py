@@ -10,7 +10,7 @@ import yaml
 from checks.kinds import KINDS
 
 EXPECTED = {"ceiling", "scope", "window", "care_setting", "frequency", "exclusion", "payment_limit",
-            "selfpay", "eligibility"}
+            "selfpay", "eligibility", "money_identity"}
 
 
 def test_all_kinds_are_registered():

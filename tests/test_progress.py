@@ -33,7 +33,7 @@ def run_on_tty(args, env):
 def test_progress_on_a_terminal(write):
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     out = run_on_tty(["check", write([line(n) for n in range(1, 50)])], env)
-    assert "validating" in out and "judging" in out and "49/49" in out
+    assert "validating" in out and "judging" in out and "49/49" in out  # lines, when each phase ends
 
 
 def test_silent_in_ci_even_on_a_terminal(write):

@@ -37,7 +37,7 @@ CASES = [
      [line(), diagnosis(1, feedetl_sn="2")], []),
     ("JS-3: 560.01 in one visit (a self-paid extra unit)",
      [line(), diagnosis(1, feedetl_sn="2"),
-      line(1, feedetl_sn="3", price=0.01, inscp_scp_amt=0.0, preselfpay_amt=0.0)], ["JS-3"]),
+      line(1, feedetl_sn="3", price=0.01, self_paid=True)], ["JS-3"]),
     ("JS-4: diagnosis at 60", [diagnosis()], []),
     ("JS-4: diagnosis at 60.01", [diagnosis(price=60.01)], ["JS-4"]),
     ("JS-4-NT: Nantong class-1 at 54", [diagnosis(price=54.0, **NT_LOW)], []),
@@ -60,10 +60,9 @@ CASES = [
      ["JS-6-NT"]),
     ("JS-6-class: chrgitm_lv '2' is 乙 too", [line(chrgitm_lv="2")], []),
     ("JS-6-class: class 甲", [line(chrgitm_lv="01")], ["JS-6-class"]),
-    ("JS-6-class: class missing", [line(chrgitm_lv=None)], ["JS-6-class"]),
     ("JS-6-setting: inpatient with fund money", [line(med_type="21")], ["JS-6-setting"]),
     ("JS-6-setting: inpatient, wholly self-paid",
-     [line(med_type="21", inscp_scp_amt=0.0, preselfpay_amt=0.0)], []),
+     [line(med_type="21", self_paid=True)], []),
     ("JS-7: two pregnancies, one payment each", [line(1), line(2, psn_no="P00001", fetts="2")], []),
     ("JS-7: the same pregnancy paid twice", [line(1), line(2, psn_no="P00001",
                                                          fee_ocur_time=dt.datetime(2025, 4, 1))], ["JS-7-detection"]),
@@ -73,8 +72,7 @@ CASES = [
     ("JS-7: diagnosis paid twice", [diagnosis(1), diagnosis(2, psn_no="P00001",
                                                           fee_ocur_time=dt.datetime(2025, 4, 1))], ["JS-7-diagnosis"]),
     ("JS-8: institution not in 附件1 with fund money", [line(fixmedins_name="某民营医院")], ["JS-8"]),
-    ("JS-8: not in 附件1, wholly self-paid", [line(fixmedins_name="某民营医院", inscp_scp_amt=0.0,
-                                                  preselfpay_amt=0.0)], []),
+    ("JS-8: not in 附件1, wholly self-paid", [line(fixmedins_name="某民营医院", self_paid=True)], []),
     ("JS-W: diagnosis item on its first day", [diagnosis(fee_ocur_time=dt.datetime(2025, 1, 1, 0, 0))], []),
     ("JS-W: diagnosis item the day before", [diagnosis(fee_ocur_time=dt.datetime(2024, 12, 31, 23, 59))], ["JS-W"]),
     ("outside Jiangsu no Jiangsu price applies", [line(price=800.0, mdtrtarea_admvs="330106")], []),
@@ -104,9 +102,19 @@ def test_second_payment_names_the_first(write):
 
 def test_group_ceiling_is_reported_once_on_the_last_line(write):
     rows = [line(), diagnosis(1, feedetl_sn="2", fee_ocur_time=dt.datetime(2025, 3, 1, 11)),
-            line(1, feedetl_sn="3", price=10.0, inscp_scp_amt=0.0, preselfpay_amt=0.0)]
+            line(1, feedetl_sn="3", price=10.0, self_paid=True)]
     got, _ = findings(write, rows)
     assert got == [("JS-3", "M00001", "2")]
+
+
+def test_a_line_whose_class_is_empty_is_not_judged_never_passed(write):
+    report = check([str(write([line(1, chrgitm_lv=None), line(2)]))])
+    r = next(r for r in report.rules if r.rule_id == "JS-6-class")
+    assert (r.status, r.lines_checked, r.lines_not_judged) == ("pass", 1, 1)
+    assert "chrgitm_lv" in r.reason and "row 1" in r.reason
+    report = check([str(write([line(1, chrgitm_lv=None)], "only.parquet"))])
+    r = next(r for r in report.rules if r.rule_id == "JS-6-class")
+    assert r.status == "error" and r.lines_not_judged == 1
 
 
 def test_missing_optional_column_is_an_error_not_a_pass(write):

@@ -1,43 +1,26 @@
-"""Open a claim batch: find its Parquet files, check them against the claim-line contract.
+"""Open a claim batch: find its Parquet files, map their columns, check their structure.
 
-Structure (column present, type family) is read from each file's Parquet schema without
-reading data. Values (required fields not null or blank, region codes of six digits, numbers
-finite) are checked with pandera, file by file in bounded record batches, so memory stays flat
-however large the batch. (mdtrt_id, feedetl_sn) uniqueness across all files is one DuckDB
-aggregate. Every problem found is reported, with file, column and row (counted from 1).
+Structure (which column supplies which field, presence, type family) is read from each file's
+Parquet schema and judged by pandera without reading data (checks/claims/structure.py). Values are
+checked later, in the engine's one scan over the batch (checks/claims/values.py). The batch knows
+how to read itself as SQL: every field normalised to one type, absent ones as NULL.
 """
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import InputError, InputErrors, UsageError
-from .fields import FIELDS, REQUIRED
-from .values import value_errors
-
-FAMILY_WORDS = {
-    "code": "text or integer", "text": "text", "number": "integer, floating point or decimal",
-    "timestamp": "timestamp or date", "date": "date or timestamp", "boolean": "boolean",
-}
-
-
-def _family_ok(t: pa.DataType, family: str) -> bool:
-    if pa.types.is_dictionary(t):
-        t = t.value_type
-    is_text = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
-    return {
-        "code": is_text or pa.types.is_integer(t),
-        "text": is_text,
-        "number": pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t),
-        "timestamp": pa.types.is_timestamp(t) or pa.types.is_date(t),
-        "date": pa.types.is_timestamp(t) or pa.types.is_date(t),
-        "boolean": pa.types.is_boolean(t),
-    }[family]
+from ..errors import InputError, InputErrors
+from . import normal
+from .columns import Source, resolve
+from .discover import discover
+from .fields import FIELDS, SQL_TYPE
+from .structure import structure_errors
 
 
 @dataclass
@@ -46,14 +29,19 @@ class ClaimFile:
     display: str
     rows: int
     columns: list[str]
-    hive: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, Source]
+    partitions: dict[str, str] = field(default_factory=dict)
+    empty: set[str] = field(default_factory=set)  # fields whose column holds no value at all
     sha256: str = ""
+    fid: int = 0
+    arrow_types: dict = field(default_factory=dict)  # file column -> Arrow type
 
 
 @dataclass
 class Batch:
     files: list[ClaimFile]
     hive: bool
+    column_map: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def lines(self) -> int:
@@ -61,16 +49,20 @@ class Batch:
 
     @property
     def fields(self) -> set[str]:
-        """Known fields present in every file of the batch."""
-        sets = [set(f.columns) | set(f.hive) for f in self.files]
-        return set.intersection(*sets) & set(FIELDS) if sets else set()
+        """Fields some file supplies with at least one value (an all-null column counts as absent)."""
+        return {f for cf in self.files for f in cf.sources if f not in cf.empty}
 
-    def missing_reason(self, column: str) -> str:
-        without = [f.display for f in self.files if column not in f.columns and column not in f.hive]
+    def missing_reason(self, name: str) -> str:
+        fld = FIELDS[name]
+        without = [cf.display for cf in self.files if name not in cf.sources]
         if len(without) == len(self.files):
-            return f"column {column} ({FIELDS[column].zh}) is not in the claim files"
-        return (f"column {column} ({FIELDS[column].zh}) is missing from {len(without)} of "
-                f"{len(self.files)} files (first: {without[0]})")
+            return f"column {name} ({fld.zh}) is not in the claim files"
+        return f"column {name} ({fld.zh}) is empty (null) on every line"
+
+    def partition_typed(self) -> set[str]:
+        """Non-text fields supplied as text by partition folders."""
+        return {f for cf in self.files for f, s in cf.sources.items()
+                if s.partition and FIELDS[f].family not in ("code", "text")}
 
     def source_sql(self) -> str:
         paths = ", ".join("'" + str(f.path).replace("'", "''") + "'" for f in self.files)
@@ -78,33 +70,61 @@ class Batch:
         return (f"read_parquet([{paths}], filename=true, file_row_number=true, "
                 f"union_by_name=true, hive_partitioning={hive})")
 
-    def display_of(self) -> dict[str, str]:
-        return {str(f.path): f.display for f in self.files}
+    def raw(self, name: str) -> str:
+        """The field as read (before normalising): the file columns that supply it, coalesced."""
+        cols = []
+        for cf in self.files:
+            src = cf.sources.get(name)
+            if src and src.column.lower() not in (c.lower() for c in cols):
+                cols.append(src.column)
+        if not cols:
+            return "NULL"
+        quoted = [f'r."{c.replace(chr(34), chr(34) * 2)}"' for c in cols]
+        return quoted[0] if len(quoted) == 1 else f"coalesce({', '.join(quoted)})"
+
+    def value(self, name: str) -> str:
+        """The field normalised: codes trimmed text, numbers DOUBLE, times local TIMESTAMP, absent NULL."""
+        fld = FIELDS[name]
+        typ = SQL_TYPE[fld.family]
+        raw = self.raw(name)
+        if raw == "NULL":
+            return f"CAST(NULL AS {typ})"
+        if fld.family in ("code", "text"):
+            return normal.key(raw)
+        cast = "TRY_CAST" if name in self.partition_typed() else "CAST"
+        return f"{cast}({raw} AS {typ})"
+
+    def display_of(self) -> dict[int, str]:
+        return {cf.fid: cf.display for cf in self.files}
 
 
-def discover(paths: list[str]) -> tuple[list[tuple[Path, str, dict]], bool]:
-    found, hive = [], False
-    if not paths:
-        raise UsageError("no claim files given: name Parquet files or directories")
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            files = sorted(x for x in path.rglob("*.parquet") if x.is_file()
-                           and not any(part.startswith((".", "_")) for part in x.relative_to(path).parts))
-            if not files:
-                raise InputError(p, "directory holds no .parquet files")
-            for f in files:
-                parts = dict(seg.split("=", 1) for seg in f.relative_to(path).parts[:-1] if "=" in seg)
-                hive = hive or bool(parts)
-                found.append((f, str(f), parts))
-        elif path.is_file():
-            found.append((path, p, {}))
+def _empty_fields(pf: pq.ParquetFile, sources: dict[str, Source]) -> set[str]:
+    """Fields whose column is of type null, or null on every row by the file's own statistics."""
+    md, schema = pf.metadata, pf.schema_arrow
+    leaf = {md.schema.column(j).path: j for j in range(md.num_columns)}
+    out = set()
+    for name, src in sources.items():
+        if src.partition:
+            continue
+        if pa.types.is_null(schema.field(src.column).type) or md.num_rows == 0:
+            out.add(name)
+            continue
+        j = leaf.get(src.column)
+        if j is None:
+            continue
+        nulls = 0
+        for g in range(md.num_row_groups):
+            st = md.row_group(g).column(j).statistics
+            if st is None or not st.has_null_count:
+                break  # no statistics: the field counts as present; lines without it are not judged
+            nulls += st.null_count
         else:
-            raise InputError(p, "no such file or directory")
-    return found, hive
+            if nulls == md.num_rows:
+                out.add(name)
+    return out
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -112,58 +132,42 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def open_batch(paths: list[str], check_values: bool = True, progress=None) -> Batch:
-    """Find and check the claim files; raise InputErrors listing every problem."""
-    found, hive = discover(paths)
+def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None) -> Batch:
+    """Find the claim files and check their structure; raise InputErrors listing every problem."""
+    found = discover(paths)
+    column_map = column_map or {}
     files, errors = [], []
-    for path, display, parts in found:
+    schemas_checked: dict[tuple, list[InputError]] = {}
+    keys = {tuple(sorted(f.partitions)) for f in found}
+    if len(keys) > 1:
+        a = next(f for f in found if tuple(sorted(f.partitions)) == sorted(keys)[0])
+        b = next(f for f in found if tuple(sorted(f.partitions)) == sorted(keys)[1])
+        errors.append(InputError(b.display, f"partition folders differ: {b.display} lies under "
+                                 f"{', '.join(sorted(b.partitions)) or 'no partition folder'} but {a.display} under "
+                                 f"{', '.join(sorted(a.partitions)) or 'none'}; give one dataset at a time"))
+    for i, fnd in enumerate(found):
         try:
-            pf = pq.ParquetFile(path)
+            pf = pq.ParquetFile(fnd.path)
             schema = pf.schema_arrow
         except Exception as e:  # pyarrow raises several types for unreadable files
-            errors.append(InputError(display, f"not a readable Parquet file ({type(e).__name__}: {e})"))
+            errors.append(InputError(fnd.display, f"not a readable Parquet file ({type(e).__name__}: {e})"))
             continue
-        cf = ClaimFile(path, display, pf.metadata.num_rows, list(schema.names), parts)
-        for name in REQUIRED:
-            if name not in schema.names and name not in parts:
-                errors.append(InputError(display, f"required column is missing ({FIELDS[name].zh})", name))
-        for name in schema.names:
-            f = FIELDS.get(name)
-            if f and not _family_ok(schema.field(name).type, f.family):
-                errors.append(InputError(display, f"type {schema.field(name).type} is not allowed; "
-                                         f"valid: {FAMILY_WORDS[f.family]}", name))
+        sources, errs = resolve(fnd.display, list(schema.names), fnd.partitions, column_map, fnd.partition_dirs)
+        errors += errs
+        if errs:
+            continue
+        key = (schema, tuple(sorted((k, s.column, s.partition) for k, s in sources.items())))
+        if key not in schemas_checked:
+            schemas_checked[key] = structure_errors(fnd.display, schema, sources)
+        errs = [InputError(fnd.display, e.message, e.column, e.row) for e in schemas_checked[key]]
+        errors += errs
+        cf = ClaimFile(fnd.path, fnd.display, pf.metadata.num_rows, list(schema.names), sources,
+                       fnd.partitions, _empty_fields(pf, sources), fid=i,
+                       arrow_types={f.name: f.type for f in schema})
         files.append(cf)
     if errors:
         raise InputErrors(errors)
-    for cf in files:
-        cf.sha256 = _sha256(cf.path)
-    batch = Batch(files, hive)
-    if check_values:
-        total, done, errors = sum(cf.rows for cf in files), 0, []
-        for cf in files:
-            errors += value_errors(cf, progress and (lambda n, base=done: progress("validating", base + n, total)))
-            done += cf.rows
-        errors += duplicate_errors(batch)
-        if errors:
-            raise InputErrors(errors)
-    return batch
-
-
-def duplicate_errors(batch: Batch) -> list[InputError]:
-    con = duckdb.connect()
-    found = con.sql(f"""
-        SELECT m, s, count(*) OVER () FROM (
-            SELECT CAST(mdtrt_id AS VARCHAR) AS m, CAST(feedetl_sn AS VARCHAR) AS s
-            FROM {batch.source_sql()} GROUP BY ALL HAVING count(*) > 1)
-        ORDER BY m, s LIMIT 1""").fetchall()
-    if not found:
-        return []
-    m, s, n = found[0]
-    where = con.execute(f"""SELECT filename, file_row_number + 1 FROM {batch.source_sql()}
-                            WHERE CAST(mdtrt_id AS VARCHAR) = ? AND CAST(feedetl_sn AS VARCHAR) = ?
-                            ORDER BY 1, 2 LIMIT 3""", [m, s]).fetchall()
-    names = batch.display_of()
-    at = ", ".join(f"{names.get(f, f)} row {r}" for f, r in where)
-    return [InputError(names.get(where[0][0], where[0][0]),
-                       f"(mdtrt_id, feedetl_sn) must be unique: {n} pair(s) occur more than once, "
-                       f"e.g. ({m}, {s}) at {at}", "mdtrt_id, feedetl_sn")]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL
+        for cf, digest in zip(files, pool.map(lambda cf: sha256(cf.path), files)):
+            cf.sha256 = digest
+    return Batch(files, bool(found and found[0].partitions), column_map)

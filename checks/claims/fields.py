@@ -7,7 +7,12 @@ Type families (what a Parquet column may be):
   timestamp — timestamp (any unit, with or without zone) or date
   date      — date or timestamp
   boolean   — boolean
-Columns not listed here are allowed and carried along; no rule reads them.
+A column of Parquet type `null` (what pandas writes for a column of None) fits every family and
+counts as absent, as does a column that is null on every line. Columns not listed here are
+allowed and carried along; no rule reads them.
+
+Derived fields (DERIVED) are computed by claimcheck from the line, in one place, and may be read
+by contract conditions like any other field; a claim file cannot supply them.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in [
     Field("psn_no", "code", True, "人员编号"),
     Field("insutype", "code", True, "险种类型"),
     Field("med_type", "code", True, "医疗类别"),
-    Field("mdtrtarea_admvs", "code", True, "就医地医保区划", r"^\d{6}$"),
+    Field("mdtrtarea_admvs", "code", True, "就医地医保区划", r"\d{6}"),
     Field("fixmedins_code", "code", True, "定点医药机构编号"),
     Field("fixmedins_name", "text", True, "定点医药机构名称"),
     Field("fee_ocur_time", "timestamp", True, "费用发生时间"),
@@ -39,9 +44,9 @@ FIELDS: dict[str, Field] = {f.name: f for f in [
     Field("cnt", "number", True, "数量"),
     Field("pric", "number", True, "单价"),
     Field("det_item_fee_sumamt", "number", True, "明细项目费用总额"),
-    # optional: a rule that needs one of these reports `error` when it is absent
+    # optional: a rule that needs one of these cannot judge a line where it is empty
     Field("setl_id", "code", False, "结算ID"),
-    Field("insuplc_admdvs", "code", False, "参保地医保区划", r"^\d{6}$"),
+    Field("insuplc_admdvs", "code", False, "参保地医保区划", r"\d{6}"),
     Field("gend", "code", False, "性别"),
     Field("brdy", "date", False, "出生日期"),
     Field("main_diag_code", "code", False, "主诊断编码"),
@@ -55,13 +60,23 @@ FIELDS: dict[str, Field] = {f.name: f for f in [
     Field("refd_setl_flag", "code", False, "退费结算标志"),
     Field("price_class", "text", False, "医疗机构价格类别（三类/二类/一类/基层）"),
     Field("subsidy_amt", "number", False, "补助金额（财政补助，随费用行记载）"),
-    Field("serum_risk", "text", False, "血清学筛查风险（1:N）", r"^\d+(\.\d+)?:\d+(\.\d+)?$"),
+    Field("serum_risk", "text", False, "血清学筛查风险（1:N）", r"\d+(\.\d+)?:\d+(\.\d+)?"),
     Field("poverty_flag", "boolean", False, "建档立卡贫困人口标志"),
 ]}
 
 REQUIRED = [f.name for f in FIELDS.values() if f.required]
 OPTIONAL = [f.name for f in FIELDS.values() if not f.required]
+KEYS = ("mdtrt_id", "feedetl_sn")  # a line's identity in a batch and in the ledger
 
-# DuckDB type every field is normalised to in the `lines` view the rules run over.
+# Derived by claimcheck (checks/claims/money.py); readable by conditions, never read from a file.
+DERIVED: dict[str, Field] = {f.name: f for f in [
+    Field("inpolicy_amt", "number", False,
+          "政策范围内金额（含先行自付）：明细金额 − 全自费 − 超限价，与符合政策范围金额是否含先行自付无关"),
+]}
+
+# What a condition may name: the claim fields and the derived ones.
+COLUMNS: dict[str, Field] = {**FIELDS, **DERIVED}
+
+# DuckDB type every field is normalised to in the lines the rules run over.
 SQL_TYPE = {"code": "VARCHAR", "text": "VARCHAR", "number": "DOUBLE",
             "timestamp": "TIMESTAMP", "date": "DATE", "boolean": "BOOLEAN"}

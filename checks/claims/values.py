@@ -1,93 +1,106 @@
-"""Value checks of the claim-line contract, run with pandera on bounded record batches."""
+"""Value checks of the claim-line contract: declared once as a pandera schema, run in DuckDB.
+
+Each check is defined here once with both of its executions: a pandas function (pandera runs it
+when the schema validates a pandas frame, which the tests use as the reference) and a SQL
+predicate for failing values (the engine's one scan over the batch counts failures per file, with
+the first rows). `value_schema()` is the pandera DataFrameSchema; `compile_checks()` walks that
+same schema object, so the SQL cannot drift from the declaration.
+
+    not null      required fields
+    not blank     required code and text fields (after trimming surrounding whitespace)
+    pattern       fields with a pattern (regions of six digits, risks written 1:N)
+    finite        every number: NaN and infinity are errors, never a verdict or an output
+    readable      a value from a partition folder must read as the field's type
+"""
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import pandera.pandas as pa
-import pyarrow as pa_
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import re
+from dataclasses import dataclass
 
-from ..errors import InputError
+from . import normal
 from .fields import FIELDS
 
-BATCH_ROWS = 131_072
-SHOW = 3
-
-_finite = pa.Check(lambda s: np.isfinite(s.astype("float64")), name="finite number",
-                   error="must be a finite number")
+SQL_CAST = {"number": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE", "boolean": "BOOLEAN"}
 
 
-def _checked(name: str, typ: pa_.DataType) -> bool:
-    """Columns a value check can fail on: required ones, patterned ones, and floating numbers."""
-    f = FIELDS[name]
-    return f.required or bool(f.pattern) or (f.family == "number" and pa_.types.is_floating(typ))
+@dataclass(frozen=True)
+class ValueCheck:
+    """One failing-value predicate of one field: `sql(v)` is true where a value fails."""
+    field: str
+    name: str          # pandera check name ("not_nullable" for nullability)
+    words: str         # what the value must be, for the error message
+    sql: object        # callable(value_sql) -> failing predicate
 
 
-def _schema(columns: list[str], types: dict) -> pa.DataFrameSchema:
-    cols = {}
-    for name in columns:
-        f = FIELDS[name]
-        checks = []
-        if f.pattern:
-            checks.append(pa.Check.str_matches(f.pattern, error=f"must match {f.pattern}"))
-        if f.required and f.family in ("code", "text"):
-            checks.append(pa.Check.str_length(min_value=1, error="must not be blank"))
-        if f.family == "number" and pa_.types.is_floating(types[name]):
-            checks.append(_finite)  # integers and decimals cannot be NaN or infinite
-        cols[name] = pa.Column(nullable=not f.required, checks=checks, required=True)
-    return pa.DataFrameSchema(cols, strict=False)
+def _pandas_checks():
+    import math
+
+    import pandera.pandas as pdr
+
+    def matches(pattern):
+        rx = re.compile(pattern)
+        return pdr.Check(lambda s: s.map(lambda v: bool(rx.fullmatch(v)) if isinstance(v, str) else True),
+                         name="pattern", statistics={"pattern": pattern}, error=f"must match {pattern}")
+
+    not_blank = pdr.Check(lambda s: s.map(lambda v: not isinstance(v, str) or v.strip() != ""),
+                          name="not blank", error="must not be blank")
+    # ignore_na=False: a NaN is a value that fails, not an empty cell (frames use Arrow dtypes)
+    finite = pdr.Check(lambda v: not isinstance(v, float) or math.isfinite(v), element_wise=True,
+                       ignore_na=False, name="finite", error="must be a finite number (not NaN or infinity)")
+    return matches, not_blank, finite
 
 
-def _to_frame(batch: pa_.RecordBatch, first_row: int) -> pd.DataFrame:
-    arrays = {}
-    for name, arr in zip(batch.schema.names, batch.columns):
-        fam = FIELDS[name].family
-        if fam in ("code", "text"):
-            arr = pc.utf8_trim_whitespace(pc.cast(arr, pa_.string()))
-        elif fam == "number" and pa_.types.is_decimal(arr.type):
-            arr = pc.cast(arr, pa_.float64())  # pandas would make Python Decimal objects
-        arrays[name] = arr
-    frame = pa_.table(arrays).to_pandas()
-    frame.index = pd.RangeIndex(first_row + 1, first_row + 1 + len(frame))  # rows counted from 1
-    return frame
+_SCHEMA = None
 
 
-def value_errors(cf, progress=None) -> list[InputError]:
-    """Every value problem in one file, one error per (column, check), with example rows."""
-    pf = pq.ParquetFile(cf.path)
-    types = {f.name: f.type for f in pf.schema_arrow}
-    columns = [c for c in cf.columns if c in FIELDS and _checked(c, types[c])]
-    if not columns:
-        return []
-    schema = _schema(columns, types)
-    seen: dict[tuple[str, str], list] = {}
-    first = 0
-    for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-        frame = _to_frame(batch, first)
-        first += batch.num_rows
-        if progress:
-            progress(first)
-        try:
-            schema.validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as err:
-            fc = err.failure_cases
-            for (col, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
-                entry = seen.setdefault((str(col), str(check)), [0, []])
-                entry[0] += len(grp)
-                for idx, val in zip(grp["index"], grp["failure_case"]):
-                    if len(entry[1]) < SHOW:
-                        entry[1].append((idx, val))
+def value_schema():
+    """The pandera schema of claim values (columns as normalised: codes and text trimmed, numbers float)."""
+    global _SCHEMA
+    if _SCHEMA is None:
+        import pandera.pandas as pdr
+
+        matches, not_blank, finite = _pandas_checks()
+        cols = {}
+        for name, f in FIELDS.items():
+            checks = []
+            if f.required and f.family in ("code", "text"):
+                checks.append(not_blank)
+            if f.pattern:
+                checks.append(matches(f.pattern))
+            if f.family == "number":
+                checks.append(finite)
+            cols[name] = pdr.Column(nullable=not f.required, checks=checks, required=False)
+        _SCHEMA = pdr.DataFrameSchema(cols, strict=False, name="claim values")
+    return _SCHEMA
+
+
+_SQL = {
+    "not_nullable": ("must not be empty (null)", lambda v, f, st: f"{v} IS NULL"),
+    "not blank": ("must not be blank", lambda v, f, st: normal.blank(v)),
+    "pattern": (None, lambda v, f, st: f"NOT regexp_full_match({normal.key(v)}, '{st['pattern']}')"),
+    "finite": ("must be a finite number (not NaN or infinity)", lambda v, f, st: f"NOT isfinite({v})"),
+}
+
+
+def compile_checks(fields: set[str], partition_typed: set[str] = frozenset()) -> list[ValueCheck]:
+    """The failing-value predicates of the pandera value schema, for the fields the batch supplies.
+
+    `partition_typed`: fields supplied as text by a partition folder although not text; each gets
+    a `readable` check (its text must cast to the field's type)."""
+    schema = value_schema()
     out = []
-    for (col, check), (count, examples) in seen.items():
-        what = "must not be empty (null)" if check == "not_nullable" else check
-        eg = "; ".join(f"row {int(r)}: {_show(v)}" for r, v in examples if r == r)
-        out.append(InputError(cf.display, f"{count} value(s) fail '{what}'" + (f" (e.g. {eg})" if eg else ""),
-                              col, int(examples[0][0]) if examples and examples[0][0] == examples[0][0] else None))
+    for name in sorted(fields):
+        col = schema.columns[name]
+        if not col.nullable:
+            words, sql = _SQL["not_nullable"]
+            out.append(ValueCheck(name, "not_nullable", words, lambda v, f=name, s=sql: s(v, f, {})))
+        for chk in col.checks:
+            words, sql = _SQL[chk.name]
+            stats = dict(chk.statistics or {})
+            words = words or f"must match {stats['pattern']}"
+            out.append(ValueCheck(name, chk.name, words, lambda v, f=name, s=sql, st=stats: s(v, f, st)))
+        if name in partition_typed:
+            typ = SQL_CAST[FIELDS[name].family]
+            out.append(ValueCheck(name, "readable", f"must read as {typ.lower()} (a value from a partition folder)",
+                                  lambda v, t=typ: f"({v} IS NOT NULL AND TRY_CAST({v} AS {t}) IS NULL)"))
     return out
-
-
-def _show(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "null"
-    return repr(v)

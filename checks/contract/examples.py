@@ -62,6 +62,18 @@ def _value(name, v):
     return str(v)
 
 
+def complete_money(row: dict) -> None:
+    """Example lines name 符合政策范围金额 and 先行自付; the rest of the national split is filled so
+    the parts add up (T = F + O + P + I, 全自费 0 unless given), as an extract's would."""
+    parts = ("inscp_scp_amt", "preselfpay_amt")
+    if not all(row.get(p) is not None for p in parts):
+        return
+    row.setdefault("fulamt_ownpay_amt", 0)
+    if "overlmt_amt" not in row:
+        rest = float(row["det_item_fee_sumamt"]) - float(row["fulamt_ownpay_amt"]) - sum(float(row[p]) for p in parts)
+        row["overlmt_amt"] = round(rest, 2)
+
+
 def example_rows(version) -> tuple[list[dict], list[tuple]]:
     rows, tags = [], []
     for rule in version.rules:
@@ -74,6 +86,7 @@ def example_rows(version) -> tuple[list[dict], list[tuple]]:
                 row["psn_no"] = f"{tag}-{row['psn_no']}"
                 row.setdefault("feedetl_sn", str(j + 1))
                 row.setdefault("det_item_fee_sumamt", round(float(row["pric"]) * float(row["cnt"]), 2))
+                complete_money(row)
                 rows.append(row)
     return rows, tags
 

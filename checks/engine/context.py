@@ -1,12 +1,21 @@
-"""What a kind needs to write its query: scope predicates, table names, the finding row shape."""
+"""What a rule kind needs to write its queries: scope, judgeability, lookups, the finding row.
+
+A line is *in scope* of a rule when it lies in the rule's contract version (jurisdiction and
+dates; window rules: jurisdiction only), its regions, its codes, its `when` is not false, and the
+kind's own narrowing (e.g. an institution listed in a table) holds. It is *judgeable* when every
+value the rule reads is present (not null) and its `when` could be decided. Findings come only
+from lines in scope and judgeable; the engine counts the others and reports them.
+"""
 from __future__ import annotations
 
+from ..claims import normal
 from ..kinds._common import lit, q
+from .lookups import Lookups
 
+# the line columns every finding carries, in this order
 KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fixmedins_name", "hilist_code", "hilist_name",
         "fee_ocur_time"]
-# the columns every kind's query returns, in this order
-FINDING_COLUMNS = ["_file", "_row", *KEYS, "expected", "actual", "amount", "ref", "related"]
+FINDING_COLUMNS = ["_fid", "_row", *KEYS, "expected", "actual", "amount", "ref", "related", "severity"]
 
 
 def regions_pred(a: str, prefixes: list[str]) -> str:
@@ -18,31 +27,59 @@ def version_scope(a: str, contract) -> str:
     parts = [regions_pred(a, contract.regions), f"{a}.fee_date >= DATE '{contract.effective_from.isoformat()}'"]
     if contract.effective_to:
         parts.append(f"{a}.fee_date <= DATE '{contract.effective_to.isoformat()}'")
-    return " AND ".join(parts)
+    return "(" + " AND ".join(parts) + ")"
+
+
+def codes_pred(contract, a: str, names: list[str]) -> str:
+    """Lines billing a code of any of the named code sets (each minus its exceptions)."""
+    sets = []
+    for n in names:
+        cs = contract.code_sets[n]
+        parts = []
+        if cs.codes:
+            parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(cs.codes)))})")
+        parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(cs.prefixes))]
+        pred = "(" + " OR ".join(parts) + ")"
+        if cs.except_codes:
+            pred = (f"({pred} AND {a}.hilist_code NOT IN "
+                    f"({', '.join(lit(c) for c in sorted(set(cs.except_codes)))}))")
+        sets.append(pred)
+    return "(" + " OR ".join(sets) + ")" if sets else "FALSE"
 
 
 class RuleContext:
-    def __init__(self, rule, contract, table_names: dict[str, str], fields: set[str] | frozenset = frozenset(),
-                 history: bool = False):
+    def __init__(self, rule, contract, table_names: dict[str, str], lookups: Lookups,
+                 fields: set[str] | frozenset = frozenset(), history: bool = False, blocked: bool = False):
         self.rule = rule
         self.contract = contract
         self._tables = table_names
-        self.fields = fields  # claim fields the batch has
-        self.history = history  # a ledger's earlier lines are in the view `earlier`
+        self.lookups = lookups
+        self.used: list = []      # lookups this rule joins
+        self.lk: dict = {}        # the kind's lookups by its own name for them
+        self.fields = fields      # claim fields the batch supplies
+        self.history = history    # a ledger's earlier lines are in the view `earlier`
+        self.blocked = blocked    # a table it needs was not supplied: only its scope is counted
 
-    def counted(self, per: list[str]) -> str:
-        """The lines a count per `per` runs over: the batch's, plus the ledger's earlier lines of
-        the keys the batch has in this rule's scope (no other earlier line can change a count)."""
-        if not self.history:
-            return "lines"
-        on = " AND ".join(f"e.{q(c)} = k.{q(c)}" for c in per)
-        keys = ", ".join(f"k.{q(c)}" for c in per)
-        return (f"(SELECT * FROM lines UNION ALL BY NAME SELECT e.* FROM earlier e SEMI JOIN "
-                f"(SELECT DISTINCT {keys} FROM lines k WHERE {self.scope('k')}) k ON {on})")
-
+    # -- tables and lookups --------------------------------------------------------------------
     def table(self, name: str) -> str:
         return self._tables[name]
 
+    def lookup(self, key: str, table: str, match: list[tuple[str, str, str]], where=None,
+               value: str | None = None, listing: str | None = None):
+        """Join a reference table once (called from a kind's bind()): `match` is [(claim column,
+        table column, 'equal'|'prefix')]. The kind reads it back as ctx.lk[key];
+        `lk.col(a, 'hit'|'v'|'ref'|'listing')` is its result for line alias `a`."""
+        lk = self.lookups.add(self.contract, self._tables[table], match, where, value, listing)
+        if lk not in self.used:
+            self.used.append(lk)
+        self.lk[key] = lk
+        return lk
+
+    def lines(self, a: str, source: str = "lines") -> str:
+        """FROM clause: the candidate lines, with this rule's lookups joined (each unique per line)."""
+        return source + f" {a}" + "".join(lk.join(a) for lk in self.used)
+
+    # -- scope -----------------------------------------------------------------------------------
     def base(self, a: str) -> str:
         """Jurisdiction and (except for window rules) the version's effective dates."""
         if self.rule.impl.window_rule:
@@ -50,23 +87,10 @@ class RuleContext:
         return version_scope(a, self.contract)
 
     def codes(self, a: str, names: list[str]) -> str:
-        """Lines billing a code of any of the named code sets (each minus its exceptions)."""
-        sets = []
-        for n in names:
-            cs = self.contract.code_sets[n]
-            parts = []
-            if cs.codes:
-                parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(cs.codes)))})")
-            parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(cs.prefixes))]
-            pred = "(" + " OR ".join(parts) + ")"
-            if cs.except_codes:
-                pred = (f"({pred} AND {a}.hilist_code NOT IN "
-                        f"({', '.join(lit(c) for c in sorted(set(cs.except_codes)))}))")
-            sets.append(pred)
-        return "(" + " OR ".join(sets) + ")" if sets else "FALSE"
+        return codes_pred(self.contract, a, names)
 
-    def scope(self, a: str) -> str:
-        """Every condition that makes a line one this rule judges."""
+    def in_scope(self, a: str) -> str:
+        """Lines this rule is about, judgeable or not."""
         r = self.rule
         parts = [self.base(a)]
         if r.regions:
@@ -76,20 +100,60 @@ class RuleContext:
         if r.codes:
             parts.append(self.codes(a, r.codes))
         if r.when is not None:
-            parts.append(f"coalesce({r.when.sql(a)}, FALSE)")
-        extra = r.impl.applies(self, a)
+            parts.append(f"coalesce({r.when.sql(a)}, TRUE)")
+        extra = None if self.blocked else r.impl.applies(self, a)
         if extra:
             parts.append(extra)
         return "(" + " AND ".join(parts) + ")"
 
-    @staticmethod
-    def key_struct(a: str) -> str:
-        return "struct_pack(" + ", ".join(f"{c} := {a}.{c}" for c in ["_file", "_row", *KEYS]) + ")"
+    def needs(self) -> list[str]:
+        """The columns whose value a line must have to be judged."""
+        r = self.rule
+        cols = set(r.impl.columns()) | (set(r.when.columns) if r.when is not None else set())
+        return sorted(cols)
 
-    @staticmethod
-    def finding(a: str, expected: str, actual: str, amount: str, ref: str = "NULL",
-                related: str = "NULL") -> str:
-        keys = ", ".join(f"{a}.{q(c)}" for c in ["_file", "_row", *KEYS])
+    def judgeable(self, a: str) -> str:
+        parts = [f"{a}.{q(c)} IS NOT NULL" for c in self.needs() if c not in self.rule.impl.nullable_columns()]
+        if self.rule.when is not None:
+            parts.append(f"({self.rule.when.sql(a)}) IS NOT NULL")
+        extra = self.rule.impl.judgeable(self, a)
+        if extra:
+            parts.append(extra)
+        return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+
+    def scope(self, a: str) -> str:
+        """Lines this rule judges: in scope and judgeable."""
+        return f"({self.in_scope(a)} AND {self.judgeable(a)})"
+
+    # -- counting across batches -----------------------------------------------------------------
+    def counted(self, per: list[str]) -> str:
+        """The lines a count per `per` runs over: the batch's, plus the ledger's earlier lines of
+        the keys the batch has in this rule's scope (no other earlier line can change a count)."""
+        if not self.history:
+            return "lines"
+        on = " AND ".join(f"e.{q(c)} = k.{q(c)}" for c in per)
+        keys = ", ".join(f"k.{q(c)}" for c in per)
+        cols = "*"
+        return (f"(SELECT {cols} FROM lines UNION ALL BY NAME SELECT e.* FROM earlier e WHERE EXISTS "
+                f"(SELECT 1 FROM (SELECT DISTINCT {keys} FROM lines k WHERE {self.in_scope('k')}) k WHERE {on}))")
+
+    # -- the finding row -------------------------------------------------------------------------
+    def finding(self, a: str, expected: str, actual: str, amount: str, ref: str = "NULL",
+                related: str = "NULL", severity: str | None = None) -> str:
+        keys = ", ".join(f"{a}.{q(c)}" for c in ["_fid", "_row", *KEYS])
+        sev = lit(severity or self.rule.severity)
         return (f"{keys}, CAST({expected} AS VARCHAR) AS expected, CAST({actual} AS VARCHAR) AS actual, "
                 f"CAST({amount} AS DOUBLE) AS amount, CAST({ref} AS VARCHAR) AS ref, "
-                f"CAST({related} AS VARCHAR) AS related")
+                f"CAST({related} AS VARCHAR) AS related, {sev} AS severity")
+
+    @staticmethod
+    def related(a: str) -> str:
+        """JSON naming line `a` as the line a finding collides with."""
+        return (f"to_json(struct_pack(mdtrt_id := {a}.mdtrt_id, feedetl_sn := {a}.feedetl_sn, "
+                f"fee_ocur_time := strftime({a}.fee_ocur_time, '%Y-%m-%dT%H:%M:%S'), "
+                f"fixmedins_code := {a}.fixmedins_code, fixmedins_name := {a}.fixmedins_name, "
+                f"in_history := NOT {a}._in_batch, file := {a}._file, fid := {a}._fid, row := {a}._row))")
+
+    @staticmethod
+    def name(sql: str) -> str:
+        return normal.name(sql)

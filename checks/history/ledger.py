@@ -74,11 +74,28 @@ class Ledger:
         self.migrated_from = None
 
     # -- opening -------------------------------------------------------------------------------
+    def precheck(self) -> None:
+        """Refuse, before any claim is read, a path that is not (and cannot become) a ledger."""
+        p = self.path
+        if p.exists() or p.is_symlink():
+            if not p.is_file():
+                raise LedgerError(f"{shown(p)}: is not a regular file, so it cannot be a ledger")
+            try:
+                with p.open("rb") as fh:
+                    head = fh.read(16)
+            except OSError as e:
+                raise LedgerError(f"{shown(p)}: cannot read the ledger ({e.strerror or e})") from None
+            if len(head) < 12 or head[8:12] != b"DUCK":
+                raise LedgerError(f"{shown(p)}: exists and is not a claimcheck ledger (not a DuckDB database file); "
+                                  "name a new file or an existing ledger")
+        elif self.read_only:
+            raise LedgerError(f"{shown(p)}: no ledger there (a dry run does not create one)")
+        elif not p.parent.is_dir():
+            raise LedgerError(f"{shown(p)}: folder {shown(p.parent)} does not exist")
+
     def attach(self, con) -> "Ledger":
         if self.read_only and not self.path.exists():
             raise LedgerError(f"{shown(self.path)}: no ledger there (a dry run does not create one)")
-        if not self.read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         mode = " (READ_ONLY)" if self.read_only else ""
         path = str(self.path).replace("'", "''")
         deadline = time.monotonic() + self.wait
@@ -147,7 +164,8 @@ class Ledger:
     def earlier_lines_sql(self, columns: list[str]) -> str:
         """Ledger lines whose identity the batch does not carry, shaped like the engine's lines."""
         cols = ", ".join(f"h.{c}" for c in columns)
-        return (f"SELECT {cols}, h.fee_date, h.source_file AS _file, h.source_row AS _row, "
+        return (f"SELECT {cols}, h.fee_date, h.source_file AS _file, CAST(NULL AS INTEGER) AS _fid, "
+                f"h.source_row AS _row, "
                 f"h.batch_seq AS _seq, FALSE AS _in_batch FROM {ALIAS}.lines h "
                 f"ANTI JOIN batch_ids b ON b.mdtrt_id = h.mdtrt_id AND b.feedetl_sn = h.feedetl_sn")
 

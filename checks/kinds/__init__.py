@@ -1,9 +1,10 @@
 """Rule kinds: one module each, registered by the @register decorator, discovered on import.
 
-A kind turns one contract rule into a set-based DuckDB query that returns the rule's findings.
-Its docstring is its documentation (shown by `claimcheck kinds`): what it checks, why, and an
-example in contract YAML. Its `params_schema` is the JSON Schema of its `params:` block and goes
-into the published contract schema.
+A kind turns one contract rule into set-based SQL over the candidate lines: which lines it is
+about (its scope), which of those it can judge (every value it reads present), and a query that
+returns one row per finding. Its docstring is its documentation (shown by `claimcheck kinds`):
+what it checks, why, and an example in contract YAML. Its `params_schema` is the JSON Schema of
+its `params:` block and goes into the published contract schema.
 """
 from __future__ import annotations
 
@@ -25,13 +26,13 @@ def register(name: str):
 
 
 class RuleKind:
-    """Base of every kind. Subclasses set params_schema and implement findings()."""
+    """Base of every kind. Subclasses set params_schema and message, and implement findings()."""
 
     name: ClassVar[str]
     params_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
     window_rule: ClassVar[bool] = False  # judged on lines outside the contract's dates too
     counts_history: ClassVar[bool] = False  # counts lines across batches (recorded in a ledger)
-    # Message template; fields: expected, actual, amount, ref.
+    # Message template; fields: expected, actual, amount, ref, related.
     message: ClassVar[str] = "{actual} (expected {expected})"
 
     def __init__(self, rule, contract, ctx_error):
@@ -45,24 +46,40 @@ class RuleKind:
         """Check what JSON Schema cannot (tables, columns, expressions); raise error(...)."""
 
     def columns(self) -> set[str]:
-        """Claim columns this rule reads, beyond its scope's (codes, regions, when)."""
+        """Columns whose values this rule reads, beyond its scope's: a line where one is empty
+        cannot be judged (unless nullable_columns() says the kind handles the gap itself)."""
+        return set()
+
+    def reads(self) -> set[str]:
+        """Every column this rule's SQL reads (columns() and any it reads without needing)."""
+        return self.columns()
+
+    def nullable_columns(self) -> set[str]:
+        """Columns of columns() the kind copes with when empty (e.g. a fallback key)."""
         return set()
 
     def tables(self) -> list[str]:
         """Reference tables this rule reads."""
         return []
 
+    def bind(self, ctx) -> None:
+        """Declare the lookups this rule joins (ctx.lookup(...)), before any SQL is written."""
+
     def candidate(self, ctx, a: str) -> str:
-        """The lines this rule may read at all (its codes and its `when`), before any other scope."""
+        """The lines this rule may read at all (its codes, and its `when` unless false)."""
         parts = []
         if self.rule.codes:
             parts.append(ctx.codes(a, self.rule.codes))
         if self.rule.when is not None:
-            parts.append(f"coalesce({self.rule.when.sql(a)}, FALSE)")
-        return "(" + " AND ".join(parts) + ")"
+            parts.append(f"coalesce({self.rule.when.sql(a)}, TRUE)")
+        return "(" + " AND ".join(parts) + ")" if parts else "FALSE"
 
     def applies(self, ctx, a: str) -> str | None:
-        """An extra predicate on line alias `a` narrowing the lines the rule judges."""
+        """An extra predicate on line alias `a` narrowing the lines the rule is about."""
+        return None
+
+    def judgeable(self, ctx, a: str) -> str | None:
+        """An extra predicate a line in scope must meet to be judged (beyond present values)."""
         return None
 
     def findings(self, ctx) -> str:

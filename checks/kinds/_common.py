@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import expr as expr_mod
-from ..claims.fields import FIELDS
+from ..claims.fields import COLUMNS as FIELDS
 
 TOLERANCE = 0.005  # amounts are compared to the fen: over means over by more than half a fen
 
@@ -89,35 +89,27 @@ class Limit:
             return set(self.spec["lookup"]["match"])
         return {"cnt"} if self.kind == "steps" else set()
 
-    def _lookup_sub(self, ctx) -> tuple[str, list[tuple[str, str]]]:
-        lk = self.spec["lookup"]
-        pairs = list(lk["match"].items())
-        keys = ", ".join(f"cc_norm(CAST(t.{q(tc)} AS VARCHAR)) AS k{i}" for i, (_, tc) in enumerate(pairs))
-        where = f"WHERE {self.where.sql('t')}" if self.where else ""
-        sub = (f"(SELECT {keys}, max(t.{q(lk['value'])}) AS v, string_agg(DISTINCT t.source_row, '; ') AS ref "
-               f"FROM {ctx.table(lk['table'])} t {where} GROUP BY ALL)")
-        return sub, pairs
+    def bind(self, ctx, key: str = "limit") -> None:
+        if self.kind == "lookup":
+            lk = self.spec["lookup"]
+            ctx.lookup(key, lk["table"], [(c, t, "equal") for c, t in lk["match"].items()], self.where,
+                       value=lk["value"])
 
-    def applies(self, ctx, a: str) -> str | None:
-        if self.kind != "lookup":
-            return None
-        sub, pairs = self._lookup_sub(ctx)
-        on = " AND ".join(f"x.k{i} = cc_norm({a}.{q(c)})" for i, (c, _) in enumerate(pairs))
-        return f"EXISTS (SELECT 1 FROM {sub} x WHERE {on})"
+    def applies(self, ctx, a: str, key: str = "limit") -> str | None:
+        """Lookup limits judge only lines the table has a row for."""
+        return f"{ctx.lk[key].col(a, 'hit')} IS NOT NULL" if self.kind == "lookup" else None
 
-    def join(self, ctx, a: str) -> tuple[str, str, str]:
-        """(JOIN clause, limit-per-unit-or-line SQL, citation SQL) for line alias `a`."""
+    def sql(self, ctx, a: str, key: str = "limit") -> tuple[str, str]:
+        """(limit per unit, or per line for steps; citation) for line alias `a`."""
         if self.kind == "value":
-            return "", repr(float(self.spec["value"])), "NULL"
+            return repr(float(self.spec["value"])), "NULL"
         if self.kind == "steps":
             s = self.spec["steps"]
             total = f"({s['first']} + greatest({a}.cnt - 1, 0) * {s['each_further']})"
             if "max" in s:
                 total = f"least({total}, {s['max']})"
-            return "", total, "NULL"
-        sub, pairs = self._lookup_sub(ctx)
-        on = " AND ".join(f"x.k{i} = cc_norm({a}.{q(c)})" for i, (c, _) in enumerate(pairs))
-        return f"JOIN {sub} x ON {on}", "x.v", "x.ref"
+            return total, "NULL"
+        return ctx.lk[key].col(a, "v"), ctx.lk[key].col(a, "ref")
 
     def describe(self) -> str:
         if self.kind == "value":

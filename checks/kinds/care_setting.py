@@ -28,9 +28,12 @@ class CareSetting(RuleKind):
     }
     message = "医疗类别 {actual} 不允许（允许：{expected}）"
 
+    def columns(self):
+        return {"med_type", "det_item_fee_sumamt"}
+
     def findings(self, ctx):
         allowed = self.p["allowed"]
         listed = ", ".join(lit(x) for x in allowed)
         return f"""
             SELECT {ctx.finding('l', lit(', '.join(allowed)), 'l.med_type', 'l.det_item_fee_sumamt')}
-            FROM lines l WHERE {ctx.scope('l')} AND l.med_type NOT IN ({listed})"""
+            FROM {ctx.lines('l')} WHERE {ctx.scope('l')} AND l.med_type NOT IN ({listed})"""

@@ -44,14 +44,18 @@ class Ceiling(RuleKind):
                         "金额 {actual} 元超过收费上限 {expected} 元")
 
     def columns(self):
-        cols = {"pric", "cnt", "det_item_fee_sumamt"} | self.limit.columns()
-        return cols | set(self.per or [])
-
-    def applies(self, ctx, a):
-        return self.limit.applies(ctx, a)
+        cols = ({"cnt", "det_item_fee_sumamt"} if self.per else
+                {"pric", "cnt"} if self.limit.per_unit else {"cnt", "det_item_fee_sumamt"})
+        return cols | self.limit.columns() | set(self.per or [])
 
     def tables(self):
         return self.limit.tables()
+
+    def bind(self, ctx):
+        self.limit.bind(ctx)
+
+    def applies(self, ctx, a):
+        return self.limit.applies(ctx, a)
 
     def findings(self, ctx):
         if self.per:
@@ -59,12 +63,11 @@ class Ceiling(RuleKind):
             per = ", ".join(f"l.{c}" for c in self.per)
             return f"""
                 SELECT {ctx.finding('g', fmt(value), fmt('g.total'), money(f'g.total - {value}'))}
-                FROM (SELECT total, unnest(k) FROM (
-                    SELECT sum(l.det_item_fee_sumamt) AS total,
-                           arg_max({ctx.key_struct('l')}, (l.fee_ocur_time, l.feedetl_sn)) AS k
-                    FROM lines l WHERE {ctx.scope('l')} GROUP BY {per}
-                    HAVING sum(l.det_item_fee_sumamt) > {value} + {TOLERANCE})) g"""
-        join, limit, ref = self.limit.join(ctx, "l")
+                FROM (SELECT l.*, sum(l.det_item_fee_sumamt) OVER (PARTITION BY {per}) AS total,
+                             row_number() OVER (PARTITION BY {per} ORDER BY l.fee_ocur_time DESC, l.feedetl_sn DESC) AS k
+                      FROM {ctx.lines('l')} WHERE {ctx.scope('l')}) g
+                WHERE g.k = 1 AND g.total > {value} + {TOLERANCE}"""
+        limit, ref = self.limit.sql(ctx, "l")
         if self.limit.per_unit:
             actual, over = "l.pric", f"(l.pric - {limit}) * l.cnt"
             cond = f"l.pric > {limit} + {TOLERANCE}"
@@ -73,4 +76,4 @@ class Ceiling(RuleKind):
             cond = f"l.det_item_fee_sumamt > {limit} + {TOLERANCE}"
         return f"""
             SELECT {ctx.finding('l', fmt(limit), fmt(actual), money(over), ref)}
-            FROM lines l {join} WHERE {ctx.scope('l')} AND {cond}"""
+            FROM {ctx.lines('l')} WHERE {ctx.scope('l')} AND {cond}"""

@@ -35,11 +35,14 @@ class Exclusion(RuleKind):
     def candidate(self, ctx, a):
         return f"({super().candidate(ctx, a)} OR {ctx.codes(a, self.p['with'])})"
 
+    def columns(self):
+        return {"det_item_fee_sumamt"}
+
     def findings(self, ctx):
         trigger = ctx.codes("t", self.p["with"])
-        expected = ("(SELECT string_agg(DISTINCT t.hilist_code, ', ') FROM lines t WHERE t.mdtrt_id = l.mdtrt_id "
-                    f"AND {trigger})")
         return f"""
-            SELECT {ctx.finding('l', expected, 'l.hilist_code', 'l.det_item_fee_sumamt')}
-            FROM lines l WHERE {ctx.scope('l')}
-              AND l.mdtrt_id IN (SELECT t.mdtrt_id FROM lines t WHERE {ctx.base('t')} AND {trigger})"""
+            SELECT {ctx.finding('l', 'v.codes', 'l.hilist_code', 'l.det_item_fee_sumamt')}
+            FROM {ctx.lines('l')}
+            JOIN (SELECT t.mdtrt_id, string_agg(DISTINCT t.hilist_code, ', ' ORDER BY t.hilist_code) AS codes
+                  FROM lines t WHERE {ctx.base('t')} AND {trigger} GROUP BY t.mdtrt_id) v ON v.mdtrt_id = l.mdtrt_id
+            WHERE {ctx.scope('l')}"""

@@ -1,13 +1,18 @@
 """Frequency limit per key (每胎限支付1次 / 基金支付次数限1次/人).
 
 What it checks: for each value of the `per` key (e.g. psn_no + fetts: one pregnancy), the
-units billed under the rule's codes, summed over the batch in date order, may not exceed
-`limit`. Every line that takes the running total above the limit is a finding, and names the
-first line of the same key (its visit, line, date and institution) so both payments can be seen.
-With `count: units` (the default) each line counts its `cnt`; with `count: lines` each line
-counts 1 (for items billed per embryo or per egg, where cnt is not the number of payments). Either
-way a refund line (negative quantity) counts negative and cancels what it refunds. Lines whose
-key is empty cannot be counted and are not judged (they are not counted as checked).
+units billed under the rule's codes, summed in date order, may not exceed `limit`. Every line
+that takes the running total above the limit is a finding, and names the first line of the same
+key (its visit, line, date and institution) so both payments can be seen. With `count: units`
+(the default) each line counts its `cnt`; with `count: lines` each line counts 1 (items billed
+per embryo or per egg, where cnt is not the number of payments). Either way a refund line
+(negative quantity or amount, or refd_setl_flag = '1') counts negative and cancels what it refunds.
+
+A line whose key is incomplete (e.g. fetts empty, common outside maternity settlements) is never
+dropped. Without a `fallback` it is counted as not judgeable. With one, it is judged by the
+fallback key within a window of days: a line is a finding (at the fallback's severity, usually
+suspect) when it and the earlier lines of the same fallback key within `within_days` days before
+it, one of each pair lacking the full key, exceed the limit.
 
 Why: a limit on the number of fund payments is broken by the second payment, which usually
 arrives in another visit.
@@ -17,14 +22,17 @@ Example:
     - id: JS-7
       kind: frequency
       codes: [nipt_detection]
-      when: inscp_scp_amt > 0
-      params: {per: [psn_no, fetts], limit: 1}
+      when: inscp_scp_amt <> 0
+      params:
+        per: [psn_no, fetts]
+        limit: 1
+        fallback: {per: [psn_no], within_days: 280, severity: suspect}
 """
 from __future__ import annotations
 
 from ..claims.fields import FIELDS
 from . import RuleKind, register
-from ._common import TOLERANCE
+from ._common import TOLERANCE, lit
 
 
 @register("frequency")
@@ -36,34 +44,81 @@ class Frequency(RuleKind):
             "per": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": sorted(FIELDS)}},
             "limit": {"type": "integer", "minimum": 0},
             "count": {"enum": ["units", "lines"], "default": "units"},
+            "fallback": {
+                "type": "object", "additionalProperties": False, "required": ["per", "within_days"],
+                "description": "how lines with an incomplete key are counted",
+                "properties": {
+                    "per": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": sorted(FIELDS)}},
+                    "within_days": {"type": "integer", "minimum": 1},
+                    "severity": {"enum": ["violation", "suspect"], "default": "suspect"},
+                },
+            },
         },
     }
-    message = "第 {actual} 次（上限 {expected} 次），首次见 {related}"
+    message = "第 {actual} 次（上限 {expected}），首次见 {related}"
+
+    def prepare(self, error):
+        fb = self.p.get("fallback")
+        if fb and set(fb["per"]) >= set(self.p["per"]):
+            raise error(("fallback", "per"), "the fallback key must be a part of per (what remains when a value is empty)")
 
     def columns(self):
-        return set(self.p["per"]) | {"cnt", "det_item_fee_sumamt"}
+        fb = self.p.get("fallback")
+        return set(self.p["per"]) | set(fb["per"] if fb else []) | {"cnt", "det_item_fee_sumamt"}
 
-    def applies(self, ctx, a):
+    def reads(self):
+        return self.columns() | {"refd_setl_flag"}
+
+    def nullable_columns(self):
+        return set(self.p["per"]) - set(self.p["fallback"]["per"]) if self.p.get("fallback") else set()
+
+    def _complete(self, a):
         return " AND ".join(f"{a}.{c} IS NOT NULL" for c in self.p["per"])
 
     def findings(self, ctx):
         per = ", ".join(f"l.{c}" for c in self.p["per"])
-        # ledger lines (earlier batches) come first, in the order they were recorded
-        order = "l._seq, l.fee_ocur_time, l.mdtrt_id, l.feedetl_sn"
+        limit = self.p["limit"]
+        order = "l._seq, l.fee_ocur_time, l.mdtrt_id, l.feedetl_sn"  # ledger lines (earlier batches) first
         unit = "1" if self.p.get("count") == "lines" else "abs(l.cnt)"
-        refund = "l.cnt < 0 OR l.det_item_fee_sumamt < 0"
-        if "refd_setl_flag" in ctx.fields:
-            refund += " OR l.refd_setl_flag = '1'"
+        refund = "l.cnt < 0 OR l.det_item_fee_sumamt < 0 OR coalesce(l.refd_setl_flag = '1', FALSE)"
         units = f"(CASE WHEN {refund} THEN -1 ELSE 1 END) * {unit}"
-        first = ("to_json(struct_pack(mdtrt_id := l.mdtrt_id, feedetl_sn := l.feedetl_sn, "
-                 "fee_ocur_time := l.fee_ocur_time, fixmedins_code := l.fixmedins_code, "
-                 "fixmedins_name := l.fixmedins_name, in_history := NOT l._in_batch, file := l._file, "
-                 "row := l._row))")
-        return f"""
-            SELECT {ctx.finding('w', str(self.p['limit']), "printf('%g', CAST(w.running AS DOUBLE))",
+        keys = ", ".join(self.p["per"])
+        counted = ctx.counted(self.p["per"])
+        primary = f"""
+            SELECT {ctx.finding('w', lit(f'{limit} 次（每 {keys}）'), "printf('%g', CAST(w.running AS DOUBLE))",
                                 'w.det_item_fee_sumamt', related='w.first')}
             FROM (SELECT l.*,
                          sum({units}) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,
-                         first_value({first}) OVER (PARTITION BY {per} ORDER BY {order}) AS first
-                  FROM {ctx.counted(self.p['per'])} l WHERE {ctx.scope('l')}) w
-            WHERE w._in_batch AND w.running > {self.p['limit']} + {TOLERANCE}"""
+                         first_value({ctx.related('l')}) OVER (PARTITION BY {per} ORDER BY {order}) AS first
+                  FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')} AND {self._complete('l')}) w
+            WHERE w._in_batch AND w.running > {limit} + {TOLERANCE}"""
+        fb = self.p.get("fallback")
+        if not fb:
+            return primary
+        fper = ", ".join(f"l.{c}" for c in fb["per"])
+        on = " AND ".join(f"m.{c} = x.{c}" for c in fb["per"])
+        days, sev = fb["within_days"], fb.get("severity", "suspect")
+        missing = "/".join(c for c in self.p["per"] if c not in fb["per"])
+        return f"""{primary}
+            UNION ALL
+            SELECT {ctx.finding('x', lit(f'{limit} 次（{missing} 为空时：同一 {", ".join(fb["per"])} {days} 天内）'),
+                                "printf('%g', CAST(x.total AS DOUBLE))", 'x.det_item_fee_sumamt',
+                                related='x.first', severity=sev)}
+            FROM (SELECT x.*, x.u + sum(m.u) AS total, arg_min(m.j, m.ord) AS first
+                  FROM (SELECT l.*, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
+                               row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord
+                        FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')}) x
+                  JOIN (SELECT l.*, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
+                               row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord
+                        FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')}) m
+                    ON {on} AND m.ord < x.ord AND m.fee_date >= x.fee_date - INTERVAL {days} DAY
+                       AND NOT (x.ok AND m.ok)
+                  WHERE x._in_batch AND x.u > 0
+                  GROUP BY ALL) x
+            WHERE x.total > {limit} + {TOLERANCE}"""
+
+    def judgeable(self, ctx, a):
+        fb = self.p.get("fallback")
+        if not fb:
+            return None
+        return f"(({self._complete(a)}) OR ({' AND '.join(f'{a}.{c} IS NOT NULL' for c in fb['per'])}))"

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from .. import expr as expr_mod
-from ..claims.fields import FIELDS
+from ..claims.fields import COLUMNS
 from . import RuleKind, register
 from ._common import LIMIT_SCHEMA, TOLERANCE, Limit, fmt, money
 
@@ -37,25 +37,31 @@ class PaymentLimit(RuleKind):
     def prepare(self, error):
         self.limit = Limit(self.p["limit"], self.contract, error)
         try:
-            self.amount = expr_mod.parse(self.p.get("amount", "inscp_scp_amt"), set(FIELDS))
+            self.amount = expr_mod.parse(self.p.get("amount", "inpolicy_amt"), set(COLUMNS))
         except expr_mod.ExprError as e:
             raise error(("amount",), str(e), e.choices) from None
-        what = "医保范围金额" if self.amount.text == "inscp_scp_amt" else f"{self.amount.text} ="
+        what = "政策范围内金额" if self.amount.text == "inpolicy_amt" else f"{self.amount.text} ="
         self.message = what + " {actual} 元超过支付标准 {expected} 元"
 
     def columns(self):
         return set(self.amount.columns) | {"cnt"} | self.limit.columns()
 
-    def applies(self, ctx, a):
-        return self.limit.applies(ctx, a)
-
     def tables(self):
         return self.limit.tables()
 
+    def bind(self, ctx):
+        self.limit.bind(ctx)
+
+    def applies(self, ctx, a):
+        return self.limit.applies(ctx, a)
+
+    def judgeable(self, ctx, a):
+        return f"({self.amount.sql(a)}) IS NOT NULL"
+
     def findings(self, ctx):
-        join, limit, ref = self.limit.join(ctx, "l")
+        limit, ref = self.limit.sql(ctx, "l")
         total = f"({limit} * l.cnt)" if self.limit.per_unit else limit
         amount = self.amount.sql("l")
         return f"""
             SELECT {ctx.finding('l', fmt(total), fmt(amount), money(f'{amount} - {total}'), ref)}
-            FROM lines l {join} WHERE {ctx.scope('l')} AND {amount} > {total} + {TOLERANCE}"""
+            FROM {ctx.lines('l')} WHERE {ctx.scope('l')} AND {amount} > {total} + {TOLERANCE}"""

@@ -22,9 +22,9 @@ Example:
 from __future__ import annotations
 
 from .. import expr as expr_mod
-from ..claims.fields import FIELDS
+from ..claims.fields import COLUMNS as FIELDS
 from . import RuleKind, register
-from ._common import fmt, q
+from ._common import q
 
 
 @register("scope")
@@ -69,39 +69,34 @@ class Scope(RuleKind):
                 raise error(("where",), str(e), e.choices) from None
 
     def columns(self):
-        return set(self.p["match"])
+        return set(self.p["match"]) | {"det_item_fee_sumamt"}
 
     def tables(self):
         return [self.p["table"]]
 
-    def _rows(self, ctx, pairs, a):
-        def cond(c, tc, by):
-            table_value = f"cc_norm(CAST(t.{q(tc)} AS VARCHAR))"
-            if by == "prefix":
-                return f"starts_with(cc_norm({a}.{q(c)}), {table_value})"
-            return f"{table_value} = cc_norm({a}.{q(c)})"
-        on = " AND ".join(cond(c, tc, by) for c, (tc, by) in pairs)
-        where = f" AND {self.where.sql('t')}" if self.where else ""
-        return f"FROM {ctx.table(self.table.name)} t WHERE {on}{where}"
+    def bind(self, ctx):
+        pairs = [(c, tc, by) for c, (tc, by) in self.match.items()]
+        ctx.lookup("all", self.table.name, pairs, self.where)
+        lo = self.p.get("listed_only")
+        if lo:
+            others = [tc for c, (tc, _) in self.match.items() if c != lo]
+            ctx.lookup("listed", self.table.name, [(lo, *self.match[lo])], self.where,
+                       listing=others[0] if others else None)
 
     def applies(self, ctx, a):
-        lo = self.p.get("listed_only")
-        if not lo:
+        if not self.p.get("listed_only"):
             return None
-        return f"EXISTS (SELECT 1 {self._rows(ctx, [(lo, self.match[lo])], a)})"
+        return f"{ctx.lk['listed'].col(a, 'hit')} IS NOT NULL"
 
     def findings(self, ctx):
         pairs = list(self.match.items())
-        actual = " || ', ' || ".join(f"'{c}=' || coalesce(l.{q(c)}, 'NULL')" for c, _ in pairs)
+        actual = " || ', ' || ".join(f"'{c}=' || coalesce(CAST(l.{q(c)} AS VARCHAR), 'NULL')" for c, _ in pairs)
         lo = self.p.get("listed_only")
-        others = [(c, tc) for c, (tc, _) in pairs if c != lo]
+        others = [c for c, _ in pairs if c != lo]
         if lo and others:
-            col = others[0][1]
-            expected = (f"(SELECT '{others[0][0]} ∈ {{' || string_agg(DISTINCT CAST(t.{q(col)} AS VARCHAR), ', ' "
-                        f"ORDER BY CAST(t.{q(col)} AS VARCHAR)) || '}}' "
-                        f"{self._rows(ctx, [(lo, self.match[lo])], 'l')})")
+            expected = f"'{others[0]} ∈ {{' || {ctx.lk['listed'].col('l', 'listing')} || '}}'"
         else:
             expected = "'" + (self.table.title or self.table.name).replace("'", "''") + "'"
         return f"""
             SELECT {ctx.finding('l', expected, actual, 'l.det_item_fee_sumamt')}
-            FROM lines l WHERE {ctx.scope('l')} AND NOT EXISTS (SELECT 1 {self._rows(ctx, pairs, 'l')})"""
+            FROM {ctx.lines('l')} WHERE {ctx.scope('l')} AND {ctx.lk['all'].col('l', 'hit')} IS NULL"""

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 from .. import expr as expr_mod
-from ..claims.fields import FIELDS
+from ..claims.fields import COLUMNS
 from . import RuleKind, register
 from ._common import fmt, money
 
@@ -32,12 +32,13 @@ class SelfPay(RuleKind):
         "type": "object", "additionalProperties": False, "required": ["ratio", "mode"],
         "properties": {"ratio": {"type": "number", "minimum": 0, "maximum": 1},
                        "mode": {"enum": ["at_most", "exactly"]},
-                       "base": {"type": "string", "default": "inscp_scp_amt + preselfpay_amt"}},
+                       "base": {"type": "string", "default": "inpolicy_amt",
+                                "description": "expression over claim columns: the amount the ratio applies to"}},
     }
 
     def prepare(self, error):
         try:
-            self.base = expr_mod.parse(self.p.get("base", "inscp_scp_amt + preselfpay_amt"), set(FIELDS))
+            self.base = expr_mod.parse(self.p.get("base", "inpolicy_amt"), set(COLUMNS))
         except expr_mod.ExprError as e:
             raise error(("base",), str(e), e.choices) from None
         word = "不高于" if self.p["mode"] == "at_most" else "应为"
@@ -47,7 +48,10 @@ class SelfPay(RuleKind):
         return set(self.base.columns) | {"preselfpay_amt"}
 
     def applies(self, ctx, a):
-        return f"{self.base.sql(a)} > 0"
+        return f"coalesce({self.base.sql(a)} > 0, TRUE)"
+
+    def judgeable(self, ctx, a):
+        return f"({self.base.sql(a)}) IS NOT NULL"
 
     def findings(self, ctx):
         expected = f"round({self.base.sql('l')} * {self.p['ratio']}, 2)"
@@ -55,4 +59,4 @@ class SelfPay(RuleKind):
         cond = f"{diff} > {ROUNDING}" if self.p["mode"] == "at_most" else f"abs({diff}) > {ROUNDING}"
         return f"""
             SELECT {ctx.finding('l', fmt(expected), fmt('l.preselfpay_amt'), money(f'abs({diff})'))}
-            FROM lines l WHERE {ctx.scope('l')} AND {cond}"""
+            FROM {ctx.lines('l')} WHERE {ctx.scope('l')} AND {cond}"""

@@ -41,6 +41,9 @@ class Window(RuleKind):
         if self.end and self.end < self.start:
             raise error(("to",), f"to ({self.end}) is before from ({self.start})")
 
+    def columns(self):
+        return {"det_item_fee_sumamt"}
+
     def findings(self, ctx):
         outside = [f"l.fee_date < DATE '{self.start}'"]
         if self.end:
@@ -48,4 +51,4 @@ class Window(RuleKind):
         expected = f"'{self.start} … {self.end or '(open)'}'"
         return f"""
             SELECT {ctx.finding('l', expected, 'l.fee_date', 'l.det_item_fee_sumamt')}
-            FROM lines l WHERE {ctx.scope('l')} AND ({' OR '.join(outside)})"""
+            FROM {ctx.lines('l')} WHERE {ctx.scope('l')} AND ({' OR '.join(outside)})"""

@@ -1,26 +1,39 @@
-"""Our report model and the outputs built from it. Reporters never see engine objects."""
-from .model import Finding, Report, RuleResult, SEVERITY_RANK
+"""Our report model and the outputs built from it. Reporters never see engine objects.
 
-__all__ = ["Report", "RuleResult", "Finding", "SEVERITY_RANK"]
+Every writer takes the report and a target path, where `-` means standard output. A file is
+written beside its target under a temporary name and renamed when complete, so an interrupted
+run never leaves half a report, and nothing is overwritten until the new one is whole.
+"""
+from __future__ import annotations
+
+from .model import FINDING_SCHEMA, Finding, Report, RuleResult, SEVERITY_RANK
+
+__all__ = ["Report", "RuleResult", "Finding", "SEVERITY_RANK", "FINDING_SCHEMA", "write_outputs", "FORMATS"]
+
+# option name -> (module, function); the order is the order they are written in
+FORMATS = {
+    "json": ("json_out", "write_json"),
+    "html": ("html_out", "write_html"),
+    "junit": ("junit_out", "write_junit"),
+    "sarif": ("sarif_out", "write_sarif"),
+    "nhsa": ("nhsa_out", "write_nhsa"),
+    "findings": ("parquet_out", "write_findings"),
+}
 
 
-def write_outputs(report, *, json=None, html=None, lang="zh", junit=None, sarif=None, nhsa=None, findings=None):
-    """Write every requested output of one report (each argument a file path, or None)."""
-    if json:
-        from .json_out import write_json
-        write_json(report, json)
-    if html:
-        from .html_out import write_html
-        write_html(report, html, lang)
-    if junit:
-        from .junit_out import write_junit
-        write_junit(report, junit)
-    if sarif:
-        from .sarif_out import write_sarif
-        write_sarif(report, sarif)
-    if nhsa:
-        from .nhsa_out import write_nhsa
-        write_nhsa(report, nhsa)
-    if findings:
-        from .parquet_out import write_findings
-        write_findings(report, findings)
+def write_outputs(report, targets: dict, lang: str = "zh") -> list[tuple[str, str]]:
+    """Write every requested output ({format: path or '-'}); return [(format, where)] written."""
+    import importlib
+
+    written = []
+    for fmt, (mod, fn) in FORMATS.items():
+        path = targets.get(fmt)
+        if not path:
+            continue
+        writer = getattr(importlib.import_module(f"{__name__}.{mod}"), fn)
+        if fmt == "html":
+            writer(report, path, lang)
+        else:
+            writer(report, path)
+        written.append((fmt, "standard output" if str(path) == "-" else str(path)))
+    return written

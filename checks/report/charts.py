@@ -1,17 +1,18 @@
 """Inline SVG bar charts (no scripts, no external files), computed from every finding."""
 from __future__ import annotations
 
-from collections import defaultdict
+import pyarrow as pa
 from html import escape
 
 
-def tally(findings, key) -> list[tuple[str, int, float]]:
-    count, money = defaultdict(int), defaultdict(float)
-    for f in findings:
-        k = key(f)
-        count[k] += 1
-        money[k] += f.amount
-    return sorted(((k, count[k], round(money[k], 2)) for k in count), key=lambda t: (-t[2], -t[1], t[0]))
+def tally(table: pa.Table, key: pa.Array) -> list[tuple[str, int, float]]:
+    """(key, findings, money) per value of `key` (an array aligned with `table`), most money first."""
+    if table.num_rows == 0:
+        return []
+    t = pa.table({"k": key, "amount": table["amount"]})
+    agg = t.group_by("k").aggregate([("amount", "count"), ("amount", "sum")])
+    rows = zip(agg["k"].to_pylist(), agg["amount_count"].to_pylist(), agg["amount_sum"].to_pylist())
+    return sorted(((k or "", n, round(m or 0.0, 2)) for k, n, m in rows), key=lambda t: (-t[2], -t[1], t[0]))
 
 
 def bars(rows: list[tuple[str, int, float]], label_count: str, label_money: str, top: int = 15) -> str:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
 from html import escape
 from importlib import resources
 
+import pyarrow.compute as pc
+
 from .. import __version__
 from .charts import bars, columns, tally
+from .model import _rows
+from .target import text_target
 
 CAP = 20_000
 LABELS = {
@@ -26,7 +29,7 @@ LABELS = {
            "severity": "性质", "source": "依据", "search": "搜索（就诊ID、机构、项目、说明…）", "all": "全部",
            "shown": "显示", "of": "共", "prev": "上一页", "next": "下一页", "file": "文件", "row": "行",
            "cap": "表中嵌入前 {cap:,} 条发现（共 {n:,} 条）；完整清单见 JSON 或 Parquet 输出（--json / --findings）。",
-           "violation": "明确违规", "suspect": "可疑", "errors": "未能运行的规则", "expired": "已过期的豁免",
+           "violation": "明确违规", "suspect": "可疑", "data_quality": "数据质量", "errors": "未能运行的规则", "expired": "已过期的豁免",
            "waived_list": "已豁免的发现", "history": "历史台账", "notes": "说明", "generated": "生成",
            "period": "执行期", "jurisdiction": "辖区", "document": "文件", "quote": "原文",
            "status_pass": "通过", "status_fail": "不通过", "status_waived": "已豁免", "status_not_applicable": "不适用",
@@ -42,7 +45,7 @@ LABELS = {
            "prev": "previous", "next": "next", "file": "file", "row": "row",
            "cap": "The table embeds the first {cap:,} of {n:,} findings; the full list is in the JSON or Parquet "
                   "output (--json / --findings).",
-           "violation": "violation", "suspect": "suspect", "errors": "rules that could not run",
+           "violation": "violation", "suspect": "suspect", "data_quality": "data quality", "errors": "rules that could not run",
            "expired": "expired waivers", "waived_list": "waived findings", "history": "history ledger",
            "notes": "notes", "generated": "generated", "period": "in force", "jurisdiction": "jurisdiction",
            "document": "document", "quote": "original words", "status_pass": "pass", "status_fail": "fail",
@@ -55,7 +58,7 @@ ROW_FIELDS = ["rule_id", "severity", "mdtrt_id", "feedetl_sn", "psn_no", "fixmed
 
 
 def _json(data) -> str:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -74,10 +77,11 @@ def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
         f"<td class='r'>{c['lines_in_force']:,}</td></tr>" for c in report.contracts if c.get("lines_in_force"))
     inputs = "".join(f"<tr><td>{e(i['file'])}</td><td class='r'>{i['rows']:,}</td><td class='mono'>{e(i['sha256'])}</td></tr>"
                      for i in report.inputs)
-    by_rule = bars(tally(report.findings, lambda f: f.rule_id), L["count"], L["money"], top=60)
-    by_inst = bars(tally(report.findings, lambda f: f"{f.fixmedins_name or ''} {f.fixmedins_code}".strip()),
-                   L["count"], L["money"])
-    by_month = columns(tally(report.findings, lambda f: f.fee_ocur_time[:7]), L["money"])
+    active = report.active
+    by_rule = bars(tally(active, active["rule_id"]), L["count"], L["money"], top=60)
+    inst = pc.binary_join_element_wise(pc.fill_null(active["fixmedins_name"], ""), active["fixmedins_code"], " ")
+    by_inst = bars(tally(active, pc.utf8_trim_whitespace(inst)), L["count"], L["money"])
+    by_month = columns(tally(active, pc.utf8_slice_codeunits(active["fee_ocur_time"], 0, 7)), L["money"])
     rules = []
     for r in report.rules:
         src = r.source
@@ -95,21 +99,21 @@ def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
     errors = "".join(f"<li><b>{e(r.rule_id)}</b> {e(r.reason or '')}</li>" for r in report.errors())
     expired = "".join(f"<li><b>{e(w['id'])}</b> ({e(w['rule'])}, {e(w['owner'])}): {e(w['message'] or '')}</li>"
                       for w in report.waivers if w["status"] == "expired")
-    rows = [[getattr(f, k) for k in ROW_FIELDS] for f in report.findings[:cap]]
+    rows = [[getattr(f, k) for k in ROW_FIELDS] for f in report.head(cap)]
     waived_rows = [[getattr(f, k) for k in ROW_FIELDS] + [f.waiver["id"], f.waiver["reason"]]
-                   for f in report.waived[:cap]]
-    data = {"fields": ROW_FIELDS, "rows": rows, "waived": waived_rows, "total": len(report.findings),
+                   for f in _rows(report.waived_table.slice(0, cap))]
+    data = {"fields": ROW_FIELDS, "rows": rows, "waived": waived_rows, "total": active.num_rows,
             "labels": {k: L[k] for k in ("violation", "suspect", "shown", "of", "all")}}
-    cap_note = (f"<p class='cap' id='cap'>{e(L['cap'].format(cap=cap, n=len(report.findings)))}</p>"
-                if len(report.findings) > cap else "")
+    cap_note = (f"<p class='cap' id='cap'>{e(L['cap'].format(cap=cap, n=active.num_rows))}</p>"
+                if active.num_rows > cap else "")
     history = ""
     if report.history:
         h = report.history
         history = (f"<section><h2>{e(L['history'])}</h2><p class='mono'>{e(h['ledger'])} · schema "
                    f"{h['schema_version']} · earlier {h.get('earlier_lines') or 0:,} · recorded "
                    f"{h.get('recorded', 0):,}</p></section>")
-    rule_options = "".join(f"<option>{e(r)}</option>" for r in sorted({f.rule_id for f in report.findings}))
-    inst_options = "".join(f"<option>{e(c)}</option>" for c in sorted({f.fixmedins_code for f in report.findings}))
+    rule_options = "".join(f"<option>{e(r)}</option>" for r in sorted(set(active["rule_id"].to_pylist())))
+    inst_options = "".join(f"<option>{e(c)}</option>" for c in sorted(set(active["fixmedins_code"].to_pylist())))
     template = resources.files("checks.report").joinpath("report.html").read_text(encoding="utf-8")
     head = "".join(f"<th>{e(L[k])}</th>" for k in ("rule", "severity", "visit", "inst", "item", "time", "message",
                                                     "expected", "actual", "amount", "file"))
@@ -134,5 +138,5 @@ def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
 
 
 def write_html(report, path, lang: str = "zh") -> None:
-    with open(path, "w", encoding="utf-8") as fh:
+    with text_target(path) as fh:
         fh.write(render_html(report, lang))

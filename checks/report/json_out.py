@@ -1,11 +1,34 @@
-"""The JSON report: a documented, stable shape (see README, "The JSON report")."""
+"""The JSON report: a documented, stable shape (see README, "The JSON report").
+
+The findings lists are written by DuckDB straight from the findings table (checks/report/stream.py);
+the rest is small and written with the json module, which refuses NaN and infinity
+(allow_nan=False), so no output can carry them.
+"""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from .model import FINDING_SCHEMA
+from .stream import findings_db, json_array
+from .target import target
+
+COLUMNS = ", ".join(f'CAST("{n}" AS JSON) AS "{n}"' if n in ("related", "waiver") else f'"{n}"'
+                    for n in FINDING_SCHEMA.names)
 
 
-def write_json(report, path: Path | str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(report.to_dict(), fh, ensure_ascii=False, indent=1, default=str)
-        fh.write("\n")
+def _dump(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, allow_nan=False, default=str).encode("utf-8")
+
+
+def write_json(report, path) -> None:
+    head = report.head_dict()
+    active = COLUMNS.replace(', CAST("waiver" AS JSON) AS "waiver"', "")
+    with target(path, ".json") as tmp, open(tmp, "wb") as out, findings_db(report.table) as con:
+        out.write(b"{\n")
+        for key in ("claimcheck_report", "summary", "contracts", "inputs", "engine", "history", "rules"):
+            out.write(f'"{key}": '.encode() + _dump(head[key]) + b",\n")
+        out.write(b'"violations": ')
+        json_array(con, out, active, "NOT waived")
+        out.write(b',\n"waived": ')
+        json_array(con, out, COLUMNS, "waived")
+        out.write(b',\n"waivers": ' + _dump(head["waivers"]) + b"\n}\n")

@@ -1,16 +1,36 @@
 """JUnit XML: one testsuite per contract version, one testcase per rule.
 
 A rule with findings is a failure (counts, money, the first findings); a rule that could not run
-is an error; a rule with no line in scope is skipped; waived findings are reported in system-out.
+is an error; a rule with no line in scope is skipped; waived findings and lines that could not be
+judged are reported in system-out. Every text is made XML-safe (checks/report/safe.py), so the
+file is well-formed whatever the claims hold.
 """
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from .safe import xml
+from .stream import findings_db
+from .target import target
+
 SHOW = 20
 
 
+def _first_findings(report) -> dict[tuple, list[tuple]]:
+    """The first SHOW active findings of every rule, in report order."""
+    with findings_db(report.table) as con:
+        rows = con.sql(f"""SELECT contract_id, contract_version, rule_id, file, row, mdtrt_id, feedetl_sn, message
+                           FROM (SELECT *, row_number() OVER (PARTITION BY contract_id, contract_version, rule_id
+                                                              ORDER BY _i) AS k FROM f WHERE NOT waived)
+                           WHERE k <= {SHOW} ORDER BY _i""").fetchall()
+    out: dict[tuple, list[tuple]] = {}
+    for c, v, r, *rest in rows:
+        out.setdefault((c, v, r), []).append(tuple(rest))
+    return out
+
+
 def write_junit(report, path) -> None:
+    first = _first_findings(report)
     root = ET.Element("testsuites", name="claimcheck")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     suites: dict[tuple, ET.Element] = {}
@@ -18,37 +38,41 @@ def write_junit(report, path) -> None:
         key = (r.contract_id, r.contract_version)
         suite = suites.get(key)
         if suite is None:
-            suite = suites[key] = ET.SubElement(root, "testsuite", name=f"{r.contract_id} {r.contract_version}",
+            suite = suites[key] = ET.SubElement(root, "testsuite", name=xml(f"{r.contract_id} {r.contract_version}"),
                                                 tests="0", failures="0", errors="0", skipped="0")
-        case = ET.SubElement(suite, "testcase", classname=f"{r.contract_id}.{r.contract_version}",
-                             name=f"{r.rule_id} {r.title}", time="0")
+        case = ET.SubElement(suite, "testcase", classname=xml(f"{r.contract_id}.{r.contract_version}"),
+                             name=xml(f"{r.rule_id}@{r.contract_version} {r.title}"), time="0")
         counter = None
         if r.status == "fail":
             counter = "failures"
-            mine = [f for f in report.findings if f.rule_id == r.rule_id and f.contract_version == r.contract_version
-                    and f.contract_id == r.contract_id][:SHOW]
+            mine = first.get((r.contract_id, r.contract_version, r.rule_id), [])
             el = ET.SubElement(case, "failure", type=r.severity,
-                               message=f"{r.findings} finding(s), {r.amount:.2f} yuan at stake ({r.source['document']} "
-                                       f"{r.source['section']})")
-            el.text = "\n".join(f"{f.file} row {f.row} mdtrt_id={f.mdtrt_id} feedetl_sn={f.feedetl_sn}: {f.message}"
-                                for f in mine) + (f"\n… {r.findings - len(mine)} more in the full report"
-                                                  if r.findings > len(mine) else "")
+                               message=xml(f"{r.findings} finding(s), {r.amount:.2f} yuan at stake "
+                                           f"({r.source['document']} {r.source['section']})"))
+            el.text = xml("\n".join(f"{f} row {row} mdtrt_id={m} feedetl_sn={s}: {msg}"
+                                    for f, row, m, s, msg in mine)
+                          + (f"\n… {r.findings - len(mine)} more in the full report" if r.findings > len(mine) else ""))
         elif r.status == "error":
             counter = "errors"
-            ET.SubElement(case, "error", type="error", message=f"could not run: {r.reason}")
+            ET.SubElement(case, "error", type="error", message=xml(f"could not run: {r.reason}"))
         elif r.status == "not_applicable":
             counter = "skipped"
-            ET.SubElement(case, "skipped", message=r.reason or "no line in scope")
+            ET.SubElement(case, "skipped", message=xml(r.reason or "no line in scope"))
+        notes = []
         if r.waived:
-            ET.SubElement(case, "system-out").text = f"{r.waived} finding(s) waived"
-        for el in (suite,):
-            el.set("tests", str(int(el.get("tests")) + 1))
-            if counter:
-                el.set(counter, str(int(el.get(counter)) + 1))
+            notes.append(f"{r.waived} finding(s) waived")
+        if r.lines_not_judged and r.status != "error":
+            notes.append(r.reason or f"{r.lines_not_judged} lines not judged")
+        if notes:
+            ET.SubElement(case, "system-out").text = xml("\n".join(notes))
+        suite.set("tests", str(int(suite.get("tests")) + 1))
+        if counter:
+            suite.set(counter, str(int(suite.get(counter)) + 1))
         totals["tests"] += 1
         if counter:
             totals[counter] += 1
     for k, v in totals.items():
         root.set(k, str(v))
     ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    with target(path, ".xml") as tmp:
+        ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)

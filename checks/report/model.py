@@ -1,10 +1,31 @@
-"""The report model between the engine and every output: rule results, findings, provenance."""
+"""The report model between the engine and every output: rule results, findings, provenance.
+
+Findings are one Arrow table (FINDING_SCHEMA), from the engine to every writer; waived findings
+stay in it with their waiver. Python objects (Finding) are made only for the few findings a
+terminal or a test looks at.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 
-SEVERITY_RANK = {"suspect": 1, "violation": 2}
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SEVERITY_RANK = {"data_quality": 1, "suspect": 2, "violation": 3}
 STATUSES = ("pass", "fail", "waived", "not_applicable", "error")
+
+FINDING_SCHEMA = pa.schema([
+    ("rule_id", pa.string()), ("contract_id", pa.string()), ("contract_version", pa.string()),
+    ("severity", pa.string()), ("kind", pa.string()),
+    ("mdtrt_id", pa.string()), ("feedetl_sn", pa.string()), ("psn_no", pa.string()),
+    ("fixmedins_code", pa.string()), ("fixmedins_name", pa.string()),
+    ("hilist_code", pa.string()), ("hilist_name", pa.string()), ("fee_ocur_time", pa.string()),
+    ("message", pa.string()), ("expected", pa.string()), ("actual", pa.string()), ("amount", pa.float64()),
+    ("file", pa.string()), ("row", pa.int64()), ("citation", pa.string()),
+    ("related", pa.string()),   # JSON: the line a frequency finding collides with
+    ("waiver", pa.string()),    # JSON: the waiver that accepted this finding, or null
+])
 
 
 @dataclass
@@ -24,6 +45,11 @@ class RuleResult:
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     waived: int = 0
+    lines_not_judged: int = 0    # in scope, but a value the rule reads was empty
+
+    @property
+    def ref(self) -> str:
+        return f"{self.rule_id}@{self.contract_version}"
 
 
 @dataclass
@@ -32,11 +58,14 @@ class Finding:
     contract_id: str
     contract_version: str
     severity: str
+    kind: str
     mdtrt_id: str
     feedetl_sn: str
     psn_no: str
     fixmedins_code: str
+    fixmedins_name: str | None
     hilist_code: str
+    hilist_name: str | None
     fee_ocur_time: str
     message: str
     expected: str | None
@@ -47,8 +76,15 @@ class Finding:
     citation: str | None = None
     related: dict | None = None
     waiver: dict | None = None
-    fixmedins_name: str | None = None
-    hilist_name: str | None = None
+
+
+def _rows(table: pa.Table) -> list[Finding]:
+    out = []
+    for d in table.to_pylist():
+        d["related"] = json.loads(d["related"]) if d["related"] else None
+        d["waiver"] = json.loads(d["waiver"]) if d["waiver"] else None
+        out.append(Finding(**d))
+    return out
 
 
 @dataclass
@@ -57,12 +93,34 @@ class Report:
     inputs: list[dict]
     lines: int
     rules: list[RuleResult]
-    findings: list[Finding]
+    table: pa.Table                                  # every finding (FINDING_SCHEMA), waived ones too
     engine: dict = field(default_factory=dict)
     history: dict | None = None
-    waived: list[Finding] = field(default_factory=list)
     waivers: list[dict] = field(default_factory=list)
 
+    # -- the findings ------------------------------------------------------------------------
+    @property
+    def active(self) -> pa.Table:
+        """Findings no waiver accepted."""
+        return self.table.filter(pc.is_null(self.table["waiver"]))
+
+    @property
+    def waived_table(self) -> pa.Table:
+        return self.table.filter(pc.is_valid(self.table["waiver"]))
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The active findings as objects (for terminals and tests; writers use `active`)."""
+        return _rows(self.active)
+
+    @property
+    def waived(self) -> list[Finding]:
+        return _rows(self.waived_table)
+
+    def head(self, n: int) -> list[Finding]:
+        return _rows(self.active.slice(0, n))
+
+    # -- summaries ---------------------------------------------------------------------------
     def summary(self) -> dict:
         by_sev = {s: 0 for s in SEVERITY_RANK}
         for r in self.rules:
@@ -70,6 +128,8 @@ class Report:
         by_status = {s: 0 for s in STATUSES}
         for r in self.rules:
             by_status[r.status] += 1
+        waived = self.waived_table
+        policy = [r for r in self.rules if r.severity != "data_quality"]
         return {
             "lines": self.lines,
             "files": len(self.inputs),
@@ -77,38 +137,57 @@ class Report:
             "rules_by_status": by_status,
             "findings": sum(r.findings for r in self.rules),
             "findings_by_severity": by_sev,
-            "amount": round(sum(r.amount for r in self.rules), 2),
-            "waived": len(self.waived),
-            "waived_amount": round(sum(f.amount for f in self.waived), 2),
+            "amount": round(sum(r.amount for r in policy), 2),
+            "waived": waived.num_rows,
+            "waived_amount": round(pc.sum(waived["amount"]).as_py() or 0.0, 2),
+            "lines_not_judged": sum(r.lines_not_judged for r in self.rules),
         }
 
     def worst(self) -> int:
-        """Highest severity rank among findings (0 when there are none)."""
+        """Highest severity rank among active findings (0 when there are none)."""
         return max((SEVERITY_RANK[r.severity] for r in self.rules if r.findings), default=0)
 
     def errors(self) -> list[RuleResult]:
         return [r for r in self.rules if r.status == "error"]
 
-    def to_dict(self) -> dict:
+    def incomplete(self) -> list[RuleResult]:
+        """Rules that could not run, or could not judge some lines of their scope."""
+        return [r for r in self.rules if r.status == "error" or r.lines_not_judged]
+
+    def head_dict(self) -> dict:
+        """Everything of the JSON report but the findings lists (which writers stream)."""
         return {
-            "claimcheck_report": 1,
+            "claimcheck_report": 2,
             "summary": self.summary(),
             "contracts": self.contracts,
             "inputs": self.inputs,
             "engine": self.engine,
             "history": self.history,
             "rules": [asdict(r) for r in self.rules],
-            "violations": [asdict(f) for f in self.findings],
-            "waived": [asdict(f) for f in self.waived],
             "waivers": self.waivers,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Report":
         """Read a report back from its JSON (claimcheck report RESULT.json …)."""
-        if d.get("claimcheck_report") != 1:
-            raise ValueError("not a claimcheck JSON report (claimcheck_report: 1 missing)")
-        return cls(contracts=d["contracts"], inputs=d["inputs"], lines=d["summary"]["lines"],
-                   rules=[RuleResult(**r) for r in d["rules"]], findings=[Finding(**f) for f in d["violations"]],
-                   engine=d.get("engine", {}), history=d.get("history"),
-                   waived=[Finding(**f) for f in d.get("waived", [])], waivers=d.get("waivers", []))
+        if d.get("claimcheck_report") not in (1, 2):
+            raise ValueError("not a claimcheck JSON report (claimcheck_report: 2 missing)")
+        names = [f.name for f in fields(RuleResult)]
+        rules = [RuleResult(**{k: v for k, v in r.items() if k in names}) for r in d["rules"]]
+        by_rule = {(r.contract_id, r.contract_version, r.rule_id): r for r in rules}
+
+        def rows(items, waived):
+            out = []
+            for f in items:
+                r = by_rule.get((f.get("contract_id"), f.get("contract_version"), f.get("rule_id")))
+                row = {n: f.get(n) for n in FINDING_SCHEMA.names}
+                row["kind"] = row["kind"] or (r.kind if r else None)
+                row["related"] = json.dumps(f["related"], ensure_ascii=False) if f.get("related") else None
+                w = f.get("waiver") if waived else None
+                row["waiver"] = json.dumps(w, ensure_ascii=False) if w else None
+                out.append(row)
+            return out
+        table = pa.Table.from_pylist(rows(d["violations"], False) + rows(d.get("waived", []), True),
+                                     schema=FINDING_SCHEMA)
+        return cls(contracts=d["contracts"], inputs=d["inputs"], lines=d["summary"]["lines"], rules=rules,
+                   table=table, engine=d.get("engine", {}), history=d.get("history"), waivers=d.get("waivers", []))

@@ -15,11 +15,17 @@ Field mapping (ours; the interface documents name the fields, the values below a
 | vola_bhvr_type | from the rule kind: 超标准收费, 超限定范围, 超时间范围, 超医疗类别, 超频次, 重复收费, 超支付标准, 先行自付比例不符, 不符合支付条件 |
 | patn_id, mdtrt_id | psn_no, mdtrt_id |
 | judge_result_detail_dlist | the lines: vola_item_type "1" the violating line; "2" a line involved (the earlier payment of a frequency finding) |
+
+Data-quality findings (severity data_quality) are not audit results and are left out. The list is
+written by DuckDB from the findings table (checks/report/stream.py).
 """
 from __future__ import annotations
 
-import hashlib
-import json
+
+import pyarrow as pa
+
+from .stream import findings_db, json_elements
+from .target import target
 
 BEHAVIOUR = {"ceiling": "超标准收费", "scope": "超限定范围", "window": "超时间范围", "care_setting": "超医疗类别",
              "frequency": "超频次", "exclusion": "重复收费", "payment_limit": "超支付标准",
@@ -27,32 +33,37 @@ BEHAVIOUR = {"ceiling": "超标准收费", "scope": "超限定范围", "window":
 SEVERITY = {"violation": "1", "suspect": "2"}
 
 
-def nhsa_result(report) -> dict:
-    rules = {(r.contract_id, r.contract_version, r.rule_id): r for r in report.rules}
-    out = []
-    for f in report.findings:
-        r = rules[(f.contract_id, f.contract_version, f.rule_id)]
-        jr = hashlib.sha1(f"{f.contract_id}|{f.contract_version}|{f.rule_id}|{f.mdtrt_id}|{f.feedetl_sn}"
-                          .encode()).hexdigest()[:32]
-        lines = [{"jr_detl_id": f"{jr}-1", "vola_item_type": "1", "mdtrt_id": f.mdtrt_id, "feedetl_sn": f.feedetl_sn,
-                  "hilist_code": f.hilist_code, "fixmedins_code": f.fixmedins_code, "fee_ocur_time": f.fee_ocur_time,
-                  "vola_amt": f.amount}]
-        if f.related:
-            rel = f.related
-            lines.append({"jr_detl_id": f"{jr}-2", "vola_item_type": "2", "mdtrt_id": rel.get("mdtrt_id"),
-                          "feedetl_sn": rel.get("feedetl_sn"), "hilist_code": f.hilist_code,
-                          "fixmedins_code": rel.get("fixmedins_code"), "fee_ocur_time": rel.get("fee_ocur_time"),
-                          "vola_amt": 0})
-        s = r.source
-        out.append({
-            "jr_id": jr, "rule_id": f"{f.contract_id}/{f.rule_id}", "rule_name": r.title, "vola_cont": f.message,
-            "vola_amt": f.amount, "vola_amt_stas": "1" if f.amount > 0 else "0", "sev_deg": SEVERITY[f.severity],
-            "vola_evid": f"{s['document']} {s['section']}：{s['quote']}", "vola_bhvr_type": BEHAVIOUR[r.kind],
-            "patn_id": f.psn_no, "mdtrt_id": f.mdtrt_id, "judge_result_detail_dlist": lines,
-        })
-    return {"output": {"result": out}}
+def _columns() -> str:
+    jr = ("substr(sha1(f.contract_id || '|' || f.contract_version || '|' || f.rule_id || '|' || f.mdtrt_id "
+          "|| '|' || f.feedetl_sn), 1, 32)")
+    sev = "CASE f.severity " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SEVERITY.items()) + " END"
+    line1 = (f"struct_pack(jr_detl_id := {jr} || '-1', vola_item_type := '1', mdtrt_id := f.mdtrt_id, "
+             "feedetl_sn := f.feedetl_sn, hilist_code := f.hilist_code, fixmedins_code := f.fixmedins_code, "
+             "fee_ocur_time := f.fee_ocur_time, vola_amt := f.amount)")
+    line2 = (f"struct_pack(jr_detl_id := {jr} || '-2', vola_item_type := '2', mdtrt_id := f.related->>'mdtrt_id', "
+             "feedetl_sn := f.related->>'feedetl_sn', hilist_code := f.hilist_code, "
+             "fixmedins_code := f.related->>'fixmedins_code', fee_ocur_time := f.related->>'fee_ocur_time', "
+             "vola_amt := CAST(0 AS DOUBLE))")
+    return ", ".join([
+        f"{jr} AS jr_id", "f.contract_id || '/' || f.rule_id AS rule_id", "f.rule_name", "f.message AS vola_cont",
+        "f.amount AS vola_amt", "CASE WHEN f.amount > 0 THEN '1' ELSE '0' END AS vola_amt_stas",
+        f"{sev} AS sev_deg", "f.evid AS vola_evid", "f.behaviour AS vola_bhvr_type", "f.psn_no AS patn_id",
+        "f.mdtrt_id", f"CASE WHEN f.related IS NULL THEN [{line1}] ELSE [{line1}, {line2}] END "
+        "AS judge_result_detail_dlist"])
 
 
 def write_nhsa(report, path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(nhsa_result(report), fh, ensure_ascii=False, indent=1)
+    rules = {(r.contract_id, r.contract_version, r.rule_id): r for r in report.rules}
+    keys = list(rules)
+    meta = pa.table({
+        "contract_id": [k[0] for k in keys], "contract_version": [k[1] for k in keys], "rule_id": [k[2] for k in keys],
+        "rule_name": [rules[k].title for k in keys],
+        "evid": [f"{r.source['document']} {r.source['section']}：{r.source['quote']}" for r in rules.values()],
+        "behaviour": [BEHAVIOUR.get(r.kind, "数据质量") for r in rules.values()]})
+    with target(path, ".json") as tmp, open(tmp, "wb") as out, findings_db(report.table) as con:
+        con.register("meta", meta)
+        con.execute("CREATE TEMP VIEW g AS SELECT f.*, meta.rule_name, meta.evid, meta.behaviour FROM f "
+                    "JOIN meta USING (contract_id, contract_version, rule_id)")
+        out.write(b'{"output": {"result": [')
+        n = json_elements(con, out, _columns(), "NOT f.waived AND f.severity <> 'data_quality'", source="g")
+        out.write(b"\n]}}\n" if n else b"]}}\n")

@@ -2,80 +2,90 @@
 
 Claim files are binary, so a result's physical location names the file only and its logical
 location names the row and keys ("row 2960 mdtrt_id=… feedetl_sn=…"). Waived findings are
-results with an accepted external suppression carrying the waiver's reason.
+results with an accepted external suppression carrying the waiver's reason. Results are written
+by DuckDB from the findings table (checks/report/stream.py).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from urllib.parse import quote
 
-from .. import __version__
+import pyarrow as pa
 
-LEVEL = {"violation": "error", "suspect": "warning"}
+from .. import __version__
+from .stream import findings_db, json_elements
+from .target import target
+
+LEVEL = {"violation": "error", "suspect": "warning", "data_quality": "note"}
 
 
 def _uri(path: str) -> str:
     return quote(path.replace("\\", "/"))
 
 
-def sarif(report) -> dict:
+def descriptors(report) -> tuple[list[dict], dict]:
     rules, index = [], {}
     for r in report.rules:
-        key = f"{r.contract_id}/{r.contract_version}/{r.rule_id}"
+        key = (r.contract_id, r.contract_version, r.rule_id)
         if key in index:
             continue
         index[key] = len(rules)
         s = r.source
         rules.append({
-            "id": r.rule_id, "name": r.kind,
+            "id": f"{r.rule_id}@{r.contract_version}", "name": r.kind,
             "shortDescription": {"text": r.title},
             "fullDescription": {"text": f"{r.title_en}. {s['document']} {s['section']}: 「{s['quote']}」"},
             "help": {"text": f"{s['document']} {s['title']} {s['section']}\n{s['quote']}"},
             "defaultConfiguration": {"level": LEVEL[r.severity]},
-            "properties": {"contract": r.contract_id, "contract_version": r.contract_version, "kind": r.kind,
-                           "severity": r.severity, "status": r.status, "lines_checked": r.lines_checked,
-                           "findings": r.findings, "amount": r.amount},
+            "properties": {"contract": r.contract_id, "contract_version": r.contract_version, "rule_id": r.rule_id,
+                           "kind": r.kind, "severity": r.severity, "status": r.status,
+                           "lines_checked": r.lines_checked, "findings": r.findings, "amount": r.amount},
         })
+    return rules, index
 
-    def result(f, waived: bool) -> dict:
-        key = f"{f.contract_id}/{f.contract_version}/{f.rule_id}"
-        out = {
-            "ruleId": f.rule_id, "ruleIndex": index[key], "level": LEVEL[f.severity],
-            "message": {"text": f.message},
-            "locations": [{
-                "physicalLocation": {"artifactLocation": {"uri": _uri(f.file)}},
-                "logicalLocations": [{"name": f"row {f.row}", "kind": "element",
-                                      "fullyQualifiedName": f"{f.file}#row={f.row};mdtrt_id={f.mdtrt_id};"
-                                                            f"feedetl_sn={f.feedetl_sn}"}],
-            }],
-            "partialFingerprints": {"claimLine/v1": hashlib.sha256(
-                f"{key}|{f.mdtrt_id}|{f.feedetl_sn}".encode()).hexdigest()},
-            "properties": {"mdtrt_id": f.mdtrt_id, "feedetl_sn": f.feedetl_sn, "psn_no": f.psn_no,
-                           "fixmedins_code": f.fixmedins_code, "hilist_code": f.hilist_code,
-                           "fee_ocur_time": f.fee_ocur_time, "expected": f.expected, "actual": f.actual,
-                           "amount": f.amount, "citation": f.citation},
-        }
-        if waived:
-            w = f.waiver
-            out["suppressions"] = [{"kind": "external", "status": "accepted",
-                                    "justification": f"{w['id']}: {w['reason']} ({w['owner']}, until {w['expires']})"}]
-        return out
 
-    results = [result(f, False) for f in report.findings] + [result(f, True) for f in report.waived]
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "claimcheck", "version": __version__, "rules": rules}},
-            "artifacts": [{"location": {"uri": _uri(i["file"])}, "hashes": {"sha-256": i["sha256"]}}
-                          for i in report.inputs],
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-        }],
-    }
+def _results_sql(waived: bool) -> str:
+    level = "CASE f.severity " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in LEVEL.items()) + " END"
+    key = "f.contract_id || '/' || f.contract_version || '/' || f.rule_id"
+    cols = [
+        "f.rule_id || '@' || f.contract_version AS \"ruleId\"", "f.rule_index AS \"ruleIndex\"", f"{level} AS level",
+        "struct_pack(text := f.message) AS message",
+        "[struct_pack(\"physicalLocation\" := struct_pack(\"artifactLocation\" := struct_pack(uri := f.uri)), "
+        "\"logicalLocations\" := [struct_pack(name := 'row ' || f.row, kind := 'element', "
+        "\"fullyQualifiedName\" := f.file || '#row=' || f.row || ';mdtrt_id=' || f.mdtrt_id || ';feedetl_sn=' "
+        "|| f.feedetl_sn)])] AS locations",
+        f"struct_pack(\"claimLine/v1\" := sha256({key} || '|' || f.mdtrt_id || '|' || f.feedetl_sn)) "
+        "AS \"partialFingerprints\"",
+        "struct_pack(mdtrt_id := f.mdtrt_id, feedetl_sn := f.feedetl_sn, psn_no := f.psn_no, "
+        "fixmedins_code := f.fixmedins_code, hilist_code := f.hilist_code, fee_ocur_time := f.fee_ocur_time, "
+        "expected := f.expected, actual := f.actual, amount := f.amount, citation := f.citation) AS properties",
+    ]
+    if waived:
+        cols.append("[struct_pack(kind := 'external', status := 'accepted', justification := "
+                    "(f.waiver->>'id') || ': ' || (f.waiver->>'reason') || ' (' || (f.waiver->>'owner') || "
+                    "', until ' || (f.waiver->>'expires') || ')')] AS suppressions")
+    return ", ".join(cols)
 
 
 def write_sarif(report, path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(sarif(report), fh, ensure_ascii=False, indent=1)
+    rules, index = descriptors(report)
+    head = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0"}
+    run_head = {
+        "tool": {"driver": {"name": "claimcheck", "version": __version__, "rules": rules}},
+        "artifacts": [{"location": {"uri": _uri(i["file"])}, "hashes": {"sha-256": i["sha256"]}}
+                      for i in report.inputs],
+        "columnKind": "unicodeCodePoints",
+    }
+    dump = lambda v: json.dumps(v, ensure_ascii=False, allow_nan=False).encode("utf-8")  # noqa: E731
+    keys = list(index)
+    files = sorted({i["file"] for i in report.inputs})
+    with target(path, ".sarif") as tmp, open(tmp, "wb") as out, findings_db(report.table) as con:
+        con.register("ix", pa.table({"contract_id": [k[0] for k in keys], "contract_version": [k[1] for k in keys],
+                                     "rule_id": [k[2] for k in keys], "i": list(range(len(keys)))}))
+        con.register("uris", pa.table({"file": files, "uri": [_uri(x) for x in files]}))
+        con.execute("CREATE TEMP VIEW g AS SELECT f.*, ix.i AS rule_index, uris.uri FROM f "
+                    "JOIN ix USING (contract_id, contract_version, rule_id) LEFT JOIN uris USING (file)")
+        out.write(dump(head)[:-1] + b', "runs": [' + dump(run_head)[:-1] + b', "results": [')
+        n = json_elements(con, out, _results_sql(False), "NOT f.waived", source="g")
+        json_elements(con, out, _results_sql(True), "f.waived", first=n == 0, source="g")
+        out.write(b"\n]}]}\n")
