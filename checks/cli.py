@@ -188,22 +188,38 @@ def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, git
 
 
 @main.command()
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--lines", type=int, default=3000, show_default=True, help="approximate number of fee lines")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--lines", type=int, default=3000, show_default=True, help="number of fee lines")
 @click.option("--seed", type=int, default=20250301, show_default=True)
 @click.option("--planted", type=click.Path(dir_okay=False, path_type=Path),
               help="also write the planted violations (rule_id, mdtrt_id, feedetl_sn) as CSV")
 @click.option("--scenario", "scenarios", multiple=True, metavar="CONTRACT@VERSION",
               help="only these policy scenarios (default: all), e.g. jiangsu-nipt@1.0.0")
+@click.option("--profile", type=click.Choice(["realistic", "findings-heavy"]), default="realistic",
+              show_default=True, help="findings-heavy: most lines are NIPT detections charged 10 yuan too much")
+@click.option("--partition-lines", type=int, metavar="N",
+              help="write OUT as a folder of Parquet files (part-00000.parquet, …) of about N lines each")
+@click.option("--chunk-lines", type=int, default=250_000, show_default=True, metavar="N",
+              help="lines made and written at a time (memory grows with it, not with --lines)")
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
 @guarded
-def sample(out, lines, seed, planted, scenarios, contracts_dir):
-    """Generate a realistic claim batch with planted violations into OUT (Parquet)."""
+def sample(out, lines, seed, planted, scenarios, profile, partition_lines, chunk_lines, contracts_dir):
+    """Generate a realistic claim batch with planted violations into OUT (a Parquet file, or a folder)."""
+    from .progress import Progress
     from .sample.generator import generate
 
-    n, k = generate(out, lines=lines, seed=seed, planted_path=planted, contracts_dir=contracts_dir,
-                    scenarios=list(scenarios) or None)
-    click.echo(f"wrote {n:,} lines to {out}" + (f"; {k} planted violations to {planted}" if planted else ""))
+    progress = Progress()
+    try:
+        g = generate(out, lines=lines, seed=seed, planted_path=planted, contracts_dir=contracts_dir,
+                     scenarios=list(scenarios) or None, chunk_lines=chunk_lines, partition_lines=partition_lines,
+                     profile=profile, progress=lambda done: progress("generating", done, lines))
+    finally:
+        progress.close()
+    where = f"{len(g.files)} files in {out}" if partition_lines else str(out)
+    click.echo(f"wrote {g.lines:,} lines to {where}" + (f"; {g.planted:,} planted violations to {planted}"
+                                                         if planted else ""))
+    if g.omitted:
+        click.echo(f"too few lines for scenarios {', '.join(sorted(g.omitted))}: left out")
 
 
 @main.group()

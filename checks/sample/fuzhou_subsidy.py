@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .rows import Plan, fee_line
+from .rows import Plan, fee_line, floor
 
 PILOTS = ["福州市第一医院", "福建省妇幼保健院"]
 
@@ -23,7 +23,7 @@ def _scenario(tag: str, start: dt.datetime, days: int, lines: int, rng):
                         brdy=dt.date(day.year - age, 3, 1), subsidy_amt=subsidy, serum_risk=risk,
                         poverty_flag=poor, fetts=fetts)
 
-    for k in range(max(24, lines // 150)):
+    for k in range(floor(24, lines, 150)):
         if k % 6 == 5:
             p.add(line(institution="福州市第一医院", subsidy=1000.0, price=1000.0, poor=True))
         elif k % 3 == 0:
@@ -44,9 +44,9 @@ def _scenario(tag: str, start: dt.datetime, days: int, lines: int, rng):
     return p.rows, p.planted
 
 
-def scenario_2019(contracts, lines, rng):
-    return _scenario("FZA", dt.datetime(2019, 2, 1, 9), 1000, lines, rng)
+def scenario_2019(contracts, lines, rng, prefix=""):
+    return _scenario(prefix + "FZA", dt.datetime(2019, 2, 1, 9), 1000, lines, rng)
 
 
-def scenario_2022(contracts, lines, rng):
-    return _scenario("FZB", dt.datetime(2022, 2, 1, 9), 1000, lines, rng)
+def scenario_2022(contracts, lines, rng, prefix=""):
+    return _scenario(prefix + "FZB", dt.datetime(2022, 2, 1, 9), 1000, lines, rng)

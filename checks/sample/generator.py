@@ -1,12 +1,23 @@
 """Generate a realistic claim batch: ordinary fee lines in bulk, plus policy scenarios with
 planted violations. Writes Parquet (zstd) and, on request, the planted manifest as CSV
 (rule_id, mdtrt_id, feedetl_sn): exactly the findings a correct checker reports.
+
+Streaming: the batch is made in chunks of at most `chunk_lines` lines, each written as it is made,
+so memory stays flat however many lines are asked for. Every chunk has the same shape (the
+scenarios' share of lines and planted rate per line) and its own random stream; in a batch of more
+than one chunk every id starts with the chunk's tag (C0000, C0001, …), so no visit or person spans
+two chunks and no rule counts across them. A one-chunk batch has no tag: it is what earlier
+versions wrote for the same size and seed. With `partition_lines`, OUT is a folder of Parquet files
+(part-00000.parquet, …), each of whole chunks and about `partition_lines` lines; the lines are the
+same as in one file of the same size, seed and chunk size.
 """
 from __future__ import annotations
 
 import csv
-import datetime as dt
-from decimal import Decimal
+import math
+import os
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +26,9 @@ import pyarrow.parquet as pq
 
 from ..contract import load_contracts
 from ..errors import UsageError
-from . import fuzhou_subsidy, jiangsu_consumables, jiangsu_nipt, jiangxi_rmc, jilin_art
+from . import fuzhou_subsidy, heavy, jiangsu_consumables, jiangsu_nipt, jiangxi_rmc, jilin_art
+from .background import background
+from .table import SCHEMA, from_columns, from_rows
 
 # contract version -> (id prefix, scenario); each plants one line per rule that only that rule flags
 SCENARIOS = {
@@ -26,147 +39,175 @@ SCENARIOS = {
     "fuzhou-nipt-subsidy@2.0.0": ("FZB", fuzhou_subsidy.scenario_2022),
     "jilin-art@1.0.0": ("JLA", jilin_art.scenario),
 }
-
-# (code, name, list_type, chrgitm_lv, typical unit price)
-ITEMS = [
-    ("110200001", "门诊诊查费", "201", "01", 15.0), ("110200001a", "门诊诊查费（副主任医师）", "201", "01", 25.0),
-    ("250101001", "血红蛋白测定", "201", "01", 3.0), ("250102001", "尿常规检查", "201", "01", 6.0),
-    ("250301002", "肝功能检测", "201", "01", 40.0), ("250203001", "血糖测定", "201", "01", 8.0),
-    ("210102015", "数字化摄影(DR)", "201", "01", 70.0), ("220301001", "B超常规检查", "201", "02", 80.0),
-    ("310701001", "常规心电图检查", "201", "01", 20.0), ("120400001", "肌肉注射", "201", "01", 3.0),
-    ("XJ01CAA040A001010101234", "阿莫西林胶囊", "101", "01", 0.35),
-    ("XC09AAX123A001010203456", "依那普利片", "101", "02", 1.20),
-    ("ZA01AAA0001010203040506", "板蓝根颗粒", "101", "01", 0.80),
-    ("XN02BEA011A001010104021", "对乙酰氨基酚片", "101", "01", 0.15),
-    ("C1401010150010000001", "一次性使用无菌注射器", "301", "01", 0.60),
-    ("C0203010120020000002", "医用脱脂纱布", "301", "02", 2.50),
-]
-# (region prefix, weight): mostly Jiangsu; some other provinces, where Jiangsu rules do not apply
-REGIONS = [("320102", 8), ("320205", 3), ("320311", 2), ("320402", 2), ("320506", 4), ("320602", 3),
-           ("320612", 1), ("320703", 1), ("320803", 1), ("320902", 1), ("321002", 1), ("321102", 1),
-           ("321202", 1), ("321302", 1), ("330106", 2), ("360702", 1), ("350102", 1), ("220102", 1)]
-START = dt.datetime(2025, 1, 1, 8, 0, 0)
-
-SCHEMA = pa.schema([
-    ("mdtrt_id", pa.string()), ("feedetl_sn", pa.string()), ("setl_id", pa.string()), ("psn_no", pa.string()),
-    ("gend", pa.string()), ("brdy", pa.date32()), ("insutype", pa.string()), ("med_type", pa.string()),
-    ("insuplc_admdvs", pa.string()), ("mdtrtarea_admvs", pa.string()), ("fixmedins_code", pa.string()),
-    ("fixmedins_name", pa.string()), ("price_class", pa.string()), ("fee_ocur_time", pa.timestamp("s")),
-    ("hilist_code", pa.string()), ("hilist_name", pa.string()), ("list_type", pa.string()),
-    ("chrgitm_lv", pa.string()), ("cnt", pa.float64()), ("pric", pa.decimal128(12, 2)),
-    ("det_item_fee_sumamt", pa.decimal128(14, 2)), ("fulamt_ownpay_amt", pa.decimal128(14, 2)),
-    ("overlmt_amt", pa.decimal128(14, 2)), ("preselfpay_amt", pa.decimal128(14, 2)),
-    ("inscp_scp_amt", pa.decimal128(14, 2)), ("fetts", pa.string()), ("main_diag_code", pa.string()),
-    ("subsidy_amt", pa.decimal128(12, 2)), ("serum_risk", pa.string()), ("poverty_flag", pa.bool_()),
-    ("medins_list_codg", pa.string()),  # a column no contract knows: carried along
-])
-MONEY = ["pric", "det_item_fee_sumamt", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt", "inscp_scp_amt",
-         "subsidy_amt"]
+# realistic: ordinary lines and the scenarios; findings-heavy: HEAVY_SHARE of every chunk is
+# overcharged NIPT detections (heavy.py), the rest as realistic
+PROFILES = ("realistic", "findings-heavy")
+HEAVY_SHARE = 0.8
+CHUNK_LINES = 250_000
+ROW_GROUP = 256_000
 
 
-def background(n: int, rng: np.random.Generator, prefix: str = "") -> dict[str, np.ndarray]:
-    """`n` ordinary fee lines in visits of 1–6 lines, vectorised; ids start with `prefix`."""
-    sizes = rng.integers(1, 7, size=n // 2 + 8)
-    visit = np.repeat(np.arange(len(sizes)), sizes)[:n]
-    nv = int(visit.max()) + 1 if n else 0
-    codes, weights = zip(*REGIONS)
-    w = np.array(weights, float)
-    v_region = np.array(codes)[rng.choice(len(codes), size=nv, p=w / w.sum())]
-    v_inst = rng.integers(1, 60, size=nv)
-    v_psn = rng.integers(1, max(2, nv // 2), size=nv)
-    v_time = rng.integers(0, 364 * 24 * 3600, size=nv)
-    v_med = np.array(["11", "11", "11", "13", "14", "21"])[rng.integers(0, 6, size=nv)]
-    v_ins = np.array(["310", "390", "390"])[rng.integers(0, 3, size=nv)]
-    item = rng.integers(0, len(ITEMS), size=n)
-    it = list(zip(*ITEMS))
-    base = np.array(it[4])[item]
-    consumable = np.array([c.startswith("C") for c in it[0]])[item]
-    factor = rng.choice([1.0, 1.0, 0.9, 1.2], size=n)
-    pric = np.round(base * np.where(consumable, np.minimum(factor, 1.0), factor), 2)  # consumables at most listed
-    cnt = rng.integers(1, 4, size=n).astype(float)
-    sumamt = np.round(pric * cnt, 2)
-    lv = np.array(it[3])[item]
-    pre = np.where(lv == "02", np.round(sumamt * 0.1, 2), 0.0)
-    inscp = np.round(sumamt - pre, 2)
-    region = v_region[visit]
-    inst = v_inst[visit]
-    seq = np.arange(n) - np.searchsorted(visit, visit)  # position within the visit
-    return {
-        "mdtrt_id": np.char.add(prefix + "MD", np.char.zfill(visit.astype(str), 9)),
-        "feedetl_sn": np.char.zfill((seq + 1).astype(str), 4),
-        "setl_id": np.char.add("ST", np.char.zfill(visit.astype(str), 9)),
-        "psn_no": np.char.add(prefix + "P", np.char.zfill(v_psn[visit].astype(str), 10)),
-        "gend": np.array(["1", "2"])[rng.integers(0, 2, size=n)],
-        "brdy": np.datetime64("1950-01-01") + rng.integers(0, 60 * 365, size=n).astype("timedelta64[D]"),
-        "insutype": v_ins[visit], "med_type": v_med[visit],
-        "insuplc_admdvs": region, "mdtrtarea_admvs": region,
-        "fixmedins_code": np.char.add(np.char.add("H", region), np.char.zfill(inst.astype(str), 5)),
-        "fixmedins_name": np.char.add(np.char.add(region, "地区第"), np.char.add(inst.astype(str), "人民医院")),
-        "price_class": np.array(["三类", "二类", "一类", "基层"])[inst % 4],
-        "fee_ocur_time": (np.datetime64(START) + v_time[visit].astype("timedelta64[s]")).astype("datetime64[s]"),
-        "hilist_code": np.array(it[0])[item], "hilist_name": np.array(it[1])[item],
-        "list_type": np.array(it[2])[item], "chrgitm_lv": lv, "cnt": cnt, "pric": pric,
-        "det_item_fee_sumamt": sumamt, "fulamt_ownpay_amt": np.zeros(n), "overlmt_amt": np.zeros(n),
-        "preselfpay_amt": pre, "inscp_scp_amt": inscp, "fetts": np.full(n, None, dtype=object),
-        "subsidy_amt": np.full(n, np.nan), "serum_risk": np.full(n, None, dtype=object),
-        "poverty_flag": np.full(n, None, dtype=object),
-        "main_diag_code": np.array(["J06.900", "I10.x00", "K29.700", "E11.900"])[rng.integers(0, 4, size=n)],
-        "medins_list_codg": np.char.add("L", item.astype(str)),
-    }
+@dataclass
+class Generated:
+    lines: int = 0
+    planted: int = 0
+    files: list[Path] = field(default_factory=list)
+    omitted: set[str] = field(default_factory=set)  # scenarios some chunk was too small for
 
 
-def _column(name: str, values) -> pa.Array:
-    typ = SCHEMA.field(name).type
-    if pa.types.is_decimal(typ):
-        arr = np.asarray(values, dtype=float)
-        if len(arr) < 50_000:
-            return pa.array([None if np.isnan(x) else Decimal(f"{x:.2f}") for x in arr], type=typ)
-        return pa.array(np.round(arr, 2), type=pa.float64(), from_pandas=True).cast(typ, safe=False)
-    if pa.types.is_timestamp(typ):
-        return pa.array(np.asarray(values, dtype="datetime64[s]"), type=typ)
-    if pa.types.is_date(typ):
-        return pa.array(np.asarray(values, dtype="datetime64[D]"), type=typ)
-    if pa.types.is_boolean(typ):
-        return pa.array([None if v is None else bool(v) for v in values], type=typ)
-    if typ == pa.float64():
-        return pa.array(np.asarray(values, dtype=float), type=typ)
-    return pa.array([None if v is None else str(v) for v in values], type=typ) if isinstance(values, list) \
-        else pa.array(values, type=typ, from_pandas=True)
+def spread(total: int, most: int) -> list[int]:
+    """`total` split into as few near-equal parts of at most `most` as possible."""
+    k = max(1, math.ceil(total / most))
+    q, r = divmod(total, k)
+    return [q + 1] * r + [q] * (k - r)
+
+
+def layout(lines: int, chunk_lines: int, partition_lines: int | None) -> list[list[int]]:
+    """Chunk sizes, grouped by output file: chunks first, then whole chunks into files."""
+    chunks = spread(lines, min(chunk_lines, partition_lines or chunk_lines))
+    files = math.ceil(lines / partition_lines) if partition_lines else 1
+    out = [[] for _ in range(files)]
+    for j, n in enumerate(chunks):
+        out[j * files // len(chunks)].append(n)
+    return out
+
+
+class Chunks:
+    """Makes one chunk at a time: its table and the findings planted in it."""
+
+    def __init__(self, contracts: dict, names: list[str], explicit: bool, profile: str):
+        missing = [n for n in names if n not in contracts]
+        if profile == "findings-heavy" and "jiangsu-nipt@1.0.0" not in contracts:
+            missing.append("jiangsu-nipt@1.0.0 (the findings-heavy profile)")
+        if missing:
+            raise UsageError(f"the contracts folder lacks {', '.join(missing)}, which the generator needs")
+        self.contracts, self.names, self.explicit, self.profile = contracts, names, explicit, profile
+        self.prefix = "".join(SCENARIOS[n][0] for n in names) if explicit else ""
+        self.heavy = heavy.Institutions(contracts["jiangsu-nipt@1.0.0"].tables["attachment1"]) \
+            if profile == "findings-heavy" else None
+
+    def heavy_lines(self, n: int) -> int:
+        return round(HEAVY_SHARE * n) if self.heavy else 0
+
+    def scenario_rows(self, n: int, rng, tag: str) -> tuple[list[dict], set, set[str]]:
+        """The scenarios for `n` lines, in order; one that no longer fits is left out."""
+        rows, planted, omitted = [], set(), set()
+        for name in self.names:
+            r, pl = SCENARIOS[name][1](self.contracts, n, rng, tag)
+            if len(rows) + len(r) > n:
+                omitted.add(name)
+                continue
+            rows += r
+            planted |= pl
+        return rows, planted, omitted
+
+    def minimum(self) -> int:
+        """The fewest lines per chunk that hold every named scenario (their size grows with the lines)."""
+        def size(n):
+            rng = np.random.default_rng(0)
+            return sum(len(SCENARIOS[name][1](self.contracts, n, rng, "")[0]) for name in self.names)
+        need = 1
+        while size(need) > need:
+            need = size(need)
+        n = need
+        while n - self.heavy_lines(n) < need:
+            n += 1
+        return n
+
+    def too_few(self, n: int, single: bool) -> UsageError:
+        names = ", ".join(self.names)
+        if single:
+            return UsageError(f"{n:,} lines are too few for scenario {names}: --lines {self.minimum():,} or more")
+        return UsageError(f"chunks of {n:,} lines are too few for scenario {names}: it needs {self.minimum():,} "
+                          "lines per chunk; make --chunk-lines (and --partition-lines) larger")
+
+    def make(self, n: int, rng, tag: str) -> tuple[pa.Table, list[tuple[str, str, str]], set[str]]:
+        k = self.heavy_lines(n)
+        rows, planted, omitted = self.scenario_rows(n - k, rng, tag)
+        if omitted and self.explicit:  # named on purpose: never left out
+            raise self.too_few(n, single=not tag)
+        parts = [from_columns(background(n - k - len(rows), rng, self.prefix, tag)), from_rows(rows)]
+        found = sorted(planted)
+        if k:
+            cols, more = heavy.overcharged(self.heavy, k, rng, tag)
+            parts.append(from_columns(cols))
+            found = sorted(found + more)
+        return pa.concat_tables(parts), found, omitted
+
+
+def targets(out: Path, files: int, partitioned: bool) -> list[Path]:
+    if not partitioned:
+        if out.is_dir():
+            raise UsageError(f"{out} is a folder; name a .parquet file, or add --partition-lines to write a folder")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return [out]
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out} already exists{'' if out.is_dir() else ' as a file'}: with --partition-lines, "
+                         "OUT must be a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return [out / f"part-{i:05d}.parquet" for i in range(files)]
 
 
 def generate(out: Path, lines: int = 3000, seed: int = 20250301, planted_path: Path | None = None,
-             contracts_dir=None, scenarios: list[str] | None = None) -> tuple[int, int]:
-    """Write about `lines` fee lines: the scenarios' lines (all by default) and ordinary ones."""
-    rng = np.random.default_rng(seed)
-    contracts = {c.key: c for c in load_contracts(contracts_dir, use_samples=True)}
-    names = scenarios or list(SCENARIOS)
-    scenario_rows, planted = [], set()
-    for name in names:
+             contracts_dir=None, scenarios: list[str] | None = None, chunk_lines: int = CHUNK_LINES,
+             partition_lines: int | None = None, profile: str = "realistic", progress=None) -> Generated:
+    """Write `lines` fee lines to `out` (a file, or with `partition_lines` a folder of files):
+    the scenarios' lines (all by default) and ordinary ones; `progress(lines_done)` after each chunk."""
+    for name, value in (("--lines", lines), ("--chunk-lines", chunk_lines), ("--partition-lines", partition_lines)):
+        if value is not None and value < 1:
+            raise UsageError(f"{name} must be at least 1, not {value}")
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    for name in scenarios or []:
         if name not in SCENARIOS:
             raise UsageError(f"unknown scenario {name!r}; valid: {', '.join(SCENARIOS)}")
-        rows, pl = SCENARIOS[name][1](contracts, lines, rng)
-        scenario_rows += rows
-        planted |= pl
-    prefix = "" if scenarios is None else "".join(SCENARIOS[n][0] for n in names)
-    bg = background(max(0, lines - len(scenario_rows)), rng, prefix)
-    cols = {}
-    for name in SCHEMA.names:
-        extra = [r.get(name) for r in scenario_rows]
-        if name in ("fee_ocur_time", "brdy"):
-            unit = "datetime64[s]" if name == "fee_ocur_time" else "datetime64[D]"
-            extra = np.array([np.datetime64(x) if x is not None else np.datetime64("NaT") for x in extra], dtype=unit)
-            cols[name] = np.concatenate([bg[name].astype(unit), extra])
-        elif name in MONEY or name == "cnt":
-            extra = [np.nan if x is None else x for x in extra]
-            cols[name] = np.concatenate([np.asarray(bg[name], dtype=float), np.array(extra, dtype=float)])
-        else:
-            cols[name] = list(bg[name]) + extra
-    table = pa.table({name: _column(name, cols[name]) for name in SCHEMA.names}, schema=SCHEMA)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, out, compression="zstd", row_group_size=256_000)
-    if planted_path:
-        with open(planted_path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["rule_id", "mdtrt_id", "feedetl_sn"])
-            w.writerows(sorted(planted))
-    return table.num_rows, len(planted)
+    contracts = {c.key: c for c in load_contracts(contracts_dir, use_samples=True)}
+    maker = Chunks(contracts, list(scenarios or SCENARIOS), scenarios is not None, profile)
+    plan = layout(lines, chunk_lines, partition_lines)
+    count = sum(len(f) for f in plan)
+    smallest = min(min(f) for f in plan)
+    if scenarios is not None and smallest < maker.minimum():  # before anything is written
+        raise maker.too_few(smallest, single=count == 1)
+    paths = targets(Path(out), len(plan), partition_lines is not None)
+    width = max(4, len(str(count - 1)))
+    result, index = Generated(files=paths), 0
+    try:
+        with open(planted_path, "w", newline="", encoding="utf-8") if planted_path else nullcontext() as fh:
+            manifest = csv.writer(fh) if planted_path else None
+            if manifest:
+                manifest.writerow(["rule_id", "mdtrt_id", "feedetl_sn"])
+            for path, chunks in zip(paths, plan):
+                with complete(path) as partial, pq.ParquetWriter(partial, SCHEMA, compression="zstd") as writer:
+                    for n in chunks:
+                        tag = f"C{index:0{width}d}" if count > 1 else ""
+                        rng = np.random.default_rng([seed, index] if count > 1 else seed)
+                        table, found, omitted = maker.make(n, rng, tag)
+                        writer.write_table(table, row_group_size=ROW_GROUP)
+                        if manifest:
+                            manifest.writerows(found)
+                        result.lines += table.num_rows
+                        result.planted += len(found)
+                        result.omitted |= omitted
+                        del table  # before the next chunk is made
+                        index += 1
+                        if progress:
+                            progress(result.lines)
+    except BaseException:  # the whole dataset or nothing: a part of one would check as a smaller month
+        if partition_lines is not None:  # the folder was new or empty
+            for path in paths:
+                path.unlink(missing_ok=True)
+        if planted_path:
+            Path(planted_path).unlink(missing_ok=True)
+        raise
+    return result
+
+
+@contextmanager
+def complete(path: Path):
+    """Write to a side name (not *.parquet: no reader picks up half a file); rename when done."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .rows import Plan, fee_line
+from .rows import Plan, fee_line, floor
 
 NANJING = ("320106", "南京鼓楼医院")
 
 
-def scenario(contracts, lines: int, rng):
+def scenario(contracts, lines: int, rng, prefix: str = ""):
     cat = contracts["jiangsu-consumables@1.0.0"].tables["sunshine_catalogue"]
     items = cat.data.to_pylist() if cat.data is not None else []
-    p = Plan("JSC")
+    p = Plan(prefix + "JSC")
 
     def line(code, name, price, **kw):
         v, psn = p.ids()
@@ -21,7 +21,7 @@ def scenario(contracts, lines: int, rng):
         return fee_line(mdtrt_id=v, sn=1, psn_no=psn, region=NANJING[0], code=code, name=name, price=price,
                         when=day, **kw)
 
-    for k in range(max(20, lines // 200)):
+    for k in range(floor(20, lines, 200)):
         it = items[k % len(items)]
         p.add(line(it["hilist_code"], it["product_name"], it["listed_price"], cnt=float(1 + k % 3)))
     p.add(line("C9999000000000000001", "目录外耗材（全自费）", 35.0, ratio=0.0, inscp_scp_amt=0.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 
-from .rows import fee_line
+from .rows import fee_line, floor
 
 DETECTION_LIMIT, DIAGNOSIS_LIMIT, RATIO = 370.0, 60.0, 0.10
 UNLISTED = ("南京和睦妇产医院", "320105")  # not in 附件1
@@ -19,8 +19,37 @@ def _class(name: str, role: str) -> str:
     return ["二类", "一类", "基层", "二类"][zlib.crc32(name.encode()) % 4]
 
 
+# which institutions a pattern may use: (name, its entry in Builder.inst) -> bool
+def selected(n, i):
+    return i["role"] == "中选产前诊断机构"
+
+
+def partner(n, i):
+    return i["role"] != "中选产前诊断机构"
+
+
+def nantong(n, i):
+    return i["city"] == "3206"
+
+
+def nantong_low(n, i):
+    return i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层")
+
+
+def outside_nantong(n, i):
+    return i["city"] != "3206"
+
+
+def pricey(n, i):
+    return min(i["codes"].values()) >= 480
+
+
+def not_every_code(n, i):  # an institution with reagent codes that are not its own
+    return bool(i["missing"])
+
+
 class Builder:
-    def __init__(self, table, rng):
+    def __init__(self, table, rng, tag: str = "JSN"):
         self.rng = rng
         rows = table.data.to_pylist()
         self.inst = {}
@@ -29,14 +58,19 @@ class Builder:
             i["codes"][r["hilist_code"]] = r["price"]
         self.names = sorted(self.inst)
         self.all_codes = sorted({r["hilist_code"] for r in rows})
+        for i in self.inst.values():
+            i["missing"] = [c for c in self.all_codes if c not in i["codes"]]
         self.rows, self.planted, self.n = [], set(), 0
-        self.tag = "JSN"
+        self.tag = tag
+        self.pools = {}
 
     def vid(self, letter: str) -> str:
         return f"{self.tag}{letter}{self.n:08d}"
 
-    def pick(self, cond=lambda name, i: True):
-        names = [n for n in self.names if cond(n, self.inst[n])]
+    def pick(self, cond=None):
+        if cond not in self.pools:
+            self.pools[cond] = [n for n in self.names if cond is None or cond(n, self.inst[n])]
+        names = self.pools[cond]
         return names[int(self.rng.integers(0, len(names)))]
 
     def pregnancy(self, name=None, fetts="1"):
@@ -74,9 +108,9 @@ class Builder:
         self.planted.add((rule, row["mdtrt_id"], row["feedetl_sn"]))
 
 
-def scenario(contracts, lines: int, rng):
-    b = Builder(contracts["jiangsu-nipt@1.0.0"].tables["attachment1"], rng)
-    clean = max(40, lines // 60)
+def scenario(contracts, lines: int, rng, prefix: str = ""):
+    b = Builder(contracts["jiangsu-nipt@1.0.0"].tables["attachment1"], rng, prefix + "JSN")
+    clean = floor(40, lines, 60)
     for k in range(clean):  # clean pregnancies: detection visit, then diagnosis visit (a fifth in one visit)
         p = b.pregnancy(fetts=str(1 + k % 2))
         if k % 5 == 0:
@@ -88,7 +122,7 @@ def scenario(contracts, lines: int, rng):
     # clean edge cases: full-width brackets in the name, Nantong class-1 at 54 with exactly 10%
     p = b.pregnancy("江苏省人民医院(江苏省妇幼保健院)")
     b.detection(p, b.vid("NA"), fixmedins_name="江苏省人民医院（江苏省妇幼保健院）")
-    p = b.pregnancy(b.pick(lambda n, i: i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层")))
+    p = b.pregnancy(b.pick(nantong_low))
     b.diagnosis(p, b.vid("NB"))
     # outside Jiangsu the Jiangsu prices do not apply; before 2025 the version is not in force
     p = b.pregnancy()
@@ -103,13 +137,8 @@ def scenario(contracts, lines: int, rng):
 
 
 def plant_all(b: Builder):
-    selected = lambda n, i: i["role"] == "中选产前诊断机构"
-    partner = lambda n, i: i["role"] != "中选产前诊断机构"
-    nantong_low = lambda n, i: i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层")
-    outside_nt = lambda n, i: i["city"] != "3206"
-
-    p = b.pregnancy(b.pick(lambda n, i: len(i["codes"]) < len(b.all_codes)))
-    wrong = next(c for c in b.all_codes if c not in b.inst[p["name"]]["codes"])
+    p = b.pregnancy(b.pick(not_every_code))
+    wrong = b.inst[p["name"]]["missing"][0]
     b.plant("JS-1-code", b.detection(p, b.vid("V"), code=wrong))
 
     p = b.pregnancy(b.pick(selected))
@@ -118,13 +147,13 @@ def plant_all(b: Builder):
     p = b.pregnancy(b.pick(partner))
     b.plant("JS-2-price", b.detection(p, b.vid("V"), price=p["price"] + 30))
 
-    p = b.pregnancy(b.pick(outside_nt))  # charged twice in one visit, self-paid: only the 560 cap is broken
+    p = b.pregnancy(b.pick(outside_nantong))  # charged twice in one visit, self-paid: only the 560 cap is broken
     v = b.vid("V")
     b.detection(p, v, cnt=2.0, preselfpay_amt=0.0, inscp_scp_amt=0.0, overlmt_amt=0.0,
                 fulamt_ownpay_amt=2 * p["price"])
     b.plant("JS-3", b.diagnosis(p, v, 2, when=p["day"] + dt.timedelta(hours=3)))
 
-    p = b.pregnancy(b.pick(outside_nt))
+    p = b.pregnancy(b.pick(outside_nantong))
     b.plant("JS-4", b.diagnosis(p, b.vid("V"), price=65.0))
 
     p = b.pregnancy(b.pick(nantong_low))
@@ -138,14 +167,14 @@ def plant_all(b: Builder):
     b.plant("JS-5", b.line(p, v, 2, *CONSULTATION, 15.0, p["day"] + dt.timedelta(days=10), ratio=0.0,
                            chrgitm_lv="01", main_diag_code="Z36.000"))
 
-    p = b.pregnancy(b.pick(lambda n, i: min(i["codes"].values()) >= 480))
+    p = b.pregnancy(b.pick(pricey))
     b.plant("JS-6-limit", b.detection(p, b.vid("V"), preselfpay_amt=40.0, inscp_scp_amt=360.0,
                                       overlmt_amt=p["price"] - 400.0))
 
-    p = b.pregnancy(b.pick(outside_nt))
+    p = b.pregnancy(b.pick(outside_nantong))
     b.plant("JS-6-selfpay", b.detection(p, b.vid("V"), preselfpay_amt=55.5, inscp_scp_amt=314.5))
 
-    p = b.pregnancy(b.pick(lambda n, i: i["city"] == "3206"))
+    p = b.pregnancy(b.pick(nantong))
     b.plant("JS-6-NT", b.detection(p, b.vid("V"), preselfpay_amt=18.5, inscp_scp_amt=351.5))
 
     p = b.pregnancy()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .rows import Plan, fee_line
+from .rows import Plan, fee_line, floor
 
 REGION = {"广东省人民医院赣州医院": "360702", "南方医院赣州医院": "360703", "中日友好医院江西医院": "360102",
           "浙江大学医学院附属第一医院江西医院": "360111", "中南大学湘雅医院江西医院": "360104"}
 
 
-def scenario(contracts, lines: int, rng):
+def scenario(contracts, lines: int, rng, prefix: str = ""):
     rows = contracts["jiangxi-rmc@1.0.0"].tables["attachment2"].data.to_pylist()
-    p = Plan("JXR")
+    p = Plan(prefix + "JXR")
 
     def line(r, price=None, hospital=None, when=None, cnt=1.0):
         v, psn = p.ids()
@@ -23,7 +23,7 @@ def scenario(contracts, lines: int, rng):
                         when=day, cnt=cnt, level="03", ratio=0.0, med_type="21")
 
     priced = [r for r in rows if r["price"] is not None]
-    for k in range(max(30, lines // 100)):
+    for k in range(floor(30, lines, 100)):
         r = priced[k % len(priced)]
         hospital = "赣州市人民医院" if r["scope"].startswith("放宽") else None
         p.add(line(r, hospital=hospital, cnt=float(12 if r["hilist_code"] == "QYFK00067" else 1)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .rows import Plan, fee_line
+from .rows import Plan, fee_line, floor
 
 CYCLE = [  # code, name, unit price, cnt, per-unit standard for the in-policy amount
     ("311600001", "取卵术", 2500.0, 1.0, 2500.0), ("311600002", "胚胎培养", 5350.0, 1.0, 5350.0),
@@ -13,8 +13,8 @@ CYCLE = [  # code, name, unit price, cnt, per-unit standard for the in-policy am
 ]
 
 
-def scenario(contracts, lines: int, rng):
-    p = Plan("JLA")
+def scenario(contracts, lines: int, rng, prefix: str = ""):
+    p = Plan(prefix + "JLA")
 
     def line(code, name, price, cnt=1.0, when=None, psn=None, diag="Q95.000", **kw):
         v, new_psn = p.ids()
@@ -23,7 +23,7 @@ def scenario(contracts, lines: int, rng):
         return fee_line(mdtrt_id=v, sn=1, psn_no=psn or new_psn, region="220102", institution="吉林大学第一医院",
                         code=code, name=name, price=price, cnt=cnt, when=day, main_diag_code=diag, **kw)
 
-    for _ in range(max(4, lines // 400)):
+    for _ in range(floor(4, lines, 400, small=100)):
         first = None
         for code, name, price, cnt, std in CYCLE:
             row = line(code, name, price, cnt, psn=first["psn_no"] if first else None,

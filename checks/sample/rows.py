@@ -47,3 +47,9 @@ class Plan:
     def plant(self, rule: str, row: dict) -> dict:
         self.planted.add((rule, row["mdtrt_id"], row["feedetl_sn"]))
         return self.add(row)
+
+
+def floor(least: int, lines: int, per: int, small: int = 20) -> int:
+    """How many clean cases a scenario writes for a batch of `lines`: one per `per` lines, at least
+    `least` (fewer in very small batches, one per `small` lines, so that the planted cases fit)."""
+    return max(min(least, lines // small), lines // per)
