@@ -20,11 +20,22 @@ from .tables import load_table
 _VALIDATOR = None
 
 
+def bundled_contracts_dir() -> Path:
+    """The contracts that ship with claimcheck: checks/_bundled in an installed wheel, the
+    repository's contracts/ folder in a source checkout or an editable install."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "_bundled", package.parent / "contracts"):
+        if (candidate / "contract.schema.json").is_file():
+            return candidate
+    return package / "_bundled"  # not there: load_contracts says so, naming this path
+
+
 def default_contracts_dir() -> Path:
+    """$CLAIMCHECK_CONTRACTS when set, else the bundled contracts (--contracts overrides both)."""
     env = os.environ.get("CLAIMCHECK_CONTRACTS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "contracts"
+    return bundled_contracts_dir()
 
 
 def _validator():
