@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
+from .errors import Choices
+
 # name -> (min args, max args, DuckDB template); {0}, {1} are the rendered arguments.
 CUSTOM_FUNCTIONS = {
     # whole years between a birth date and a date (age on that day)
@@ -82,7 +84,8 @@ def parse(text: str, columns: set[str] | frozenset[str]) -> Expr:
     used = set()
     for node in tree.walk():
         if isinstance(node, exp.Func) and not isinstance(node, _ALLOWED):
-            raise ExprError(f"unknown function {node.sql_name().lower()!r} in {text!r}", FUNCTIONS)
+            raise ExprError(f"unknown function {node.sql_name().lower()!r} in {text!r}",
+                            Choices(FUNCTIONS, node.sql_name().lower()))
         if not isinstance(node, _ALLOWED):
             raise ExprError(f"{type(node).__name__.upper()} is not allowed in a condition: {text!r};"
                             " conditions are boolean expressions over claim columns")
@@ -91,12 +94,12 @@ def parse(text: str, columns: set[str] | frozenset[str]) -> Expr:
                 raise ExprError(f"qualified column {node.sql()!r} is not allowed; write the bare column name")
             if node.name not in columns:
                 raise ExprError(f"unknown column {node.name!r} in condition {text!r}",
-                                sorted(columns))
+                                Choices(sorted(columns), node.name))
             used.add(node.name)
         elif isinstance(node, exp.Anonymous):
             name = node.name.lower()
             if name not in CUSTOM_FUNCTIONS:
-                raise ExprError(f"unknown function {node.name!r} in {text!r}", FUNCTIONS)
+                raise ExprError(f"unknown function {node.name!r} in {text!r}", Choices(FUNCTIONS, node.name))
             lo, hi, _ = CUSTOM_FUNCTIONS[name]
             if not lo <= len(node.expressions) <= hi:
                 raise ExprError(f"{name}() takes {lo} argument(s), got {len(node.expressions)}")

@@ -9,7 +9,7 @@ import jsonschema
 
 from .. import expr as expr_mod
 from ..claims.fields import FIELDS
-from ..errors import ContractError, UsageError
+from ..errors import Choices, ContractError, UsageError, choices_text
 from ..paths import shown
 from ..kinds import KINDS
 from ..yamlsrc import dotted, load_yaml
@@ -49,11 +49,13 @@ def _schema_error(err, loc) -> ContractError:
     path = tuple(err.absolute_path)
     where = dotted(path)
     if err.validator == "enum":
-        return loc.error(path, f"{where} {err.instance!r} is unknown", [str(v) for v in err.validator_value])
+        return loc.error(path, f"{where} {err.instance!r} is unknown",
+                         Choices(err.validator_value, str(err.instance)))
     if err.validator == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
         extra = sorted(set(err.instance) - set(allowed))
-        return loc.error(path + (extra[0],), f"{where}: unknown key {extra[0]!r}", allowed or None)
+        return loc.error(path + (extra[0],), f"{where}: unknown key {extra[0]!r}",
+                         Choices(allowed, extra[0]) if allowed else None)
     return loc.error(path, f"{where}: {err.message}")
 
 
@@ -87,7 +89,8 @@ def load_version(file: Path, display: str) -> ContractVersion:
 
     def source(path, s) -> Source:
         if s["document"] not in docs:
-            raise loc.error(path + ("document",), f"unknown document {s['document']!r}", sorted(docs))
+            raise loc.error(path + ("document",), f"unknown document {s['document']!r}",
+                            Choices(sorted(docs), s["document"]))
         return Source(docs[s["document"]], s["section"], s["quote"])
 
     code_sets = {}
@@ -125,7 +128,8 @@ def load_version(file: Path, display: str) -> ContractVersion:
 
     for col in version.example_defaults:
         if col not in FIELDS:
-            raise loc.error(("example_defaults", col), f"example_defaults: unknown claim column {col!r}", sorted(FIELDS))
+            raise loc.error(("example_defaults", col), f"example_defaults: unknown claim column {col!r}",
+                            Choices(sorted(FIELDS), col))
     seen = {}
     for i, r in enumerate(data["rules"]):
         path = ("rules", i)
@@ -134,7 +138,8 @@ def load_version(file: Path, display: str) -> ContractVersion:
         seen[r["id"]] = i
         for j, name in enumerate(r.get("codes", [])):
             if name not in code_sets:
-                raise loc.error(path + ("codes", j), f"unknown code set {name!r}", sorted(code_sets))
+                raise loc.error(path + ("codes", j), f"unknown code set {name!r}",
+                                Choices(sorted(code_sets), name))
         kind = KINDS[r["kind"]]
         if not r.get("codes") and "when" not in r:
             raise loc.error(path, f"rules[{i}] ({r['id']}) needs codes: or when: to say which lines it judges")
@@ -156,7 +161,7 @@ def load_version(file: Path, display: str) -> ContractVersion:
                     if col not in FIELDS:
                         raise loc.error(path + ("examples", k, "lines", j, col),
                                         f"rules[{i}].examples[{k}].lines[{j}]: unknown claim column {col!r}",
-                                        sorted(FIELDS))
+                                        Choices(sorted(FIELDS), col))
 
         def error(sub, message, choices=None, _path=path):
             return loc.error(_path + ("params",) + tuple(sub), f"{dotted(_path + ('params',) + tuple(sub))}: {message}",
@@ -169,7 +174,7 @@ def load_version(file: Path, display: str) -> ContractVersion:
         for j, s in enumerate(r.supersedes):
             if s not in ids or s == r.id:
                 raise loc.error(("rules", i, "supersedes", j), f"supersedes names no other rule of this version: {s!r}",
-                                sorted(ids - {r.id}))
+                                Choices(sorted(ids - {r.id}), s))
     return version
 
 
@@ -188,7 +193,7 @@ def supply_tables(versions: list[ContractVersion], tables: dict[str, str]) -> No
         if not hits:
             known = sorted({f"{v.id}.{t.name}" for v in versions for t in v.tables.values() if t.supplied_by_user})
             raise UsageError(f"--table {key}: no contract takes a user-supplied table of that name"
-                             + (f"; valid: {', '.join(known)}" if known else ""))
+                             + choices_text(known, key))
         if len({v.id for v in hits}) > 1:
             raise UsageError(f"--table {key}: several contracts take a table {tname!r}; "
                              f"name it as contract.table ({', '.join(sorted({v.id for v in hits}))})")
