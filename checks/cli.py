@@ -223,7 +223,7 @@ def contracts_list(contracts_dir):
     from .contract import load_contracts
     from .report.explain import render_list
 
-    click.echo(render_list(load_contracts(contracts_dir)))
+    click.echo(render_list(load_contracts(contracts_dir, read_tables=False)))
 
 
 @main.command()
@@ -235,7 +235,7 @@ def explain(rule_id, contracts_dir):
     from .contract import load_contracts
     from .report.explain import render_rule
 
-    versions = load_contracts(contracts_dir)
+    versions = load_contracts(contracts_dir, read_tables=False)
     hits = [(v, r) for v in versions for r in v.rules if r.id == rule_id]
     if not hits:
         known = sorted({r.id for v in versions for r in v.rules})

@@ -71,7 +71,8 @@ def _first_error(errors, loc):
     return sorted(leaves, key=lambda e: (loc.where(tuple(e.absolute_path))[0] or 0,))[0]
 
 
-def load_version(file: Path, display: str) -> ContractVersion:
+def load_version(file: Path, display: str, read_tables: bool = True) -> ContractVersion:
+    """One contract version. Without `read_tables` its reference tables are read on first use."""
     data, loc = load_yaml(file, display)
     errors = list(_validator().iter_errors(data))
     if errors:
@@ -114,8 +115,12 @@ def load_version(file: Path, display: str) -> ContractVersion:
             raise loc.error(("tables", name), f"tables.{name} needs file: (or supplied_by_user: true)")
         tfile = file.parent / t["file"]
         tdisplay = str(Path(display).parent / t["file"])
-        tables[name] = Table(name, tfile, t["title"], dict(t["columns"]),
-                             load_table(tfile, tdisplay, t["columns"]), src)
+        columns = dict(t["columns"])
+        if read_tables:
+            tables[name] = Table(name, tfile, t["title"], columns, load_table(tfile, tdisplay, columns), src)
+        else:
+            tables[name] = Table(name, tfile, t["title"], columns, None, src,
+                                 reader=lambda f=tfile, d=tdisplay, c=columns: load_table(f, d, c))
 
     version = ContractVersion(
         id=data["contract"], version=data["version"], title=data["title"], title_en=data["title_en"],
@@ -205,11 +210,12 @@ def supply_tables(versions: list[ContractVersion], tables: dict[str, str]) -> No
 
 
 def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None = None,
-                   use_samples: bool = False) -> list[ContractVersion]:
+                   use_samples: bool = False, read_tables: bool = True) -> list[ContractVersion]:
     """Every version of every contract under `root` (a contracts folder, or one contract's folder).
 
     `tables` supplies user tables by name; `use_samples` fills the rest from their bundled samples
-    (for `contracts test`)."""
+    (for `contracts test`). Without `read_tables` (for commands that only show the rules) the
+    reference tables are read, and their errors raised, on first use of `Table.data`."""
     root = Path(root) if root else default_contracts_dir()
     if not root.is_dir():
         raise ContractError(shown(root), "contracts folder not found")
@@ -217,7 +223,7 @@ def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None
     for d in _contract_dirs(root):
         versions = []
         for f in sorted(d.glob("*.yaml")):
-            v = load_version(f, shown(f))
+            v = load_version(f, shown(f), read_tables)
             if v.id != d.name:
                 raise ContractError(shown(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
             versions.append(v)
