@@ -254,6 +254,15 @@ def kinds():
         click.echo(f"== {name} ==\n{doc.strip()}\n")
 
 
+@main.command()
+@guarded
+def functions():
+    """Document the condition language: every function and operator, its arity and an example."""
+    from .report.explain import render_functions
+
+    click.echo(render_functions())
+
+
 from .cli_history import history  # noqa: E402  (registered here; it needs `guarded` from above)
 
 main.add_command(history)

@@ -50,3 +50,21 @@ def render_rule(v, r) -> str:
         for ln in ex["lines"]:
             lines.append("           " + (", ".join(f"{a}={b}" for a, b in ln.items()) or "(the defaults)"))
     return "\n".join(lines)
+
+
+def render_functions() -> str:
+    """The condition language (`when:`, `where:`, `require:`…), from the registry that validates it."""
+    from ..expr import FUNCTION_SPECS, OPERATORS
+
+    out = ["Functions a condition may call (nothing else may be called):", ""]
+    for f in sorted(FUNCTION_SPECS, key=lambda f: f.name):
+        kind = "ours" if f.template else "DuckDB"
+        out.append(f"  {f.signature:<34} arity {f.arity:<10} {f.description} ({kind})")
+        out.append(f"  {'':<34} e.g.  {f.example}" + (f"   also spelt: {', '.join(f.aliases)}" if f.aliases else ""))
+    out += ["", "Operators and literals:", ""]
+    for o in OPERATORS:
+        out.append(f"  {o.syntax:<52} arity {o.arity:<12} {o.description}")
+        out.append(f"  {'':<52} e.g.  {o.example}" + (f"   also spelt: {', '.join(o.aliases)}(…)" if o.aliases else ""))
+    out += ["", "Columns are the claim fields (see the README's field list); a column of a reference table "
+                "in a lookup's where:. Sub-queries, statements and other functions are refused when the contract loads."]
+    return "\n".join(out)
