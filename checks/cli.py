@@ -227,20 +227,18 @@ def contracts_list(contracts_dir):
 
 
 @main.command()
-@click.argument("rule_id")
+@click.argument("rule")
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
 @guarded
-def explain(rule_id, contracts_dir):
-    """Explain RULE_ID: kind, parameters, dates, source and quoted words, notes, examples."""
+def explain(rule, contracts_dir):
+    """Explain RULE (ID, ID@VERSION or CONTRACT/ID@VERSION, any case): kind, parameters, dates,
+    source and quoted words, notes, examples; for a rule listed as not encoded, why."""
     from .contract import load_contracts
-    from .report.explain import render_rule
+    from .contract.lookup import find
+    from .report.explain import render_entry
 
-    versions = load_contracts(contracts_dir, read_tables=False)
-    hits = [(v, r) for v in versions for r in v.rules if r.id == rule_id]
-    if not hits:
-        known = sorted({r.id for v in versions for r in v.rules})
-        raise UsageError(f"no rule {rule_id!r}; valid: {', '.join(known)}")
-    click.echo("\n\n".join(render_rule(v, r) for v, r in hits))
+    hits = find(load_contracts(contracts_dir, read_tables=False), rule)
+    click.echo("\n\n".join(render_entry(e) for e in hits))
 
 
 @main.command()

@@ -20,7 +20,10 @@ class ClaimcheckError(Exception):
 
 
 def _likeness(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio()
+    """difflib's ratio, ignoring case; a name that begins with the other counts as close."""
+    a, b = a.lower(), b.lower()
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    return max(ratio, 0.8) if a and b and (a.startswith(b) or b.startswith(a)) else ratio
 
 
 class Choices(list):

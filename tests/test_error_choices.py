@@ -41,6 +41,10 @@ def test_likeness_ignores_case_and_nothing_close_means_no_suggestion():
     assert choices_text(Choices(["violation", "suspect"], "fatal")) == "; valid: violation, suspect"
 
 
+def test_a_name_that_begins_with_the_wrong_one_is_close():
+    assert Choices(["jiangsu-nipt", "fuzhou-nipt-subsidy"], "fuzhou").close == ["fuzhou-nipt-subsidy"]
+
+
 def test_the_wrong_name_is_read_from_the_message_when_not_given():
     text = choices_text(["payment_limit", "source_row", "item"],
                         message="table 'attachment3' has no column 'payment_limt'")

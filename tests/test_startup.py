@@ -25,7 +25,7 @@ def imported_by(*args) -> list[str]:
     return p.stdout.split()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["kinds"], ["functions"], ["explain", "JS-4"],
+@pytest.mark.parametrize("args", [["--help"], ["kinds"], ["functions"], ["explain", "JS-4"], ["explain", "JS-9"],
                                   ["contracts", "list"]])
 def test_showing_text_imports_no_engine_and_no_data_library(args):
     assert imported_by(*args) == []

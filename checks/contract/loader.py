@@ -128,19 +128,23 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
         effective_from=start, effective_to=end, file=Path(display), documents=docs, code_sets=code_sets,
         tables=tables, rules=[], notes=list(data.get("notes", [])),
         example_defaults=dict(data.get("example_defaults", {})),
-        not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]))
+        not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]),
+                                loc.where(("not_encoded", i))[0])
                      for i, n in enumerate(data.get("not_encoded", []))])
 
     for col in version.example_defaults:
         if col not in FIELDS:
             raise loc.error(("example_defaults", col), f"example_defaults: unknown claim column {col!r}",
                             Choices(sorted(FIELDS), col))
-    seen = {}
+    seen = {}  # ids are unique per version, whatever their case: addresses ignore it
+    for where, items in (("rules", data["rules"]), ("not_encoded", data.get("not_encoded", []))):
+        for i, r in enumerate(items):
+            if r["id"].lower() in seen:
+                raise loc.error((where, i, "id"), f"rule id {r['id']} is used twice "
+                                f"(first at {seen[r['id'].lower()]}; ids are compared ignoring case)")
+            seen[r["id"].lower()] = f"{where}[{i}]"
     for i, r in enumerate(data["rules"]):
         path = ("rules", i)
-        if r["id"] in seen:
-            raise loc.error(path + ("id",), f"rule id {r['id']} is used twice (first at rules[{seen[r['id']]}])")
-        seen[r["id"]] = i
         for j, name in enumerate(r.get("codes", [])):
             if name not in code_sets:
                 raise loc.error(path + ("codes", j), f"unknown code set {name!r}",

@@ -97,6 +97,7 @@ class NotEncoded:
     title: str
     reason: str
     source: Source
+    line: int | None = None
 
 
 @dataclass
