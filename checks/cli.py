@@ -187,11 +187,17 @@ def contracts_schema(out):
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
 @guarded
 def contracts_validate(contracts_dir):
-    """Load every contract and report the first problem, or how many rules each version has."""
-    from .contract import load_contracts
+    """Load every contract and report the first problem, or how many rules each version has.
 
-    for c in load_contracts(contracts_dir):
+    Warns (on stderr, exit 0) when consecutive versions of a contract leave days uncovered."""
+    from .contract import load_contracts
+    from .contract.coverage import coverage_gaps
+
+    versions = load_contracts(contracts_dir)
+    for c in versions:
         click.echo(f"{c.file}: {c.id} {c.version}, {len(c.rules)} rules, {len(c.not_encoded)} not encoded")
+    for gap in coverage_gaps(versions):
+        click.echo(f"warning: {gap}", err=True)
 
 
 @contracts.command("test")

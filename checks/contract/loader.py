@@ -13,6 +13,7 @@ from ..errors import Choices, ContractError, UsageError, choices_text
 from ..paths import shown
 from ..kinds import KINDS
 from ..yamlsrc import dotted, load_yaml
+from .coverage import check_overlaps
 from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
 from .schema import contract_schema
 from .tables import load_table
@@ -232,10 +233,7 @@ def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None
                 raise ContractError(shown(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
             versions.append(v)
         versions.sort(key=lambda v: v.effective_from)
-        for a, b in zip(versions, versions[1:]):
-            if a.effective_to is None or a.effective_to >= b.effective_from:
-                raise ContractError(str(b.file), f"effective dates overlap version {a.version} "
-                                    f"({a.effective_from} … {a.effective_to or 'open'})")
+        check_overlaps(versions)
         out += versions
     if not out:
         raise ContractError(shown(root), "no contracts found (expected <contract>/<version>.yaml files)")
