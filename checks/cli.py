@@ -232,6 +232,29 @@ def contracts_list(contracts_dir):
     click.echo(render_list(load_contracts(contracts_dir, read_tables=False)))
 
 
+@contracts.command("diff")
+@click.argument("old", metavar="CONTRACT@A")
+@click.argument("new", metavar="CONTRACT@B")
+@click.option("--json", "as_json", is_flag=True, help="the diff as JSON (format claimcheck.contract-diff/1)")
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--old-contracts", "old_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="read CONTRACT@A from this folder (e.g. the contracts before an edit)")
+@guarded
+def contracts_diff(old, new, as_json, contracts_dir, old_dir):
+    """What changed from CONTRACT@A to CONTRACT@B (or @B, same contract): rules, not-encoded
+    rules, code sets, reference-table rows and dates added, removed and changed."""
+    from .contract import load_contracts
+    from .contract.diff import diff
+    from .contract.lookup import find_version
+    from .report.diff_text import render_diff
+
+    versions = load_contracts(contracts_dir)
+    before = find_version(load_contracts(old_dir) if old_dir else versions, old)
+    after = find_version(versions, new, contract=before.id)
+    d = diff(before, after)
+    click.echo(d.to_json() if as_json else render_diff(d.to_dict()), nl=not as_json)
+
+
 @main.command()
 @click.argument("rule")
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))

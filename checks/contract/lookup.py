@@ -118,3 +118,21 @@ def resolve(versions: list[ContractVersion], text: str) -> Entry:
     if len(hits) > 1:
         raise AmbiguousRule(text, hits)
     return hits[0]
+
+
+def find_version(versions: list[ContractVersion], text: str, contract: str | None = None) -> ContractVersion:
+    """The version written CONTRACT@VERSION (or @VERSION, with `contract` given); a typed error naming
+    the valid contracts or versions when there is none."""
+    name, sep, number = text.strip().partition("@")
+    name = name or contract
+    if not sep or not name or not number:
+        raise UsageError(f"{text!r}: write CONTRACT@VERSION (e.g. fuzhou-nipt-subsidy@2.0.0)"
+                         + (" or @VERSION" if contract else ""))
+    contracts = list(dict.fromkeys(v.id for v in versions))
+    mine = [v for v in versions if v.id.lower() == name.lower()]
+    if not mine:
+        raise UsageError(f"no contract {name!r}{choices_text(Choices(contracts, name))}")
+    hit = [v for v in mine if v.version == number]
+    if not hit:
+        raise UsageError(f"{mine[0].id} has no version {number}{choices_text([v.version for v in mine])}")
+    return hit[0]
