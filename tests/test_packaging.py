@@ -85,8 +85,8 @@ def test_an_environment_variable_chooses_another_contracts_folder(contracts_copy
         [str(Path(sys.executable).parent / "claimcheck"), *a], capture_output=True, text=True, cwd=tmp_path,
         env={**os.environ, **env}, timeout=300)
     listed = env_run("contracts", "list", CLAIMCHECK_CONTRACTS=str(contracts_copy)).stdout
-    assert "jiangsu-nipt" in listed and "jilin-art" not in listed
-    assert "jilin-art" in env_run("contracts", "list").stdout
+    assert "jiangsu-nipt@1.0.0" in listed and "jilin-art" not in listed
+    assert "jilin-art@1.0.0" in env_run("contracts", "list").stdout
     p = env_run("contracts", "list", CLAIMCHECK_CONTRACTS=str(tmp_path / "nowhere"))
     assert p.returncode == 2 and "nowhere: contracts folder not found" in p.stderr
     # --contracts wins over the environment
