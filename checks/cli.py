@@ -5,7 +5,6 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad input, bad con
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from pathlib import Path
@@ -222,99 +221,12 @@ def sample(out, lines, seed, planted, scenarios, profile, partition_lines, chunk
         click.echo(f"too few lines for scenarios {', '.join(sorted(g.omitted))}: left out")
 
 
-@main.group()
-def contracts():
-    """Inspect the contracts."""
+# registered here; they need `guarded` from above
+from .cli_contracts import contracts, explain, functions, kinds  # noqa: E402
+from .cli_history import history  # noqa: E402
 
-
-@contracts.command("schema")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write here instead of stdout")
-@guarded
-def contracts_schema(out):
-    """Print the JSON Schema of the contract format."""
-    from .contract.schema import contract_schema
-
-    text = json.dumps(contract_schema(), ensure_ascii=False, indent=2) + "\n"
-    if out:
-        out.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
-
-
-@contracts.command("validate")
-@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
-@guarded
-def contracts_validate(contracts_dir):
-    """Load every contract and report the first problem, or how many rules each version has."""
-    from .contract import load_contracts
-
-    for c in load_contracts(contracts_dir):
-        click.echo(f"{c.file}: {c.id} {c.version}, {len(c.rules)} rules, {len(c.not_encoded)} not encoded")
-
-
-@contracts.command("test")
-@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-v", "--verbose", is_flag=True, help="list passing rules too")
-@guarded
-def contracts_test(contracts_dir, verbose):
-    """Run every rule's examples; fail when one is missing or gives another verdict."""
-    from .contract import load_contracts
-    from .contract.examples import test_all
-
-    outcomes = test_all(load_contracts(contracts_dir, use_samples=True))
-    for o in outcomes:
-        if verbose or not o.ok:
-            click.echo(f"{'PASS' if o.ok else 'FAIL'}: {o.contract} {o.version} {o.rule_id} ({o.examples} examples)")
-        for p in o.problems:
-            click.echo(f"    {p}")
-    bad = [o for o in outcomes if not o.ok]
-    n = sum(o.examples for o in outcomes)
-    click.echo(f"{len(outcomes)} rules, {n} examples: " + (f"{len(bad)} rule(s) FAILED" if bad else "all passed"))
-    sys.exit(1 if bad else 0)
-
-
-@contracts.command("list")
-@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
-@guarded
-def contracts_list(contracts_dir):
-    """List every contract version and its rules."""
-    from .contract import load_contracts
-    from .report.explain import render_list
-
-    click.echo(render_list(load_contracts(contracts_dir)))
-
-
-@main.command()
-@click.argument("rule_id")
-@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
-@guarded
-def explain(rule_id, contracts_dir):
-    """Explain RULE_ID: kind, parameters, dates, source and quoted words, notes, examples."""
-    from .contract import load_contracts
-    from .report.explain import render_rule
-
-    versions = load_contracts(contracts_dir)
-    hits = [(v, r) for v in versions for r in v.rules if r.id == rule_id]
-    if not hits:
-        known = sorted({r.id for v in versions for r in v.rules})
-        raise UsageError(f"no rule {rule_id!r}; valid: {', '.join(known)}")
-    click.echo("\n\n".join(render_rule(v, r) for v, r in hits))
-
-
-@main.command()
-@guarded
-def kinds():
-    """Document every rule kind (its docstring)."""
-    from .kinds import KINDS
-
-    for name in sorted(KINDS):
-        doc = sys.modules[KINDS[name].__module__].__doc__ or ""
-        click.echo(f"== {name} ==\n{doc.strip()}\n")
-
-
-from .cli_history import history  # noqa: E402  (registered here; it needs `guarded` from above)
-
-main.add_command(history)
+for command in (contracts, explain, kinds, functions, history):
+    main.add_command(command)
 
 if __name__ == "__main__":
     main()

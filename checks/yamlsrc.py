@@ -46,7 +46,7 @@ def load_yaml(file: Path, display: str | None = None):
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ContractError(display, f"cannot read: {e}") from None
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when present: 10x faster
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as e:

@@ -43,7 +43,7 @@ def test_unknown_kind_lists_the_known_ones(contracts_copy):
     e = error(contracts_copy)
     assert e.line == line_of(path, "kind: ceilng")
     assert "rules[1].kind 'ceilng' is unknown" in str(e)
-    assert "valid: care_setting, ceiling, eligibility" in str(e)
+    assert "did you mean 'ceiling'? valid: ceiling, care_setting, eligibility" in str(e)
     assert re.match(rf".*{re.escape(YAML)}:\d+:\d+: ", str(e))
 
 
@@ -94,7 +94,7 @@ def test_unknown_table_and_table_column(contracts_copy):
 
 def test_unknown_document(contracts_copy):
     edit(contracts_copy, "document: NT\n", "document: NTX\n")
-    assert "unknown document 'NTX'; valid: NT, SJ59" in str(error(contracts_copy))
+    assert "unknown document 'NTX'; did you mean 'NT'? valid: NT, SJ59" in str(error(contracts_copy))
 
 
 def test_missing_quote(contracts_copy):

@@ -41,3 +41,8 @@ def test_text_functions():
 def test_refused(text):
     with pytest.raises(ExprError):
         parse(text, COLS)
+
+
+def test_a_call_the_parser_itself_cannot_build_is_a_malformed_condition():
+    with pytest.raises(ExprError, match="malformed condition 'var_map.*IndexError"):
+        parse("var_map(hilist_code) IS NULL", COLS)

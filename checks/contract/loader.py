@@ -9,10 +9,11 @@ import jsonschema
 
 from .. import expr as expr_mod
 from ..claims.fields import FIELDS
-from ..errors import ContractError, UsageError
+from ..errors import Choices, ContractError, UsageError, choices_text
 from ..paths import shown
 from ..kinds import KINDS
 from ..yamlsrc import dotted, load_yaml
+from .coverage import check_overlaps
 from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
 from .schema import contract_schema
 from .tables import load_table
@@ -20,11 +21,22 @@ from .tables import load_table
 _VALIDATOR = None
 
 
+def bundled_contracts_dir() -> Path:
+    """The contracts that ship with claimcheck: checks/_bundled in an installed wheel, the
+    repository's contracts/ folder in a source checkout or an editable install."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "_bundled", package.parent / "contracts"):
+        if (candidate / "contract.schema.json").is_file():
+            return candidate
+    return package / "_bundled"  # not there: load_contracts says so, naming this path
+
+
 def default_contracts_dir() -> Path:
+    """$CLAIMCHECK_CONTRACTS when set, else the bundled contracts (--contracts overrides both)."""
     env = os.environ.get("CLAIMCHECK_CONTRACTS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "contracts"
+    return bundled_contracts_dir()
 
 
 def _validator():
@@ -38,11 +50,13 @@ def _schema_error(err, loc) -> ContractError:
     path = tuple(err.absolute_path)
     where = dotted(path)
     if err.validator == "enum":
-        return loc.error(path, f"{where} {err.instance!r} is unknown", [str(v) for v in err.validator_value])
+        return loc.error(path, f"{where} {err.instance!r} is unknown",
+                         Choices(err.validator_value, str(err.instance)))
     if err.validator == "additionalProperties":
         allowed = sorted(err.schema.get("properties", {}))
         extra = sorted(set(err.instance) - set(allowed))
-        return loc.error(path + (extra[0],), f"{where}: unknown key {extra[0]!r}", allowed or None)
+        return loc.error(path + (extra[0],), f"{where}: unknown key {extra[0]!r}",
+                         Choices(allowed, extra[0]) if allowed else None)
     return loc.error(path, f"{where}: {err.message}")
 
 
@@ -58,7 +72,8 @@ def _first_error(errors, loc):
     return sorted(leaves, key=lambda e: (loc.where(tuple(e.absolute_path))[0] or 0,))[0]
 
 
-def load_version(file: Path, display: str) -> ContractVersion:
+def load_version(file: Path, display: str, read_tables: bool = True) -> ContractVersion:
+    """One contract version. Without `read_tables` its reference tables are read on first use."""
     data, loc = load_yaml(file, display)
     errors = list(_validator().iter_errors(data))
     if errors:
@@ -76,7 +91,8 @@ def load_version(file: Path, display: str) -> ContractVersion:
 
     def source(path, s) -> Source:
         if s["document"] not in docs:
-            raise loc.error(path + ("document",), f"unknown document {s['document']!r}", sorted(docs))
+            raise loc.error(path + ("document",), f"unknown document {s['document']!r}",
+                            Choices(sorted(docs), s["document"]))
         return Source(docs[s["document"]], s["section"], s["quote"])
 
     code_sets = {}
@@ -100,8 +116,12 @@ def load_version(file: Path, display: str) -> ContractVersion:
             raise loc.error(("tables", name), f"tables.{name} needs file: (or supplied_by_user: true)")
         tfile = file.parent / t["file"]
         tdisplay = str(Path(display).parent / t["file"])
-        tables[name] = Table(name, tfile, t["title"], dict(t["columns"]),
-                             load_table(tfile, tdisplay, t["columns"]), src)
+        columns = dict(t["columns"])
+        if read_tables:
+            tables[name] = Table(name, tfile, t["title"], columns, load_table(tfile, tdisplay, columns), src)
+        else:
+            tables[name] = Table(name, tfile, t["title"], columns, None, src,
+                                 reader=lambda f=tfile, d=tdisplay, c=columns: load_table(f, d, c))
 
     version = ContractVersion(
         id=data["contract"], version=data["version"], title=data["title"], title_en=data["title_en"],
@@ -109,21 +129,27 @@ def load_version(file: Path, display: str) -> ContractVersion:
         effective_from=start, effective_to=end, file=Path(display), documents=docs, code_sets=code_sets,
         tables=tables, rules=[], notes=list(data.get("notes", [])),
         example_defaults=dict(data.get("example_defaults", {})),
-        not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]))
+        not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]),
+                                loc.where(("not_encoded", i))[0])
                      for i, n in enumerate(data.get("not_encoded", []))])
 
     for col in version.example_defaults:
         if col not in FIELDS:
-            raise loc.error(("example_defaults", col), f"example_defaults: unknown claim column {col!r}", sorted(FIELDS))
-    seen = {}
+            raise loc.error(("example_defaults", col), f"example_defaults: unknown claim column {col!r}",
+                            Choices(sorted(FIELDS), col))
+    seen = {}  # ids are unique per version, whatever their case: addresses ignore it
+    for where, items in (("rules", data["rules"]), ("not_encoded", data.get("not_encoded", []))):
+        for i, r in enumerate(items):
+            if r["id"].lower() in seen:
+                raise loc.error((where, i, "id"), f"rule id {r['id']} is used twice "
+                                f"(first at {seen[r['id'].lower()]}; ids are compared ignoring case)")
+            seen[r["id"].lower()] = f"{where}[{i}]"
     for i, r in enumerate(data["rules"]):
         path = ("rules", i)
-        if r["id"] in seen:
-            raise loc.error(path + ("id",), f"rule id {r['id']} is used twice (first at rules[{seen[r['id']]}])")
-        seen[r["id"]] = i
         for j, name in enumerate(r.get("codes", [])):
             if name not in code_sets:
-                raise loc.error(path + ("codes", j), f"unknown code set {name!r}", sorted(code_sets))
+                raise loc.error(path + ("codes", j), f"unknown code set {name!r}",
+                                Choices(sorted(code_sets), name))
         kind = KINDS[r["kind"]]
         if not r.get("codes") and "when" not in r:
             raise loc.error(path, f"rules[{i}] ({r['id']}) needs codes: or when: to say which lines it judges")
@@ -145,7 +171,7 @@ def load_version(file: Path, display: str) -> ContractVersion:
                     if col not in FIELDS:
                         raise loc.error(path + ("examples", k, "lines", j, col),
                                         f"rules[{i}].examples[{k}].lines[{j}]: unknown claim column {col!r}",
-                                        sorted(FIELDS))
+                                        Choices(sorted(FIELDS), col))
 
         def error(sub, message, choices=None, _path=path):
             return loc.error(_path + ("params",) + tuple(sub), f"{dotted(_path + ('params',) + tuple(sub))}: {message}",
@@ -158,7 +184,7 @@ def load_version(file: Path, display: str) -> ContractVersion:
         for j, s in enumerate(r.supersedes):
             if s not in ids or s == r.id:
                 raise loc.error(("rules", i, "supersedes", j), f"supersedes names no other rule of this version: {s!r}",
-                                sorted(ids - {r.id}))
+                                Choices(sorted(ids - {r.id}), s))
     return version
 
 
@@ -177,7 +203,7 @@ def supply_tables(versions: list[ContractVersion], tables: dict[str, str]) -> No
         if not hits:
             known = sorted({f"{v.id}.{t.name}" for v in versions for t in v.tables.values() if t.supplied_by_user})
             raise UsageError(f"--table {key}: no contract takes a user-supplied table of that name"
-                             + (f"; valid: {', '.join(known)}" if known else ""))
+                             + choices_text(known, key))
         if len({v.id for v in hits}) > 1:
             raise UsageError(f"--table {key}: several contracts take a table {tname!r}; "
                              f"name it as contract.table ({', '.join(sorted({v.id for v in hits}))})")
@@ -189,11 +215,12 @@ def supply_tables(versions: list[ContractVersion], tables: dict[str, str]) -> No
 
 
 def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None = None,
-                   use_samples: bool = False) -> list[ContractVersion]:
+                   use_samples: bool = False, read_tables: bool = True) -> list[ContractVersion]:
     """Every version of every contract under `root` (a contracts folder, or one contract's folder).
 
     `tables` supplies user tables by name; `use_samples` fills the rest from their bundled samples
-    (for `contracts test`)."""
+    (for `contracts test`). Without `read_tables` (for commands that only show the rules) the
+    reference tables are read, and their errors raised, on first use of `Table.data`."""
     root = Path(root) if root else default_contracts_dir()
     if not root.is_dir():
         raise ContractError(shown(root), "contracts folder not found")
@@ -201,15 +228,12 @@ def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None
     for d in _contract_dirs(root):
         versions = []
         for f in sorted(d.glob("*.yaml")):
-            v = load_version(f, shown(f))
+            v = load_version(f, shown(f), read_tables)
             if v.id != d.name:
                 raise ContractError(shown(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
             versions.append(v)
         versions.sort(key=lambda v: v.effective_from)
-        for a, b in zip(versions, versions[1:]):
-            if a.effective_to is None or a.effective_to >= b.effective_from:
-                raise ContractError(str(b.file), f"effective dates overlap version {a.version} "
-                                    f"({a.effective_from} … {a.effective_to or 'open'})")
+        check_overlaps(versions)
         out += versions
     if not out:
         raise ContractError(shown(root), "no contracts found (expected <contract>/<version>.yaml files)")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-import pyarrow as pa
+if TYPE_CHECKING:  # pyarrow is imported only where a table is read
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,23 @@ class Table:
     file: Path
     title: str
     columns: dict[str, str]
-    data: pa.Table | None  # None: supplied by the user, and not supplied
+    _data: pa.Table | None  # None: supplied by the user, and not supplied (see `data`)
     source: Source | None = None
     supplied_by_user: bool = False
     sample: Path | None = None
     supplied_from: str | None = None
+    reader: Callable[[], pa.Table] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def data(self) -> pa.Table | None:
+        """The rows, read on first use when the contract was loaded without reading its tables."""
+        if self._data is None and self.reader is not None:
+            self._data, self.reader = self.reader(), None
+        return self._data
+
+    @data.setter
+    def data(self, value: pa.Table | None) -> None:
+        self._data, self.reader = value, None
 
     def missing_reason(self) -> str:
         hint = f" (a sample for tests: {self.sample})" if self.sample else ""
@@ -84,6 +97,7 @@ class NotEncoded:
     title: str
     reason: str
     source: Source
+    line: int | None = None
 
 
 @dataclass

@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from ..errors import ContractError
 
-TYPES = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "date": pa.date32()}
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = False) -> pa.Table:
     """Read a reference table with the declared column types; `source_row` is always required.
 
     With `cite` (user-supplied tables) a missing source_row is filled with '<file> row N'."""
+    import pyarrow as pa  # here, not at the top: loading a contract need not read its tables
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    types = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "date": pa.date32()}
     if not path.is_file():
         raise ContractError(display, "reference table file not found")
     try:
@@ -33,7 +36,7 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
                 path,
                 read_options=pacsv.ReadOptions(encoding="utf8"),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={c: TYPES[t] for c, t in columns.items()},
+                    column_types={c: types[t] for c, t in columns.items()},
                     strings_can_be_null=False, include_columns=list(columns),
                     include_missing_columns=False))
     except ContractError:

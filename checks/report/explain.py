@@ -11,14 +11,36 @@ def _dates(v) -> str:
 
 
 def render_list(versions) -> str:
+    """Every version (dates, jurisdiction), then its rules, each with its CONTRACT@VERSION."""
+    width = max((len(v.key) for v in versions), default=0)
+    idw = max((len(x.id) for v in versions for x in [*v.rules, *v.not_encoded]), default=0)
     out = []
     for v in versions:
         out.append(f"{v.id} {v.version}  {_dates(v)}  {v.jurisdiction} ({', '.join(v.regions)})  {v.title}")
         for r in v.rules:
-            out.append(f"  {r.id:<16} {r.kind:<14} {r.severity:<9} {r.title}")
+            out.append(f"  {v.key:<{width}}  {r.id:<{idw}}  {r.kind:<14} {r.severity:<9} {r.title}")
         for n in v.not_encoded:
-            out.append(f"  {n.id:<16} {'not encoded':<14} {'':<9} {n.title}")
+            out.append(f"  {v.key:<{width}}  {n.id:<{idw}}  {'not encoded':<14} {'':<9} {n.title}")
     return "\n".join(out)
+
+
+def _source(s) -> str:
+    return f"source     {s.document.number} {s.section}\n           {s.document.title}\n           「{s.quote}」"
+
+
+def render_entry(entry) -> str:
+    """A lookup.Entry: an encoded rule in full, or a not-encoded one with its reason."""
+    if entry.rule is not None:
+        return render_rule(entry.contract, entry.rule)
+    v, n = entry.contract, entry.not_encoded
+    return "\n".join([
+        f"{n.id} — {n.title}",
+        f"address    {entry.address}",
+        f"contract   {v.id} {v.version} ({_dates(v)}), {v.jurisdiction} {', '.join(v.regions)}  [{v.file}:{n.line}]",
+        "status     not encoded: claimcheck does not check this rule; the policy states it",
+        f"reason     {n.reason}",
+        _source(n.source),
+    ])
 
 
 def render_rule(v, r) -> str:
@@ -26,6 +48,7 @@ def render_rule(v, r) -> str:
     lines = [
         f"{r.id} — {r.title}",
         f"  {r.title_en}",
+        f"address    {v.id}/{r.id}@{v.version}",
         f"contract   {v.id} {v.version} ({_dates(v)}), {v.jurisdiction} {', '.join(v.regions)}  [{v.file}:{r.line}]",
         f"kind       {r.kind}: {kind_doc}",
         f"severity   {r.severity}",
@@ -41,8 +64,7 @@ def render_rule(v, r) -> str:
         lines.append(f"supersedes {', '.join(r.supersedes)}")
     params = yaml.safe_dump(r.params, allow_unicode=True, sort_keys=False, default_flow_style=False).rstrip()
     lines.append("params\n" + "\n".join("  " + p for p in params.splitlines()))
-    s = r.source
-    lines.append(f"source     {s.document.number} {s.section}\n           {s.document.title}\n           「{s.quote}」")
+    lines.append(_source(r.source))
     for n in r.notes:
         lines.append(f"note       {n}")
     for k, ex in enumerate(r.examples):
@@ -50,3 +72,21 @@ def render_rule(v, r) -> str:
         for ln in ex["lines"]:
             lines.append("           " + (", ".join(f"{a}={b}" for a, b in ln.items()) or "(the defaults)"))
     return "\n".join(lines)
+
+
+def render_functions() -> str:
+    """The condition language (`when:`, `where:`, `require:`…), from the registry that validates it."""
+    from ..expr import FUNCTION_SPECS, OPERATORS
+
+    out = ["Functions a condition may call (nothing else may be called):", ""]
+    for f in sorted(FUNCTION_SPECS, key=lambda f: f.name):
+        kind = "ours" if f.template else "DuckDB"
+        out.append(f"  {f.signature:<34} arity {f.arity:<10} {f.description} ({kind})")
+        out.append(f"  {'':<34} e.g.  {f.example}" + (f"   also spelt: {', '.join(f.aliases)}" if f.aliases else ""))
+    out += ["", "Operators and literals:", ""]
+    for o in OPERATORS:
+        out.append(f"  {o.syntax:<52} arity {o.arity:<12} {o.description}")
+        out.append(f"  {'':<52} e.g.  {o.example}" + (f"   also spelt: {', '.join(o.aliases)}(…)" if o.aliases else ""))
+    out += ["", "Columns are the claim fields (see the README's field list); a column of a reference table "
+                "in a lookup's where:. Sub-queries, statements and other functions are refused when the contract loads."]
+    return "\n".join(out)
