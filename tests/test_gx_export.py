@@ -85,10 +85,10 @@ def test_age_years_follows_duckdbs_month_end_rule():
 
 def test_risk_ratio_norm_and_text_trim_match_the_engine():
     df = pd.DataFrame({"r": pd.array(["1:500", "1:1000", "2:0", "1", None, "1:5000"], dtype="str"),
-                       "n": pd.array(["\u3000江苏省人民医院 （江苏省妇幼保健院）\u00a0", " a b ", None, "x（y）", "", "z"],
-                                     dtype="str")})
-    risk = duck("SELECT TRY_CAST(split_part(r, ':', 1) AS DOUBLE) / NULLIF(TRY_CAST(split_part(r, ':', 2) AS DOUBLE), 0)"
-                " FROM d", d=df)
+                       "n": pd.array(["\u3000江苏省人民医院 （江苏省妇幼保健院）\u00a0", " a b ", None, "x（y）", "",
+                                      "z"], dtype="str")})
+    risk = duck("SELECT TRY_CAST(split_part(r, ':', 1) AS DOUBLE) / "
+                "NULLIF(TRY_CAST(split_part(r, ':', 2) AS DOUBLE), 0) FROM d", d=df)
     assert [None if np.isnan(v) else v for v in frame.risk_ratio(df, "r")] == risk
     got = frame.norm(df, "n")
     assert [None if pd.isna(v) else v for v in got] == duck("SELECT cc_norm(n) FROM d", d=df)
@@ -106,7 +106,8 @@ def test_decimals_become_the_doubles_duckdb_casts_them_to():
 
 
 CONDITIONS = [
-    "subsidy_amt <> 0", "NOT poverty_flag", "subsidy_amt <> 0 AND poverty_flag AND fixmedins_name = '福州市第一医院'",
+    "subsidy_amt <> 0", "NOT poverty_flag",
+    "subsidy_amt <> 0 AND poverty_flag AND fixmedins_name = '福州市第一医院'",
     "chrgitm_lv IN ('02', '2')", "NOT chrgitm_lv IN ('02', '2')", "NOT (inscp_scp_amt > 0)",
     "starts_with(insuplc_admdvs, '3501') OR insuplc_admdvs IN ('350000', '359900')",
     "NOT starts_with(insuplc_admdvs, '3501')", "det_item_fee_sumamt <= subsidy_amt + 0.005",
@@ -139,6 +140,15 @@ def test_conditions_select_the_lines_sql_finds_true_and_false(text):
     want_f = duck(f"SELECT coalesce(NOT {e.sql('d')}, FALSE) FROM d", d=rows)
     assert df.eval(t, engine="python").tolist() == want_t
     assert df.eval(f, engine="python").tolist() == want_f
+
+
+def test_a_condition_without_a_gx_form_is_not_exportable_and_says_why():
+    from checks.export.gx_context import Context, NotExportable
+    from checks.export.gx_require import require_expectations
+
+    e = expr_mod.parse("chrgitm_lv IN ('02', '2') AND hilist_name LIKE '%检测%'", set(FIELDS))
+    with pytest.raises(NotExportable, match="hilist_name LIKE '%检测%': like has no GX expectation"):
+        require_expectations(e._tree, Context(contract=None), "X")
 
 
 class Helpers:

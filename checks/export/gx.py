@@ -62,7 +62,7 @@ def export_version(c, newest_window: dict) -> SuiteExport:
         for r in c.rules:
             kept = dict(ctx.helpers), dict(ctx.columns)
             try:
-                reasons_for_plan(c, r, newest_window)
+                not_run_by_claimcheck(c, r, newest_window)
                 t = translate(r, ctx)
                 done[r.id] = (t, rule_scope(ctx, c, r, t))
             except NotExportable as e:
@@ -89,7 +89,7 @@ def export_version(c, newest_window: dict) -> SuiteExport:
     return out
 
 
-def reasons_for_plan(c, r, newest_window) -> None:
+def not_run_by_claimcheck(c, r, newest_window) -> None:
     """Rules claimcheck itself does not run in this version are not exported either."""
     for t in r.impl.tables():
         if c.tables[t].data is None:
@@ -185,7 +185,8 @@ def write_suites(exports: list[SuiteExport], out: Path) -> tuple[list[Path], Pat
         p.write_text(json.dumps(e.suite, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         paths.append(p)
     listing = out / "not_exportable.json"
-    rows = [{"contract_id": e.contract.id, "version": e.contract.version, **n} for e in exports for n in e.not_exportable]
+    rows = [{"contract_id": e.contract.id, "version": e.contract.version, **n}
+            for e in exports for n in e.not_exportable]
     listing.write_text(json.dumps({"exported_by": f"claimcheck {__version__}", "not_exportable": rows},
                                   ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return paths, listing

@@ -106,7 +106,8 @@ def selfpay(rule, ctx):
     p, s = rule.params, slug(rule.id)
     base = ctx.q.value(rule.impl.base._tree)
     ctx.use(*rule.impl.base.columns, "preselfpay_amt")
-    raw = ctx.evaluate(f"cc_selfpay_raw_{s}", f"{base} * {p['ratio']!r}", f"{rule.id}: ({rule.impl.base.text}) × {p['ratio']}")
+    raw = ctx.evaluate(f"cc_selfpay_raw_{s}", f"{base} * {p['ratio']!r}",
+                       f"{rule.id}: ({rule.impl.base.text}) × {p['ratio']}")
     expected = ctx.helper(f"cc_selfpay_expected_{s}", "round_half_away", {"column": raw, "digits": 2},
                           f"{rule.id}: round(({rule.impl.base.text}) × {p['ratio']}, 2), half away from zero")
     excess = ctx.evaluate(f"cc_selfpay_excess_{s}", f"preselfpay_amt - {expected}",
@@ -114,7 +115,8 @@ def selfpay(rule, ctx):
     if p["mode"] == "at_most":
         kw, fails = {"max_value": ROUNDING}, f"({excess} > {ROUNDING!r})"
     else:
-        kw, fails = {"min_value": -ROUNDING, "max_value": ROUNDING}, f"(({excess} > {ROUNDING!r}) | ({excess} < {-ROUNDING!r}))"
+        kw = {"min_value": -ROUNDING, "max_value": ROUNDING}
+        fails = f"(({excess} > {ROUNDING!r}) | ({excess} < {-ROUNDING!r}))"
     word = "at most" if p["mode"] == "at_most" else "exactly"
     e = Expect("expect_column_values_to_be_between", {"column": excess, **kw},
                f"preselfpay_amt {word} {p['ratio']:.0%} of {rule.impl.base.text} (to {ROUNDING})")
@@ -195,7 +197,8 @@ def pair_in_table(pairs, cols, rows, label) -> list[Expect]:
     out = [Expect("expect_column_values_to_be_in_set", {"column": col_b, "value_set": sorted(allowed)},
                   f"{b} appears in {label}")]
     out += [Expect("expect_column_values_to_be_in_set", {"column": col_a, "value_set": sorted(xs)},
-                   f"({a}, {b}={key}) is a row of {label}", f"{col_b} == {key!r}") for key, xs in sorted(allowed.items())]
+                   f"({a}, {b}={key}) is a row of {label}", f"{col_b} == {key!r}")
+            for key, xs in sorted(allowed.items())]
     out += [Expect("expect_column_values_to_not_be_null", {"column": col}, f"{c} is given (empty matches no row)")
             for c, col in ((a, col_a), (b, col_b))]
     return out
