@@ -151,6 +151,19 @@ def test_a_condition_without_a_gx_form_is_not_exportable_and_says_why():
         require_expectations(e._tree, Context(contract=None), "X")
 
 
+@needs_gx
+def test_a_rule_whose_scope_has_no_pandas_form_is_listed_with_the_reason(contracts_copy):
+    yaml = contracts_copy / "jiangsu-nipt" / "1.0.0.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text.replace("when: inscp_scp_amt > 0\n", "when: hilist_name LIKE '%检测%'\n", 1), encoding="utf-8")
+    from checks.export.gx import export_contracts
+
+    [e] = export_contracts(load_contracts(contracts_copy / "jiangsu-nipt"))
+    [listed] = [n for n in e.not_exportable if n["rule_id"] == "JS-6-setting"]
+    assert "no pandas form" in listed["reason"] and "like" in listed["reason"]
+    assert "JS-6-setting" not in e.exported and len(e.exported) == 11
+
+
 class Helpers:
     """The helper registry the translator asks for function columns (as the export's Context)."""
 

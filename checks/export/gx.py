@@ -26,7 +26,7 @@ from .. import __version__
 from .frame import TIME_ZONE
 from .gx_context import Context, NotExportable, Translation
 from .gx_kinds import translate
-from .pandas_query import conjunction
+from .pandas_query import Unsupported, conjunction
 
 SEVERITY = {"violation": "critical", "suspect": "warning"}
 KEYS = ["mdtrt_id", "feedetl_sn"]
@@ -65,8 +65,8 @@ def export_version(c, newest_window: dict) -> SuiteExport:
                 not_run_by_claimcheck(c, r, newest_window)
                 t = translate(r, ctx)
                 done[r.id] = (t, rule_scope(ctx, c, r, t))
-            except NotExportable as e:
-                reasons[r.id] = str(e)
+            except (NotExportable, Unsupported) as e:
+                reasons[r.id] = str(e) if isinstance(e, NotExportable) else f"its scope has no pandas form: {e}"
                 ctx.helpers, ctx.columns = kept  # no helper column for a rule not exported
     finally:
         ctx.close()
