@@ -228,5 +228,37 @@ from .cli_history import history  # noqa: E402
 for command in (contracts, explain, kinds, functions, history):
     main.add_command(command)
 
+
+@main.group("export")
+def export_group():
+    """Export the contracts to other tools' formats."""
+
+
+@export_group.command("gx")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="folder for the suites (one JSON file per contract version) and not_exportable.json")
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="contracts folder (default: the bundled contracts/)")
+@click.option("--table", "tables", multiple=True, metavar="NAME=PATH",
+              help="a reference table the contract leaves to the user (rules reading it are otherwise not exported)")
+@guarded
+def export_gx(out, contracts_dir, tables):
+    """Great Expectations 1.x expectation suites, one per contract version (needs claimcheck[gx])."""
+    from .contract import load_contracts
+
+    try:
+        from .export.gx import export_contracts, write_suites
+    except ImportError as e:
+        raise UsageError(f"export gx needs Great Expectations ({e}): pip install 'claimcheck[gx]'") from None
+    exports = export_contracts(load_contracts(contracts_dir, parse_tables(tables)))
+    paths, listing = write_suites(exports, out)
+    for e, p in zip(exports, paths):
+        click.echo(f"wrote {p}: {len(e.exported)} rules as {len(e.suite['expectations'])} expectations, "
+                   f"{len(e.not_exportable)} not exportable")
+    n_out, n_not = sum(len(e.exported) for e in exports), sum(len(e.not_exportable) for e in exports)
+    click.echo(f"wrote {listing}: {n_not} rules not exportable, each with the reason")
+    click.echo(f"{n_out} rules exported, {n_not} not exportable")
+
+
 if __name__ == "__main__":
     main()
