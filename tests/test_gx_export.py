@@ -29,7 +29,7 @@ import pytest
 from checks import expr as expr_mod
 from checks.claims.fields import FIELDS
 from checks.contract import load_contracts
-from checks.engine.duckdb_engine import NORMALISE
+from checks.claims.normal import NORMALISE
 from checks.export import frame
 from checks.export.pandas_query import Translator
 

@@ -90,7 +90,7 @@ class Batch:
         if raw == "NULL":
             return f"CAST(NULL AS {typ})"
         if fld.family in ("code", "text"):
-            return normal.key(raw)
+            return normal.value(name, raw)
         cast = "TRY_CAST" if name in self.partition_typed() else "CAST"
         return f"{cast}({raw} AS {typ})"
 

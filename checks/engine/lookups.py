@@ -25,7 +25,7 @@ def claim_value(a: str, column: str) -> str:
 
 def table_value(a: str, column: str, claim_column: str) -> str:
     sql = f"CAST({a}.{q(column)} AS VARCHAR)"
-    return normal.name(sql) if COLUMNS[claim_column].family == "text" else normal.key(sql)
+    return normal.name(sql) if COLUMNS[claim_column].family == "text" else normal.value(claim_column, sql)
 
 
 @dataclass

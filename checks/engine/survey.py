@@ -131,7 +131,7 @@ def _show(v) -> str:
 
 
 def duplicate_errors(con, batch) -> list[InputError]:
-    m, s = (normal.key(batch.raw(k)) for k in KEYS)
+    m, s = (normal.value(k, batch.raw(k)) for k in KEYS)
     n, distinct = con.sql(f"SELECT count(*), count(DISTINCT hash({m}, {s})) FROM {batch.source_sql()} r").fetchall()[0]
     if n == distinct:
         return []

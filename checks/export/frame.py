@@ -99,7 +99,8 @@ def norm(df, column):
     """cc_norm(column): trimmed, full-width brackets folded to ASCII, spaces removed."""
     s = df[column].astype("str").str.strip(ZS)
     return (s.str.replace("（", "(", regex=False).str.replace("）", ")", regex=False)
-            .str.replace(" ", "", regex=False).str.replace("\u3000", "", regex=False))
+            .str.replace(" ", "", regex=False).str.replace("\u3000", "", regex=False)
+            .str.replace("\u00a0", "", regex=False))
 
 
 @op("lookup")

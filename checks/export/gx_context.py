@@ -12,7 +12,7 @@ import duckdb
 from sqlglot import exp
 
 from ..claims.fields import FIELDS
-from ..engine.duckdb_engine import NORMALISE
+from ..claims.normal import NORMALISE
 from ..kinds._common import TOLERANCE, q
 from .pandas_query import Translator, column_name
 

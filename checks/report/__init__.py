@@ -6,9 +6,14 @@ run never leaves half a report, and nothing is overwritten until the new one is 
 """
 from __future__ import annotations
 
-from .model import FINDING_SCHEMA, Finding, Report, RuleResult, SEVERITY_RANK
-
 __all__ = ["Report", "RuleResult", "Finding", "SEVERITY_RANK", "FINDING_SCHEMA", "write_outputs", "FORMATS"]
+
+
+def __getattr__(name):  # the model needs pyarrow: load it only when asked (explain, kinds do not)
+    if name in ("Report", "RuleResult", "Finding", "SEVERITY_RANK", "FINDING_SCHEMA"):
+        from . import model
+        return getattr(model, name)
+    raise AttributeError(name)
 
 # option name -> (module, function); the order is the order they are written in
 FORMATS = {
