@@ -49,7 +49,7 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
                                memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
     result.timings = {"contracts_s": t1 - t0, "open_s": t2 - t1, **result.timings}
-    report = build_report(contracts, batch, result)
+    report = build_report(contracts, batch.hashed(), result)
     report.history = result.history
     if accepted is not None:
         apply_waivers(report, accepted)

@@ -35,6 +35,7 @@ class ClaimFile:
     sha256: str = ""
     fid: int = 0
     arrow_types: dict = field(default_factory=dict)  # file column -> Arrow type
+    stats: dict = field(default_factory=dict)  # file column -> (min, max, null count), from the file's statistics
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Batch:
         paths = ", ".join("'" + str(f.path).replace("'", "''") + "'" for f in self.files)
         hive = "true, hive_types_autocast=false" if self.hive else "false"
         return (f"read_parquet([{paths}], filename=true, file_row_number=true, "
-                f"union_by_name=true, hive_partitioning={hive})")
+                f"union_by_name=true, hive_partitioning={hive})")  # file_index: the position in self.files
 
     def raw(self, name: str) -> str:
         """The field as read (before normalising): the file columns that supply it, coalesced."""
@@ -83,44 +84,81 @@ class Batch:
         return quoted[0] if len(quoted) == 1 else f"coalesce({', '.join(quoted)})"
 
     def value(self, name: str) -> str:
-        """The field normalised: codes trimmed text, numbers DOUBLE, times local TIMESTAMP, absent NULL."""
+        """The field normalised: codes trimmed text, names as written (they are compared through
+        normal.name), numbers DOUBLE, times local TIMESTAMP, absent NULL."""
         fld = FIELDS[name]
         typ = SQL_TYPE[fld.family]
         raw = self.raw(name)
         if raw == "NULL":
             return f"CAST(NULL AS {typ})"
-        if fld.family in ("code", "text"):
+        if fld.family == "code":
             return normal.value(name, raw)
+        if fld.family == "text":
+            return f"CAST({raw} AS VARCHAR)"
         cast = "TRY_CAST" if name in self.partition_typed() else "CAST"
         return f"{cast}({raw} AS {typ})"
+
+    def start_hashing(self) -> None:
+        """SHA-256 of every file, in a background thread (hashing releases the GIL): the engine
+        scans meanwhile; `hashed()` waits for it."""
+        def run():
+            for cf in self.files:
+                cf.sha256 = sha256(cf.path)
+        self._hashing = ThreadPoolExecutor(max_workers=1)
+        self._hashed = self._hashing.submit(run)
+
+    def hashed(self) -> "Batch":
+        if getattr(self, "_hashed", None) is not None:
+            self._hashed.result()
+            self._hashing.shutdown()
+            self._hashed = None
+        return self
 
     def display_of(self) -> dict[int, str]:
         return {cf.fid: cf.display for cf in self.files}
 
 
-def _empty_fields(pf: pq.ParquetFile, sources: dict[str, Source]) -> set[str]:
+def column_stats(pf: pq.ParquetFile) -> dict[str, tuple]:
+    """{column: (min, max, nulls)} over every row group, from the file's own statistics; a value
+    is None where some row group does not say (then nothing may be concluded from it)."""
+    md = pf.metadata
+    out = {}
+    for j in range(md.num_columns):
+        path = md.schema.column(j).path
+        lo = hi = None
+        nulls, known_min, known_nulls = 0, True, True
+        for g in range(md.num_row_groups):
+            st = md.row_group(g).column(j).statistics
+            if st is None:
+                known_min = known_nulls = False
+                break
+            if st.has_null_count:
+                nulls += st.null_count
+            else:
+                known_nulls = False
+            if st.has_min_max and known_min:
+                try:
+                    lo = st.min if lo is None or st.min < lo else lo
+                    hi = st.max if hi is None or st.max > hi else hi
+                except TypeError:
+                    known_min = False
+            elif st.num_values:
+                known_min = False
+        out[path] = (lo if known_min else None, hi if known_min else None, nulls if known_nulls else None)
+    return out
+
+
+def _empty_fields(pf: pq.ParquetFile, sources: dict[str, Source], stats: dict) -> set[str]:
     """Fields whose column is of type null, or null on every row by the file's own statistics."""
-    md, schema = pf.metadata, pf.schema_arrow
-    leaf = {md.schema.column(j).path: j for j in range(md.num_columns)}
+    rows, schema = pf.metadata.num_rows, pf.schema_arrow
     out = set()
     for name, src in sources.items():
         if src.partition:
             continue
-        if pa.types.is_null(schema.field(src.column).type) or md.num_rows == 0:
+        if pa.types.is_null(schema.field(src.column).type) or rows == 0:
             out.add(name)
-            continue
-        j = leaf.get(src.column)
-        if j is None:
-            continue
-        nulls = 0
-        for g in range(md.num_row_groups):
-            st = md.row_group(g).column(j).statistics
-            if st is None or not st.has_null_count:
-                break  # no statistics: the field counts as present; lines without it are not judged
-            nulls += st.null_count
-        else:
-            if nulls == md.num_rows:
-                out.add(name)
+        elif stats.get(src.column, (None, None, None))[2] == rows:
+            out.add(name)
     return out
 
 
@@ -161,13 +199,13 @@ def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None)
             schemas_checked[key] = structure_errors(fnd.display, schema, sources)
         errs = [InputError(fnd.display, e.message, e.column, e.row) for e in schemas_checked[key]]
         errors += errs
+        stats = column_stats(pf)
         cf = ClaimFile(fnd.path, fnd.display, pf.metadata.num_rows, list(schema.names), sources,
-                       fnd.partitions, _empty_fields(pf, sources), fid=i,
-                       arrow_types={f.name: f.type for f in schema})
+                       fnd.partitions, _empty_fields(pf, sources, stats), fid=len(files),
+                       arrow_types={f.name: f.type for f in schema}, stats=stats)
         files.append(cf)
     if errors:
         raise InputErrors(errors)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL
-        for cf, digest in zip(files, pool.map(lambda cf: sha256(cf.path), files)):
-            cf.sha256 = digest
-    return Batch(files, bool(found and found[0].partitions), column_map)
+    batch = Batch(files, bool(found and found[0].partitions), column_map)
+    batch.start_hashing()
+    return batch

@@ -59,6 +59,7 @@ class RuleContext:
         self.fields = fields      # claim fields the batch supplies
         self.history = history    # a ledger's earlier lines are in the view `earlier`
         self.blocked = blocked    # a table it needs was not supplied: only its scope is counted
+        self.source = "lines"     # every line of the batch, as SQL (set by the engine before bind())
 
     # -- tables and lookups --------------------------------------------------------------------
     def table(self, name: str) -> str:
@@ -88,6 +89,10 @@ class RuleContext:
 
     def codes(self, a: str, names: list[str]) -> str:
         return codes_pred(self.contract, a, names)
+
+    def jurisdiction(self, a: str) -> str:
+        """Lines in the contract's regions (any date)."""
+        return regions_pred(a, self.contract.regions)
 
     def in_scope(self, a: str) -> str:
         """Lines this rule is about, judgeable or not."""

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from ..claims import money
+from ..claims import money, normal
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
 from .context import KEYS, RuleContext, regions_pred
 from .findings import findings_sql, rules_table
-from .lookups import Lookups
+from .lookups import Lookups, normalised_column
 from .survey import run_survey
 from .watch import watching
 
@@ -83,7 +83,7 @@ def plan(contracts) -> list[Planned]:
 
 
 def _columns_read(ctxs) -> set[str]:
-    cols = {"mdtrtarea_admvs", "fee_ocur_time", "hilist_code", *KEYS}
+    cols = {"mdtrtarea_admvs", "fee_ocur_time", "hilist_code", *KEYS}  # what every finding shows
     for p, ctx in ctxs.values():
         r = p.rule
         cols |= set(r.impl.reads()) | (set(r.when.columns) if r.when is not None else set())
@@ -92,28 +92,58 @@ def _columns_read(ctxs) -> set[str]:
     return cols
 
 
-def lines_select(batch, survey, cols: set[str], conv: bool) -> str:
-    """The normalised columns rules read; absent fields as typed NULLs; the derived amount."""
+def lines_select(batch, cols: set[str], conv: bool) -> str:
+    """Every line of the batch, with the normalised columns rules read (absent fields as typed
+    NULLs), its position, and (with `conv`) the money convention its parts add up under."""
     out = []
     for name in sorted(c for c in cols if c in FIELDS):
         out.append(f"{batch.value(name) if name in batch.fields else f'CAST(NULL AS {SQL_TYPE[FIELDS[name].family]})'}"
                    f" AS {q(name)}")
-    v = lambda n: batch.value(n) if n in batch.fields else "CAST(NULL AS DOUBLE)"  # noqa: E731
-    line_conv = money.convention(v)
-    if "inpolicy_amt" in cols:
-        out.append(f"{money.inpolicy(v, line_conv, 'f.convention')} AS inpolicy_amt")
     if conv:
-        out.append(f"{line_conv} AS _conv")
-    out += [f"CAST({batch.value('fee_ocur_time')} AS DATE) AS fee_date", "f.fid AS _fid",
+        out.append(f"{money.convention(lambda n: batch.value(n) if n in batch.fields else 'CAST(NULL AS DOUBLE)')}"
+                   " AS _conv")
+    out += [f"CAST({batch.value('fee_ocur_time')} AS DATE) AS fee_date", "r.file_index AS _fid",
             "r.file_row_number + 1 AS _row", "CAST(NULL AS VARCHAR) AS _file"]
-    return (f"SELECT {', '.join(out)} FROM {batch.source_sql()} r JOIN files f ON f.path = r.filename")
+    return f"SELECT {', '.join(out)} FROM {batch.source_sql()} r"
 
 
 def candidates(ctxs, contracts) -> str:
-    """Predicate keeping the lines some rule may read: its codes, in some contract's regions."""
-    preds = sorted({p.rule.impl.candidate(ctx, "l") for p, ctx in ctxs.values()} - {"FALSE"})
+    """Predicate keeping the lines some rule may read: one list of every rule's codes (and the
+    conditions of rules without codes), in some contract's jurisdiction."""
+    codes, prefixes, preds = set(), set(), set()
+    for p, ctx in ctxs.values():
+        sets = p.rule.impl.candidate_codes()
+        if sets is None:
+            preds.add(p.rule.impl.candidate(ctx, "l"))
+            continue
+        for n in sets:
+            cs = p.contract.code_sets[n]
+            codes |= set(cs.codes)
+            prefixes |= set(cs.prefixes)
+    parts = []
+    if codes:
+        parts.append(f"l.hilist_code IN ({', '.join(lit(c) for c in sorted(codes))})")
+    parts += [f"starts_with(l.hilist_code, {lit(x)})" for x in sorted(prefixes)]
+    parts += sorted(preds - {"FALSE"})
     regions = sorted({r for c in contracts for r in c.regions})
-    return f"({' OR '.join(preds) or 'FALSE'}) AND {regions_pred('l', regions)}"
+    return f"({' OR '.join(parts) or 'FALSE'}) AND {regions_pred('l', regions)}"
+
+
+def add_companions(con, ctxs, select: str, seq_join: tuple) -> None:
+    """Lines a rule reads only beside others of their visit (a consultation fee in a visit that
+    bills the diagnosis): added to lines_t by a semi-join on the visits that have the trigger."""
+    for p, ctx in ctxs.values():
+        comp = p.rule.impl.companions(ctx) if not p.blocked else None
+        if not comp:
+            continue
+        own, trigger = comp
+        con.execute(f"""INSERT INTO lines_t BY NAME
+            SELECT l.*{seq_join[0]} FROM ({select}) l
+            SEMI JOIN (SELECT DISTINCT t.mdtrt_id FROM lines_t t WHERE {ctx.jurisdiction('t')}
+                       AND {ctx.codes('t', trigger)}) v ON v.mdtrt_id = l.mdtrt_id
+            ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
+            {seq_join[1]}
+            WHERE {ctx.codes('l', own)} AND {ctx.jurisdiction('l')}""")
 
 
 def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duckdb.DuckDBPyConnection:
@@ -161,11 +191,6 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     with watching(con, progress, "validating", batch.lines):
         survey = run_survey(con, batch, policy)
     t1 = time.perf_counter()
-    files = pa.table({"fid": [cf.fid for cf in batch.files], "path": [str(cf.path) for cf in batch.files],
-                      "display": [cf.display for cf in batch.files],
-                      "convention": [survey.convention_of(cf.fid) for cf in batch.files]})
-    con.register("files_src", files)
-    con.execute("CREATE TEMP TABLE files AS SELECT * FROM files_src")
 
     plans = plan(contracts)
     lookups = Lookups()
@@ -173,39 +198,40 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     for p in plans:
         if p.index is not None:
             tn = {t: names[(p.contract.key, t)] for t in p.contract.tables}
-            ctx = RuleContext(p.rule, p.contract, tn, lookups, batch.fields, ledger is not None, blocked=p.blocked)
-            if not p.blocked:
-                p.rule.impl.bind(ctx)
-            ctxs[p.index] = (p, ctx)
-    cols = _columns_read(ctxs) | ({"inpolicy_amt"} if any("inpolicy_amt" in ctx.needs() for _, ctx in ctxs.values())
-                                  else set())
-    dq = any(p.rule.kind == "money_identity" for p, _ in ctxs.values())
-    if dq:
-        cols |= set(money.PARTS)
-    select = lines_select(batch, survey, cols, dq)
-    cand = candidates(ctxs, contracts)
-    money_rules = [f"({regions_pred('l', ctx.contract.regions)} AND {p.rule.impl.candidate(ctx, 'l')})"
-                   for p, ctx in ctxs.values() if "inpolicy_amt" in ctx.needs()]
-    select = f"SELECT l.*, ({' OR '.join(money_rules) or 'FALSE'}) AS _money FROM ({select}) l"
-    seq = 0
-    kind = "TABLE" if judge else "VIEW"
-    scan = watching(con, progress, "judging", batch.lines)
-    scan.__enter__()
-    if ledger is not None:
-        seq = ledger.next_seq()
-        con.execute(f"CREATE TEMP TABLE batch_ids AS SELECT DISTINCT {batch.value('mdtrt_id')} AS mdtrt_id, "
-                    f"{batch.value('feedetl_sn')} AS feedetl_sn FROM {batch.source_sql()} r")
-        con.execute(f"CREATE TEMP TABLE batch_seq AS {ledger.seq_of_batch_lines_sql()}")
-        con.execute(f"""CREATE TEMP {kind} lines AS
-            SELECT l.*, coalesce(s.batch_seq, {seq}) AS _seq, TRUE AS _in_batch
-            FROM ({select}) l LEFT JOIN batch_seq s ON s.mdtrt_id = l.mdtrt_id AND s.feedetl_sn = l.feedetl_sn
-            WHERE {cand}""")
-        con.execute(f"CREATE TEMP VIEW earlier AS {ledger.earlier_lines_sql(sorted(c for c in cols if c in COLUMNS and c not in DERIVED))}")
-        earlier = con.sql("SELECT count(*) FROM earlier").fetchall()[0][0] if judge else None
+            ctxs[p.index] = (p, RuleContext(p.rule, p.contract, tn, lookups, batch.fields, ledger is not None,
+                                            blocked=p.blocked))
+    money_read = any("inpolicy_amt" in ctx.needs() for _, ctx in ctxs.values())
+    parts = money_read or any(p.rule.kind == "money_identity" for p, _ in ctxs.values())
+    cols = _columns_read(ctxs) | (set(money.PARTS) if parts else set())
+    base = lines_select(batch, cols, parts)
+    for p, ctx in ctxs.values():
+        ctx.source = f"({base})"  # every line, for kinds whose candidates depend on other lines
+        if not p.blocked:
+            p.rule.impl.bind(ctx)
+    seq = ledger.next_seq() if ledger is not None else 0
+    with watching(con, progress, "judging", batch.lines):
+        _build_lines(con, batch, ctxs, contracts, lookups, base, money_read, judge, ledger, seq)
+    conventions = {}
+    if parts:
+        for fid, conv, n in con.sql("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():
+            conventions.setdefault(fid, {})[conv] = n
+    survey.conventions = conventions
+    files = pa.table({"fid": [cf.fid for cf in batch.files], "path": [str(cf.path) for cf in batch.files],
+                      "display": [cf.display for cf in batch.files],
+                      "convention": [survey.convention_of(cf.fid) for cf in batch.files]})
+    con.register("files_src", files)
+    con.execute("CREATE TEMP TABLE files AS SELECT * FROM files_src")
+    if money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
+        v = lambda n: f"l.{n}"  # noqa: E731
+        con.execute(f"CREATE TEMP VIEW lines AS SELECT l.*, {money.inpolicy(v, 'l._conv', 'f.convention')} "
+                    f"AS inpolicy_amt FROM lines_t l LEFT JOIN files f ON f.fid = l._fid")
     else:
-        con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*, 0 AS _seq, TRUE AS _in_batch FROM ({select}) l "
-                    f"WHERE {cand}")
-    scan.__exit__(None, None, None)
+        con.execute("CREATE TEMP VIEW lines AS SELECT * FROM lines_t")
+    earlier = None
+    if ledger is not None:
+        con.execute(f"CREATE TEMP VIEW earlier AS "
+                    f"{ledger.earlier_lines_sql(sorted(c for c in cols if c in COLUMNS and c not in DERIVED))}")
+        earlier = con.sql("SELECT count(*) FROM earlier").fetchall()[0][0] if judge else None
     t2 = time.perf_counter()
     stats, sql = {}, ""
     findings = None
@@ -245,27 +271,51 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     return result
 
 
+def _build_lines(con, batch, ctxs, contracts, lookups, base, money_read, judge, ledger, seq) -> None:
+    """`lines_t`: the candidate lines (a table when judging; a view when only recording)."""
+    cand = candidates(ctxs, contracts)
+    money_rules = [f"({regions_pred('l', ctx.contract.regions)} AND {p.rule.impl.candidate(ctx, 'l')})"
+                   for p, ctx in ctxs.values() if "inpolicy_amt" in ctx.needs()]
+    normalised = "".join(f", {normal.name(f'l.{q(c)}')} AS {q(normalised_column(c))}"
+                         for c in sorted(lookups.text_columns()))
+    select = f"SELECT l.*, ({' OR '.join(money_rules) or 'FALSE'}) AS _money{normalised} FROM ({base}) l"
+    kind = "TABLE" if judge else "VIEW"
+    if ledger is not None:
+        con.execute(f"CREATE TEMP TABLE batch_ids AS SELECT DISTINCT {batch.value('mdtrt_id')} AS mdtrt_id, "
+                    f"{batch.value('feedetl_sn')} AS feedetl_sn FROM {batch.source_sql()} r")
+        con.execute(f"CREATE TEMP TABLE batch_seq AS {ledger.seq_of_batch_lines_sql()}")
+        seq_join = (f", coalesce(s.batch_seq, {seq}) AS _seq, TRUE AS _in_batch",
+                    "LEFT JOIN batch_seq s ON s.mdtrt_id = l.mdtrt_id AND s.feedetl_sn = l.feedetl_sn")
+    else:
+        seq_join = (", 0 AS _seq, TRUE AS _in_batch", "")
+    con.execute(f"CREATE TEMP {kind} lines_t AS SELECT l.*{seq_join[0]} FROM ({select}) l {seq_join[1]} "
+                f"WHERE {cand}")
+    if judge:
+        add_companions(con, ctxs, select, seq_join)
+
+
 def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
-    """One aggregate: per rule, lines in scope, judged, and why the others could not be judged."""
-    aggs, layout = [], []
+    """One aggregate: per rule, lines in scope, judged, and why the others could not be judged.
+    Each rule's scope and judgeability are computed once per line (inner query), then summed."""
+    flags, aggs, layout = [], [], []
     for i, (p, ctx) in ctxs.items():
-        scope = ctx.in_scope("l")
-        aggs.append(f"sum(CASE WHEN {scope} THEN 1 ELSE 0 END)")
+        flags.append(f"{ctx.in_scope('l')} AS s{i}")
+        aggs.append(f"count(*) FILTER (WHERE s{i})")
         if p.blocked:
             layout.append((i, []))
             continue
-        judge = ctx.judgeable("l")
-        aggs.append(f"sum(CASE WHEN {scope} AND {judge} THEN 1 ELSE 0 END)")
-        aggs.append(f"min(CASE WHEN {scope} AND NOT {judge} THEN l._fid * 1099511627776 + l._row END)")
+        flags.append(f"{ctx.judgeable('l')} AS j{i}")
+        aggs.append(f"count(*) FILTER (WHERE s{i} AND j{i})")
+        aggs.append(f"min(CASE WHEN s{i} AND NOT j{i} THEN _fid * 1099511627776 + _row END)")
         read = set(ctx.needs()) | set(p.rule.impl.reads())
         needs = sorted(c for c in read if c not in p.rule.impl.nullable_columns())
         for c in needs:  # why lines were not judged: which values were empty on them
-            aggs.append(f"sum(CASE WHEN {scope} AND NOT {judge} AND l.{q(c)} IS NULL THEN 1 ELSE 0 END)")
+            aggs.append(f"count(*) FILTER (WHERE s{i} AND NOT j{i} AND {q(c)} IS NULL)")
         layout.append((i, needs))
     if not aggs:
         return {}
     joins = "".join(lk.join("l") for lk in lookups.all)
-    row = con.sql(f"SELECT {', '.join(aggs)} FROM lines l{joins}").fetchall()[0]
+    row = con.sql(f"SELECT {', '.join(aggs)} FROM (SELECT l.*, {', '.join(flags)} FROM lines l{joins})").fetchall()[0]
     out, k = {}, 0
     for i, needs in layout:
         st = RuleStats(in_scope=int(row[k] or 0))

@@ -1,11 +1,16 @@
-"""Reference-table lookups, joined once: one small table per distinct lookup, keyed by line.
+"""Reference-table lookups, joined once: one small table per distinct lookup.
 
 A rule that needs a table (a price per institution and code, the list of listed institutions,
-ICD-10 prefixes) declares a lookup; identical lookups of several rules are computed once. Each
-is a temporary table (_fid, _row, hit, v, ref, listing) holding the candidate lines that match at
-least one row: `v` the largest value, `ref` the rows' source_row, `listing` the values of a column
-(what would have been allowed). Rules LEFT JOIN it on the line's position, so no correlated
-sub-query runs per line.
+ICD-10 prefixes) declares a lookup; identical lookups of several rules are computed once.
+
+- An equality lookup is keyed by the table's own values, normalised as the claim column is: one
+  row per key with `hit`, `v` (the largest value), `ref` (the rows' source_row) and `listing`
+  (the values of a column: what would have been allowed). It is built from the reference table
+  alone and LEFT JOINed on the line's normalised columns (text columns are normalised once, in
+  the candidate scan, as `<column>__n`).
+- A lookup with a prefix match (ICD-10 Q95 admits Q95.0) is built over the candidate lines,
+  keyed by (_fid, _row).
+No correlated sub-query runs per line.
 """
 from __future__ import annotations
 
@@ -16,11 +21,14 @@ from ..claims.fields import COLUMNS
 from ..kinds._common import q
 
 
+def normalised_column(column: str) -> str | None:
+    """The name of the precomputed normalised form of a text column in `lines`, or None."""
+    return f"{column}__n" if COLUMNS[column].family == "text" else None
+
+
 def claim_value(a: str, column: str) -> str:
-    """A claim column as compared with a table: names without spaces and with half-width brackets."""
-    if COLUMNS[column].family == "text":
-        return normal.name(f"{a}.{q(column)}")
-    return f"{a}.{q(column)}"
+    n = normalised_column(column)
+    return f"{a}.{q(n)}" if n else f"{a}.{q(column)}"
 
 
 def table_value(a: str, column: str, claim_column: str) -> str:
@@ -41,24 +49,44 @@ class Lookup:
     def name(self) -> str:
         return f"lk{self.index}"
 
+    @property
+    def keyed(self) -> bool:
+        return all(by == "equal" for _, _, by in self.match)
+
+    def text_columns(self) -> set[str]:
+        return {c for c, _, _ in self.match if normalised_column(c)}
+
     def col(self, a: str, what: str) -> str:
         return f"{a}_{self.name}.{what}"
 
     def join(self, a: str) -> str:
         x = f"{a}_{self.name}"
-        return f" LEFT JOIN {self.name} {x} ON {x}._fid = {a}._fid AND {x}._row = {a}._row"
+        if self.keyed:
+            on = " AND ".join(f"{x}.k{i} = {claim_value(a, c)}" for i, (c, _, _) in enumerate(self.match))
+        else:
+            on = f"{x}._fid = {a}._fid AND {x}._row = {a}._row"
+        return f" LEFT JOIN {self.name} {x} ON {on}"
+
+    def _aggregates(self) -> str:
+        value = f"max(CAST(t.{q(self.value)} AS DOUBLE))" if self.value else "NULL"
+        listing = (f"string_agg(DISTINCT CAST(t.{q(self.listing)} AS VARCHAR), ', ' "
+                   f"ORDER BY CAST(t.{q(self.listing)} AS VARCHAR))") if self.listing else "NULL"
+        return (f"TRUE AS hit, {value} AS v, string_agg(DISTINCT t.source_row, '; ' ORDER BY t.source_row) AS ref, "
+                f"{listing} AS listing")
 
     def create_sql(self) -> str:
+        where = f" WHERE {self.where.sql('t')}" if self.where is not None else ""
+        if self.keyed:
+            keys = ", ".join(f"{table_value('t', tc, c)} AS k{i}" for i, (c, tc, _) in enumerate(self.match))
+            groups = ", ".join(str(i + 1) for i in range(len(self.match)))
+            return (f"CREATE TEMP TABLE {self.name} AS SELECT {keys}, {self._aggregates()} "
+                    f"FROM {self.table} t{where} GROUP BY {groups}")
         on = []
         for claim_col, table_col, by in self.match:
             line_v, tab_v = claim_value("l", claim_col), table_value("t", table_col, claim_col)
             on.append(f"starts_with({line_v}, {tab_v})" if by == "prefix" else f"{tab_v} = {line_v}")
         where = f" AND {self.where.sql('t')}" if self.where is not None else ""
-        value = f"max(CAST(t.{q(self.value)} AS DOUBLE))" if self.value else "NULL"
-        listing = (f"string_agg(DISTINCT CAST(t.{q(self.listing)} AS VARCHAR), ', ' "
-                   f"ORDER BY CAST(t.{q(self.listing)} AS VARCHAR))") if self.listing else "NULL"
-        return (f"CREATE TEMP TABLE {self.name} AS SELECT l._fid, l._row, TRUE AS hit, {value} AS v, "
-                f"string_agg(DISTINCT t.source_row, '; ' ORDER BY t.source_row) AS ref, {listing} AS listing "
+        return (f"CREATE TEMP TABLE {self.name} AS SELECT l._fid, l._row, {self._aggregates()} "
                 f"FROM lines l JOIN {self.table} t ON {' AND '.join(on)}{where} GROUP BY l._fid, l._row")
 
 
@@ -76,3 +104,6 @@ class Lookups:
         lk = Lookup(len(self.all), table, match, where, value, listing)
         self.all.append(lk)
         return lk
+
+    def text_columns(self) -> set[str]:
+        return {c for lk in self.all for c in lk.text_columns()}

@@ -1,10 +1,15 @@
-"""The survey: one scan over every line of the batch, before any rule runs.
+"""The survey: what must hold of every line before any rule runs, at the cost of a few scans.
 
-It counts, per file, the values failing each check of the claim-line contract (with the first
-failing row), the lines each money convention fits (checks/claims/money.py), and the lines each
-contract version is in force for. A second aggregate proves (mdtrt_id, feedetl_sn) unique, on keys
-normalised exactly as the engine and the ledger normalise them. Value problems raise InputErrors
-naming file, column, rows and values; nothing is judged on a batch that breaks the contract.
+- Row checks of the claim-line contract (not null, not blank, finite, readable partition values)
+  run in one aggregate per file, with the first failing row. A check the file's own Parquet
+  statistics prove cannot fail (no nulls; every text value starting past whitespace) is not run.
+- Pattern checks (regions of six digits, risks 1:N) are judged on each file's distinct values,
+  one GROUPING SETS scan for all of them.
+- The same per-file aggregate counts the lines each contract version is in force for.
+- One aggregate proves (mdtrt_id, feedetl_sn) unique, on keys normalised exactly as the engine
+  and the ledger normalise them.
+Value problems raise InputErrors naming file, column, rows and values; nothing is judged on a
+batch that breaks the contract.
 """
 from __future__ import annotations
 
@@ -30,6 +35,11 @@ class Survey:
         return money.file_convention(self.conventions.get(fid, {}))
 
 
+def batch_fields(batch) -> set[str]:
+    """Fields some file supplies (a column, even if empty, or a partition folder)."""
+    return {f for cf in batch.files for f in cf.sources}
+
+
 def _check_value(batch, name: str) -> str:
     """The value a check tests: text for codes and names, DOUBLE for numbers, as read otherwise."""
     raw = batch.raw(name)
@@ -41,61 +51,70 @@ def _check_value(batch, name: str) -> str:
     return raw
 
 
-def _floating(batch, name: str) -> bool:
-    """Whether some file gives `name` a type that can hold NaN or infinity."""
-    import pyarrow.parquet as pq  # noqa: F401  (schemas were read at open_batch)
+def _may_fail(batch, check) -> bool:
+    """False when every file's statistics prove `check` cannot fail there."""
     for cf in batch.files:
-        src = cf.sources.get(name)
+        src = cf.sources.get(check.field)
         if src is None:
+            if check.name == "not_nullable":
+                return True
             continue
         if src.partition:
             return True
-        t = cf.arrow_types.get(src.column)
-        if t is not None and (pa.types.is_floating(t) or pa.types.is_null(t)):
+        typ = cf.arrow_types.get(src.column)
+        lo, hi, nulls = cf.stats.get(src.column, (None, None, None))
+        if check.name == "not_nullable" and nulls != 0:
+            return True
+        if check.name == "finite" and (typ is None or pa.types.is_floating(typ)):
+            return True
+        if check.name == "not blank":
+            text = typ is not None and (pa.types.is_string(typ) or pa.types.is_large_string(typ)
+                                        or pa.types.is_dictionary(typ) or pa.types.is_string_view(typ))
+            # a blank value starts with whitespace: below '!', or U+00A0 / U+3000, both >= U+00A0
+            if text and not (isinstance(lo, str) and isinstance(hi, str) and lo >= "!" and hi < "\u00a0"):
+                return True
+        if check.name == "readable":
             return True
     return False
 
 
-def run_survey(con, batch, contracts) -> Survey:
-    checks = [c for c in compile_checks(batch_fields(batch), batch.partition_typed())
-              if c.name != "finite" or _floating(batch, c.field)]
-    v = {name: f"v_{name}" for name in FIELDS}
-    inner = [f"r.filename AS _path", "r.file_row_number + 1 AS _row"]
-    for name in batch_fields(batch):
-        inner.append(f"{_check_value(batch, name)} AS v_{name}")
-    for name in batch.partition_typed():
-        inner.append(f"CAST({batch.raw(name)} AS VARCHAR) AS p_{name}")
+def _source(batch, present) -> str:
+    inner = ["r.file_index AS _fid", "r.file_row_number + 1 AS _row"]
+    inner += [f"{_check_value(batch, n)} AS v_{n}" for n in sorted(present)]
+    inner += [f"CAST({batch.raw(n)} AS VARCHAR) AS p_{n}" for n in sorted(batch.partition_typed())]
     inner.append(f"{batch.value('mdtrtarea_admvs')} AS mdtrtarea_admvs")
     inner.append(f"CAST({batch.value('fee_ocur_time')} AS DATE) AS fee_date")
+    return f"(SELECT {', '.join(inner)} FROM {batch.source_sql()} r) l"
+
+
+def _col(check) -> str:
+    return f"l.p_{check.field}" if check.name == "readable" else f"l.v_{check.field}"
+
+
+def run_survey(con, batch, contracts) -> Survey:
     present = batch_fields(batch)
-    conv = money.convention(lambda n: f"l.v_{n}" if n in present else "CAST(NULL AS DOUBLE)")
+    checks = compile_checks(present, batch.partition_typed())
+    rows_checks = [c for c in checks if c.name != "pattern" and _may_fail(batch, c)]
+    patterns = [c for c in checks if c.name == "pattern"]
+    src = _source(batch, present)
     aggs = ["count(*) AS n"]
-    for k, c in enumerate(checks):
-        col = f"l.p_{c.field}" if c.name == "readable" else f"l.{v[c.field]}"
-        aggs.append(f"count(*) FILTER (WHERE {c.sql(col)}) AS e{k}")
-        aggs.append(f"min(l._row) FILTER (WHERE {c.sql(col)}) AS m{k}")
-    conventions = [money.EXCL, money.INCL, money.EITHER, money.NEITHER]
-    aggs += [f"count(*) FILTER (WHERE {conv} = '{x}') AS c_{x}" for x in conventions]
-    aggs += [f"count(*) FILTER (WHERE {version_scope('l', c)}) AS v{j}" for j, c in enumerate(contracts)]
-    sql = (f"SELECT l._path, {', '.join(aggs)} FROM (SELECT {', '.join(inner)} FROM {batch.source_sql()} r) l "
-           f"GROUP BY l._path")
-    rows = con.sql(sql).fetchall()
-    by_path = {str(cf.path): cf for cf in batch.files}
-    in_force = {c.key: 0 for c in contracts}
-    survey = Survey(in_force)
+    for c in rows_checks:
+        aggs.append(f"count(*) FILTER (WHERE {c.sql(_col(c))})")
+    aggs += [f"count(*) FILTER (WHERE {version_scope('l', c)})" for c in contracts]
+    rows = con.sql(f"SELECT l._fid, {', '.join(aggs)} FROM {src} GROUP BY l._fid").fetchall()
+    by_path = {cf.fid: cf for cf in batch.files}
+    survey = Survey({c.key: 0 for c in contracts})
     errors = []
     for row in rows:
         cf = by_path[row[0]]
         vals = row[2:]
-        for k, c in enumerate(checks):
-            count, first = vals[2 * k], vals[2 * k + 1]
-            if count:
-                errors.append(_value_error(con, batch, cf, c, count, inner))
-        base = 2 * len(checks)
-        survey.conventions[cf.fid] = {x: int(vals[base + i] or 0) for i, x in enumerate(conventions)}
-        base += len(conventions)
+        for k, c in enumerate(rows_checks):
+            if vals[k]:
+                errors.append(_row_error(con, batch, src, cf, c, vals[k]))
+        base = len(rows_checks)
         for j, c in enumerate(contracts):
-            in_force[c.key] += int(vals[base + j] or 0)
+            survey.in_force[c.key] += int(vals[base + j] or 0)
+    errors += _pattern_errors(con, batch, src, patterns)
     if errors:
         raise InputErrors(errors)
     errors = duplicate_errors(con, batch)
@@ -104,22 +123,47 @@ def run_survey(con, batch, contracts) -> Survey:
     return survey
 
 
-def batch_fields(batch) -> set[str]:
-    """Fields some file supplies (a column, even if empty, or a partition folder)."""
-    return {f for cf in batch.files for f in cf.sources}
+def _name(cf, field_: str) -> str:
+    src = cf.sources.get(field_)
+    return field_ if src is None or src.column == field_ else f"{field_} ({src.shown()})"
 
 
-def _value_error(con, batch, cf, check, count: int, inner: list[str]) -> InputError:
-    col = f"l.p_{check.field}" if check.name == "readable" else f"l.v_{check.field}"
-    path = str(cf.path).replace("'", "''")
-    rows = con.sql(f"SELECT l._row, {col} FROM (SELECT {', '.join(inner)} FROM {batch.source_sql()} r) l "
-                   f"WHERE l._path = '{path}' AND {check.sql(col)} ORDER BY l._row LIMIT {SHOW}").fetchall()
+def _row_error(con, batch, src, cf, check, count: int) -> InputError:
+    rows = con.sql(f"SELECT l._row, {_col(check)} FROM {src} WHERE l._fid = {cf.fid} AND {check.sql(_col(check))} "
+                   f"ORDER BY l._row LIMIT {SHOW}").fetchall()
     eg = "; ".join(f"row {r}: {_show(v)}" for r, v in rows)
-    src = cf.sources.get(check.field)
-    name = check.field if src is None or src.column == check.field else f"{check.field} ({src.shown()})"
     words = "must not be empty (null)" if check.name == "not_nullable" else check.words
     return InputError(cf.display, f"{count:,} value(s) fail '{words}'" + (f" (e.g. {eg})" if eg else ""),
-                      name, rows[0][0] if rows else None)
+                      _name(cf, check.field), rows[0][0] if rows else None)
+
+
+def _pattern_errors(con, batch, src, patterns) -> list[InputError]:
+    """Pattern checks on each file's distinct values (one scan for every patterned field)."""
+    if not patterns:
+        return []
+    sets = ", ".join(f"(l._fid, {_col(c)})" for c in patterns)
+    cols = ", ".join(_col(c) for c in patterns)
+    found = con.sql(f"""SELECT l._fid, {cols}, count(*), min(l._row) FROM {src} GROUP BY GROUPING SETS ({sets})
+                        """).fetchall()
+    by_path = {cf.fid: cf for cf in batch.files}
+    bad: dict[tuple, list] = {}
+    for row in found:
+        path, values, n, first = row[0], row[1:1 + len(patterns)], row[-2], row[-1]
+        for c, v in zip(patterns, values):
+            if v is None:
+                continue  # this grouping set is another field's, or the value is empty
+            ok = con.execute(f"SELECT NOT ({c.sql('$1')})", [v]).fetchall()[0][0]
+            if not ok:
+                bad.setdefault((path, c.field, c.words), []).append((first, v, n))
+    out = []
+    for (path, fld, words), hits in bad.items():
+        cf = by_path[path]
+        hits.sort()
+        eg = "; ".join(f"row {r}: {_show(v)}" for r, v, _ in hits[:SHOW])
+        total = sum(n for _, _, n in hits)
+        out.append(InputError(cf.display, f"{total:,} value(s) fail '{words}' (e.g. {eg})", _name(cf, fld),
+                              hits[0][0]))
+    return out
 
 
 def _show(v) -> str:

@@ -65,6 +65,10 @@ class RuleKind:
     def bind(self, ctx) -> None:
         """Declare the lookups this rule joins (ctx.lookup(...)), before any SQL is written."""
 
+    def candidate_codes(self) -> list[str] | None:
+        """The code sets whose lines this rule may read; None: it selects lines by candidate()."""
+        return list(self.rule.codes) if self.rule.codes else None
+
     def candidate(self, ctx, a: str) -> str:
         """The lines this rule may read at all (its codes, and its `when` unless false)."""
         parts = []
@@ -73,6 +77,11 @@ class RuleKind:
         if self.rule.when is not None:
             parts.append(f"coalesce({self.rule.when.sql(a)}, TRUE)")
         return "(" + " AND ".join(parts) + ")" if parts else "FALSE"
+
+    def companions(self, ctx) -> tuple[list[str], list[str]] | None:
+        """(code sets, trigger code sets): lines of the first it reads only in visits that also
+        bill the second (the engine adds them in a second, cheap step)."""
+        return None
 
     def applies(self, ctx, a: str) -> str | None:
         """An extra predicate on line alias `a` narrowing the lines the rule is about."""

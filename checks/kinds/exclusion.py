@@ -1,8 +1,9 @@
 """Co-billing exclusion within a visit (不得同时收取 / 不得加收).
 
 What it checks: in a visit (mdtrt_id) that bills any of the `with` code sets, no line may bill
-the rule's own codes. The lines judged are those of the rule's `codes`; the trigger lines must
-fall in the same contract version and jurisdiction.
+the rule's own codes. The lines judged are those of the rule's `codes` in visits that bill a code
+of `with` (a consultation fee in a visit without the diagnosis is not its business, and is not
+counted as checked); the trigger lines must fall in the same contract version and jurisdiction.
 
 Why: some services include another (a diagnosis report includes the consultation), so billing
 both in one visit charges twice.
@@ -32,8 +33,14 @@ class Exclusion(RuleKind):
             if name not in self.contract.code_sets:
                 raise error(("with", i), f"unknown code set {name!r}", sorted(self.contract.code_sets))
 
+    def candidate_codes(self):
+        return list(self.p["with"])  # its own codes join only in visits that bill one of these
+
     def candidate(self, ctx, a):
-        return f"({super().candidate(ctx, a)} OR {ctx.codes(a, self.p['with'])})"
+        return ctx.codes(a, self.p["with"])
+
+    def companions(self, ctx):
+        return list(self.rule.codes), list(self.p["with"])
 
     def columns(self):
         return {"det_item_fee_sumamt"}
