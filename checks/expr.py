@@ -157,16 +157,37 @@ class Expr:
         return "(" + self._tree.copy().transform(rewrite).sql(dialect="duckdb") + ")"
 
 
+MAX_LENGTH = 10_000
+MAX_NESTING = 64
+
+
 def parse(text: str, columns: set[str] | frozenset[str]) -> Expr:
     """Parse and check `text`; raise ExprError saying what is wrong and what would be valid."""
+    try:
+        return _parse(text, columns)
+    except RecursionError:  # 'NOT NOT NOT … x' or a thousand ANDs nest without parentheses
+        raise ExprError(f"condition {str(text)[:60]!r}… nests too deeply to read") from None
+
+
+def _parse(text: str, columns: set[str] | frozenset[str]) -> Expr:
     if not isinstance(text, str) or not text.strip():
         raise ExprError("a condition must be non-empty text")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"a condition is at most {MAX_LENGTH:,} characters; this one has {len(text):,}")
+    depth = deepest = 0
+    for ch in text:  # sqlglot recurses per level: refuse what would exhaust the stack, saying why
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise ExprError(f"a condition nests parentheses at most {MAX_NESTING} deep; this one {deepest}")
     try:
         tree = sqlglot.parse_one(text, dialect="duckdb")
     except sqlglot.errors.ParseError as e:
         first = e.errors[0] if e.errors else {}
         raise ExprError(f"malformed condition {text!r}: {first.get('description', e)}"
                         f" (at character {first.get('col', '?')})") from None
+    except RecursionError:
+        raise ExprError(f"condition {text[:60]!r}… nests too deeply to read") from None
     except Exception as e:  # sqlglot's builders of some functions fail on a wrong argument count
         raise ExprError(f"malformed condition {text!r}: {type(e).__name__} {e}".rstrip()) from None
     used = set()

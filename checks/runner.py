@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from .claims.columns import load_column_map
 from .claims.fields import COLUMNS
 from .contract import load_contracts
 from .engine import duckdb_engine
+from .errors import UsageError
 from .report.model import FINDING_SCHEMA, Report, RuleResult
+
+_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None,
@@ -33,6 +37,8 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     from .waivers import apply_waivers, load_waivers
 
     progress = progress or (lambda *a: None)
+    if memory_limit is not None and not _SIZE.fullmatch(str(memory_limit).strip()):
+        raise UsageError(f"--memory-limit {memory_limit!r}: write a size such as 512MB, 2GB or 1.5GiB")
     t0 = time.perf_counter()
     progress("contracts")
     contracts = contracts if contracts is not None else load_contracts(contracts_dir, tables)
@@ -44,10 +50,20 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     t1 = time.perf_counter()
     progress("reading")
     batch = open_batch(paths, column_map)
+    unused = [f for f in column_map if not any(f in cf.sources for cf in batch.files)]
+    if unused and isinstance(columns, (str, Path)):
+        names = " or ".join(repr(n) for n in column_map[unused[0]])
+        raise UsageError(f"--columns {columns}: {unused[0]} is mapped to {names}, which no claim file has")
     t2 = time.perf_counter()
     progress("judging")
-    result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
-                               memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
+    try:
+        result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
+                                   memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
+    except Exception as e:
+        from .engine.diagnose import diagnose, reading_error
+        if reading_error(e):
+            raise diagnose(batch, e) from None
+        raise
     result.timings = {"contracts_s": t1 - t0, "open_s": t2 - t1, **result.timings}
     report = build_report(contracts, batch.hashed(), result)
     report.history = result.history
@@ -66,7 +82,13 @@ def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None
     ledger = Ledger(ledger_path, wait=wait)
     ledger.precheck()
     batch = open_batch(paths, column_map)
-    result = duckdb_engine.run(contracts, batch, ledger=ledger, record=True, judge=False, source="import")
+    try:
+        result = duckdb_engine.run(contracts, batch, ledger=ledger, record=True, judge=False, source="import")
+    except Exception as e:
+        from .engine.diagnose import diagnose, reading_error
+        if reading_error(e):
+            raise diagnose(batch, e) from None
+        raise
     return result.history
 
 

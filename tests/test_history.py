@@ -257,3 +257,20 @@ def test_newer_or_foreign_ledgers_are_refused(write, tmp_path, run_cli):
     garbage.write_bytes(b"this is not a database" * 100)
     p = run_cli("check", claims, "--history", garbage)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "garbage.duckdb" in p.stderr
+
+
+def test_a_padded_batch_checked_ten_times_records_the_same_lines(write, tmp_path):
+    """CHAR columns pad keys with spaces. Uniqueness, engine and ledger normalise them alike, so
+    re-checking the same batch never adds lines nor findings (it once doubled them each run)."""
+    ledger = tmp_path / "ledger.duckdb"
+    rows = [line(1, mdtrt_id="M00001   ", feedetl_sn=" 1"), line(2, psn_no="P00001", mdtrt_id="M00002   ",
+                                                               fee_ocur_time=dt.datetime(2025, 4, 1))]
+    batch = write(rows)
+    seen = []
+    for _ in range(10):
+        report = check([str(batch)], history=ledger)
+        seen.append((ledger_state(ledger)[0], found(report)))
+    assert seen == [(2, [("JS-7-detection", "M00002")])] * 10
+    con = duckdb.connect(str(ledger), read_only=True)
+    assert sorted(con.sql("SELECT mdtrt_id, feedetl_sn FROM lines").fetchall()) == [("M00001", "1"), ("M00002", "1")]
+    con.close()

@@ -72,6 +72,13 @@ def _first_error(errors, loc):
     return sorted(leaves, key=lambda e: (loc.where(tuple(e.absolute_path))[0] or 0,))[0]
 
 
+def _date(data: dict, loc, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(data[key])
+    except ValueError as e:
+        raise loc.error((key,), f"{key}: {data[key]!r} is not a date ({e})") from None
+
+
 def load_version(file: Path, display: str, read_tables: bool = True) -> ContractVersion:
     """One contract version. Without `read_tables` its reference tables are read on first use."""
     data, loc = load_yaml(file, display)
@@ -81,8 +88,8 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
 
     if file.stem != data["version"]:
         raise loc.error(("version",), f"version {data['version']} does not match the file name {file.name}")
-    start = dt.date.fromisoformat(data["effective_from"])
-    end = dt.date.fromisoformat(data["effective_to"]) if data.get("effective_to") else None
+    start = _date(data, loc, "effective_from")
+    end = _date(data, loc, "effective_to") if data.get("effective_to") else None
     if end and end < start:
         raise loc.error(("effective_to",), f"effective_to {end} is before effective_from {start}")
 
@@ -107,6 +114,9 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
         src = source(("tables", name, "source"), t["source"]) if "source" in t else None
         if t.get("supplied_by_user"):
             sample = Path(display).parent / t["sample"] if "sample" in t else None
+            if sample and not (file.parent / t["sample"]).resolve().is_relative_to(file.parent.resolve()):
+                raise loc.error(("tables", name, "sample"), f"tables.{name}.sample {t['sample']!r} lies outside "
+                                "the contract's folder; a sample table must be beside the contract")
             if sample and not (file.parent / t["sample"]).is_file():
                 raise loc.error(("tables", name, "sample"), f"sample table file {t['sample']} not found")
             tables[name] = Table(name, file.parent / t["sample"] if sample else None, t["title"],
@@ -115,6 +125,10 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
         if "file" not in t:
             raise loc.error(("tables", name), f"tables.{name} needs file: (or supplied_by_user: true)")
         tfile = file.parent / t["file"]
+        folder = file.parent.resolve()
+        if not tfile.resolve().is_relative_to(folder):
+            raise loc.error(("tables", name, "file"), f"tables.{name}.file {t['file']!r} lies outside the "
+                            f"contract's folder; a table file must be beside the contract")
         tdisplay = str(Path(display).parent / t["file"])
         columns = dict(t["columns"])
         if read_tables:

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+MAX_TABLE_BYTES = 512 << 20
+
+
 def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = False) -> pa.Table:
     """Read a reference table with the declared column types; `source_row` is always required.
 
@@ -18,14 +21,20 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    from ..yamlsrc import read_regular
+
     types = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "date": pa.date32()}
-    if not path.is_file():
+    if not path.exists():
         raise ContractError(display, "reference table file not found")
+    raw = read_regular(path, display, limit=MAX_TABLE_BYTES)  # never a pipe, never unbounded
     try:
-        if path.suffix == ".parquet":
-            data = pq.read_table(path)
+        if path.suffix.lower() == ".parquet":
+            data = pq.read_table(pa.BufferReader(raw))
         else:
-            header = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+            text = raw.decode("utf-8-sig")
+            if not text.strip():
+                raise ContractError(display, "reference table is empty (a header row is required)")
+            header = text.splitlines()[0].split(",")
             if cite and "source_row" not in header:
                 columns = {k: v for k, v in columns.items() if k != "source_row"}
             unknown = [c for c in header if c not in columns]
@@ -33,11 +42,12 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
                 raise ContractError(display, f"column {unknown[0]!r} is not declared in the contract",
                                     1, None, sorted(columns))
             data = pacsv.read_csv(
-                path,
+                pa.BufferReader(raw),
                 read_options=pacsv.ReadOptions(encoding="utf8"),
                 convert_options=pacsv.ConvertOptions(
                     column_types={c: types[t] for c, t in columns.items()},
                     strings_can_be_null=False, include_columns=list(columns),
+                    null_values=[""],  # only an empty cell is empty: "nan", "NULL", "N/A" are values
                     include_missing_columns=False))
     except ContractError:
         raise
@@ -46,6 +56,20 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
     for name, typ in columns.items():
         if name not in data.column_names:
             raise ContractError(display, f"declared column {name!r} is missing", 1, None, data.column_names)
+    import pyarrow.compute as pc
+
+    for name, typ in columns.items():
+        if typ in ("number", "integer", "date") and name in data.column_names:
+            col = data.column(name)
+            # NaN or infinity would make every comparison with it false; an empty cell is allowed (a
+            # rule reading it cannot judge the line, and says so)
+            if typ != "number":
+                continue
+            bad = pc.invert(pc.fill_null(pc.is_finite(col), True))
+            if pc.any(bad).as_py():
+                i = pc.index(bad, True).as_py()
+                raise ContractError(display, f"column {name!r}, row {i + 1}: {col[i].as_py()!r} is not a finite "
+                                    "number (leave the cell empty where the document gives none)", i + 2)
     if cite and "source_row" not in data.column_names:
         data = data.append_column("source_row", pa.array([f"{path.name} row {i + 1}" for i in range(data.num_rows)]))
     if "source_row" not in data.column_names:

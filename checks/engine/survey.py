@@ -129,8 +129,11 @@ def _name(cf, field_: str) -> str:
 
 
 def _row_error(con, batch, src, cf, check, count: int) -> InputError:
-    rows = con.sql(f"SELECT l._row, {_col(check)} FROM {src} WHERE l._fid = {cf.fid} AND {check.sql(_col(check))} "
-                   f"ORDER BY l._row LIMIT {SHOW}").fetchall()
+    # an aggregate, not a WHERE: a pushed-down filter would let Parquet statistics (which leave
+    # NaN out) skip the very row group that holds the NaN
+    found = con.sql(f"SELECT list(struct_pack(r := l._row, v := {_col(check)}) ORDER BY l._row) "
+                    f"FILTER (WHERE {check.sql(_col(check))}) FROM {src} WHERE l._fid = {cf.fid}").fetchall()[0][0]
+    rows = [(x["r"], x["v"]) for x in (found or [])[:SHOW]]
     eg = "; ".join(f"row {r}: {_show(v)}" for r, v in rows)
     words = "must not be empty (null)" if check.name == "not_nullable" else check.words
     return InputError(cf.display, f"{count:,} value(s) fail '{words}'" + (f" (e.g. {eg})" if eg else ""),

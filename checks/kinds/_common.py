@@ -99,6 +99,10 @@ class Limit:
         """Lookup limits judge only lines the table has a row for."""
         return f"{ctx.lk[key].col(a, 'hit')} IS NOT NULL" if self.kind == "lookup" else None
 
+    def judgeable(self, ctx, a: str, key: str = "limit") -> str | None:
+        """A table row whose limit cell is empty cannot judge the line it matches."""
+        return f"{ctx.lk[key].col(a, 'v')} IS NOT NULL" if self.kind == "lookup" else None
+
     def sql(self, ctx, a: str, key: str = "limit") -> tuple[str, str]:
         """(limit per unit, or per line for steps; citation) for line alias `a`."""
         if self.kind == "value":

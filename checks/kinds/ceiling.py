@@ -57,6 +57,9 @@ class Ceiling(RuleKind):
     def applies(self, ctx, a):
         return self.limit.applies(ctx, a)
 
+    def judgeable(self, ctx, a):
+        return self.limit.judgeable(ctx, a)
+
     def findings(self, ctx):
         if self.per:
             value = float(self.p["limit"]["value"])

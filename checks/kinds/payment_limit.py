@@ -56,7 +56,8 @@ class PaymentLimit(RuleKind):
         return self.limit.applies(ctx, a)
 
     def judgeable(self, ctx, a):
-        return f"({self.amount.sql(a)}) IS NOT NULL"
+        limit = self.limit.judgeable(ctx, a)
+        return f"({self.amount.sql(a)}) IS NOT NULL" + (f" AND {limit}" if limit else "")
 
     def findings(self, ctx):
         limit, ref = self.limit.sql(ctx, "l")

@@ -1,8 +1,15 @@
 """Inline SVG bar charts (no scripts, no external files), computed from every finding."""
 from __future__ import annotations
 
+from html import escape as _escape
+
 import pyarrow as pa
-from html import escape
+
+from .safe import xml
+
+
+def escape(value) -> str:  # claim text in SVG: no control or bidi characters
+    return _escape(xml(value))
 
 
 def tally(table: pa.Table, key: pa.Array) -> list[tuple[str, int, float]]:

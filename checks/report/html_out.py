@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from .. import __version__
 from .charts import bars, columns, tally
 from .model import _rows
+from .safe import xml
 from .target import text_target
 
 CAP = 20_000
@@ -65,7 +66,9 @@ def _json(data) -> str:
 
 def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
     L = LABELS[lang]
-    e = escape
+
+    def e(value) -> str:  # claim text: no control or bidi characters, then HTML-escaped
+        return escape(xml(value))
     s = report.summary()
     title_of = (lambda r: r.title) if lang == "zh" else (lambda r: r.title_en)
     cards = "".join(f"<div class='card'><div class='num' id='n-{k}'>{v}</div><div class='lbl'>{e(L[k])}</div></div>"

@@ -1,0 +1,93 @@
+"""Extracts claimcheck did not make: the same visits written by two other systems.
+
+tests/fixtures/extracts holds, written by hand, one batch of Jiangsu NIPT visits as an
+Oracle-based hospital system exports it (upper-case names, CHAR-padded codes, decimals, and
+符合政策范围金额 that already contains 先行自付) and as a data warehouse does (Chinese headers
+mapped with --columns, integer codes, floating money, 符合政策范围金额 without 先行自付).
+expected.csv is the list of findings worked out by hand. Both must give exactly it.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import extracts
+from checks import check
+
+NIPT = "contracts/jiangsu-nipt"
+MAP = extracts.HERE / "warehouse_columns.yaml"
+
+
+@pytest.fixture
+def oracle(tmp_path):
+    return extracts.build("oracle_incl", extracts.ORACLE, tmp_path / "oracle.parquet")
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    return extracts.build("warehouse_excl", extracts.WAREHOUSE, tmp_path / "warehouse.parquet")
+
+
+def found(report):
+    return {(f.rule_id, f.mdtrt_id, f.feedetl_sn, f.severity) for f in report.findings}
+
+
+def test_the_oracle_export_gives_the_findings_worked_out_by_hand(root, oracle):
+    report = check([str(oracle)], root / NIPT)
+    assert found(report) == extracts.expected()
+    assert report.inputs[0]["money_convention"] == "incl"
+
+
+def test_the_warehouse_extract_with_mapped_chinese_headers_gives_the_same(root, warehouse):
+    report = check([str(warehouse)], root / NIPT, columns=MAP)
+    assert found(report) == extracts.expected()
+    assert report.inputs[0]["money_convention"] == "excl"
+    assert report.inputs[0]["columns"]["mdtrt_id"] == "就诊ID"
+
+
+def test_both_conventions_judge_the_same_visits_the_same_way(root, oracle, warehouse):
+    a, b = check([str(oracle)], root / NIPT), check([str(warehouse)], root / NIPT, columns=MAP)
+    assert [(r.rule_id, r.status, r.lines_checked, r.lines_not_judged, r.findings, r.amount) for r in a.rules] == \
+           [(r.rule_id, r.status, r.lines_checked, r.lines_not_judged, r.findings, r.amount) for r in b.rules]
+
+
+def test_the_480_detection_recorded_with_370_in_policy_is_compliant(root, oracle):
+    """The issue's case: 480 = 超限价 110 + 符合范围 370 (已含先行自付 37). Not '407 > 370', not '应为 40.70'."""
+    report = check([str(oracle)], root / NIPT)
+    assert not [f for f in report.findings if f.mdtrt_id in ("ZY2025000102", "ZY2025000103")]
+    nt = next(r for r in report.rules if r.rule_id == "JS-6-NT")
+    assert nt.status == "pass" and nt.lines_checked == 1
+
+
+def test_a_line_whose_parts_add_up_under_neither_convention_is_not_given_a_money_verdict(root, oracle):
+    report = check([str(oracle)], root / NIPT)
+    dq = [f for f in report.findings if f.rule_id == "DQ-MONEY"]
+    assert [f.mdtrt_id for f in dq] == ["ZY2025000109"] and dq[0].amount == 0
+    assert "T 500.00, F 0.00, O 100.00, P 37.00, I 370.00" in dq[0].message
+    for rid in ("JS-6-limit", "JS-6-selfpay"):
+        r = next(r for r in report.rules if r.rule_id == rid)
+        assert r.lines_not_judged == 1 and "inpolicy_amt could not be derived" in r.reason
+    assert report.summary()["amount"] == sum(r.amount for r in report.rules if r.severity != "data_quality")
+
+
+def test_padding_of_char_columns_does_not_hide_a_code(root, oracle):
+    report = check([str(oracle)], root / NIPT)
+    assert next(r for r in report.rules if r.rule_id == "JS-1-price").lines_checked == 10  # every detection
+
+
+def test_the_cli_with_a_column_map(run_cli, warehouse, tmp_path):
+    out = tmp_path / "r.json"
+    p = run_cli("check", warehouse, "--contracts", NIPT, "--columns", MAP, "--json", out)
+    assert p.returncode == 3, p.stdout + p.stderr  # 1 line could not be judged by the money rules
+    assert "money excl" in p.stdout and "mdtrt_id ← 就诊ID" in p.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert {(v["rule_id"], v["mdtrt_id"], v["feedetl_sn"], v["severity"]) for v in report["violations"]} == \
+        extracts.expected()
+    assert run_cli("check", warehouse, "--contracts", NIPT, "--columns", MAP, "--allow-incomplete").returncode == 1
+
+
+def test_without_the_map_the_warehouse_extract_is_refused_with_what_is_missing(run_cli, warehouse):
+    p = run_cli("check", warehouse, "--contracts", NIPT)
+    assert p.returncode == 2
+    assert "column mdtrt_id: required column is missing" in p.stderr and "Traceback" not in p.stderr
