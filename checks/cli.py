@@ -112,12 +112,21 @@ def main():
 @click.option("--temp-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where DuckDB spills (default: the system temporary folder)")
 @click.option("--threads", type=int, default=None, hidden=True)
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="duckdb (embedded) or spark (the same rules as Spark SQL; needs claimcheck[spark] and Java 17)")
+@click.option("--spark-master", metavar="URL", default=None,
+              help="with --engine spark: the master to start a session on (default: spark-submit's, or local[*])")
+@click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE",
+              help="with --engine spark: a setting of the session started, e.g. spark.driver.memory=4g")
 @output_options
 @guarded
 def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
-          show, memory_limit, temp_dir, threads, json_path, html, lang, junit, sarif, nhsa_json, findings, github,
-          quiet):
+          show, memory_limit, temp_dir, threads, engine, spark_master, spark_conf, json_path, html, lang, junit, sarif,
+          nhsa_json, findings, github, quiet):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included).
+
+    With --engine spark a PATH may also be a dataset URI (hdfs://…, s3a://…) or a table of the
+    Spark catalog written table:DB.NAME.
 
     Exit codes: 0 every rule ran and no finding is at or above --fail-on; 1 findings at or above
     --fail-on; 2 nothing was judged (bad input, contract or usage); 3 some rule could not judge
@@ -129,6 +138,14 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
 
     if dry_run and not history:
         raise UsageError("--dry-run goes with --history LEDGER")
+    if (spark_master or spark_conf) and engine != "spark":
+        raise UsageError("--spark-master and --spark-conf go with --engine spark")
+    conf = {}
+    for kv in spark_conf:
+        key, sep, value = kv.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--spark-conf {kv}: write KEY=VALUE, e.g. spark.driver.memory=4g")
+        conf[key.strip()] = value
     targets = _targets(json_path, html, junit, sarif, nhsa_json, findings)
     preflight(targets, list(paths), {"ledger (--history)": history, "waivers": waivers, "column map": columns})
     if temp_dir is not None and not temp_dir.is_dir():
@@ -139,11 +156,15 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
         report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
                            history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
                            progress=progress, columns=columns, memory_limit=memory_limit,
-                           temp_dir=str(temp_dir) if temp_dir else None)
+                           temp_dir=str(temp_dir) if temp_dir else None, engine=engine, spark_master=spark_master,
+                           spark_conf=conf)
         progress("writing")
         written = write_outputs(report, targets, lang=lang)
     finally:
         progress.close()
+        if engine == "spark":
+            from .engine.spark_engine import shutdown
+            shutdown()  # a session this command started, and its JVM
     from .report.github_out import github_annotations
     from .report.text_out import render_text
 

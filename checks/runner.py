@@ -24,7 +24,8 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
           tables: dict[str, str] | None = None, contracts=None, history: Path | str | None = None,
           dry_run: bool = False, history_wait: float = 30.0, waivers: Path | str | None = None,
           progress=None, columns: Path | str | dict | None = None, memory_limit: str | None = None,
-          temp_dir: str | None = None) -> Report:
+          temp_dir: str | None = None, engine: str = "duckdb", spark=None,
+          spark_master: str | None = None, spark_conf: dict[str, str] | None = None) -> Report:
     """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
 
     `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
@@ -32,11 +33,14 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     maps national field names to the files' column names (a MAP.yaml path or a dict). With
     `history` (a ledger file) frequency limits also count earlier batches, and the batch is
     recorded unless `dry_run`. `memory_limit` (e.g. '1GB') bounds DuckDB, which then spills to
-    `temp_dir`."""
+    `temp_dir`. `engine="spark"` runs the same rules with Spark SQL: on `spark` (a SparkSession),
+    or one started on `spark_master` with the settings `spark_conf`; `paths` may then name a
+    catalog table as 'table:db.name' or a dataset URI (hdfs://…)."""
     from .history import Ledger
     from .waivers import apply_waivers, load_waivers
 
     progress = progress or (lambda *a: None)
+    _check_engine(engine, paths, history, memory_limit, temp_dir, threads)
     if memory_limit is not None and not _SIZE.fullmatch(str(memory_limit).strip()):
         raise UsageError(f"--memory-limit {memory_limit!r}: write a size such as 512MB, 2GB or 1.5GiB")
     t0 = time.perf_counter()
@@ -49,27 +53,63 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
         ledger.precheck()
     t1 = time.perf_counter()
     progress("reading")
-    batch = open_batch(paths, column_map)
+    if engine == "spark":
+        from .engine import spark_engine
+        from .engine.spark_source import open_spark_batch
+
+        spark = spark if spark is not None else spark_engine.session(spark_master, spark_conf)
+        batch = open_spark_batch(spark, list(paths), column_map)
+    else:
+        batch = open_batch(paths, column_map)
     unused = [f for f in column_map if not any(f in cf.sources for cf in batch.files)]
     if unused and isinstance(columns, (str, Path)):
         names = " or ".join(repr(n) for n in column_map[unused[0]])
         raise UsageError(f"--columns {columns}: {unused[0]} is mapped to {names}, which no claim file has")
     t2 = time.perf_counter()
     progress("judging")
-    try:
-        result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
-                                   memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
-    except Exception as e:
-        from .engine.diagnose import diagnose, reading_error
-        if reading_error(e):
-            raise diagnose(batch, e) from None
-        raise
+    if engine == "spark":
+        result = spark_engine.run(contracts, batch, spark, progress=progress)
+    else:
+        try:
+            result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
+                                       memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
+        except Exception as e:
+            from .engine.diagnose import diagnose, reading_error
+            if reading_error(e):
+                raise diagnose(batch, e) from None
+            raise
     result.timings = {"contracts_s": t1 - t0, "open_s": t2 - t1, **result.timings}
     report = build_report(contracts, batch.hashed(), result)
     report.history = result.history
+    if engine == "spark":
+        report.engine.update(name="spark", spark=spark.version, master=spark.sparkContext.master)
     if accepted is not None:
         apply_waivers(report, accepted)
     return report
+
+
+HISTORY_ON_SPARK = ("--history is DuckDB-only: the ledger is a DuckDB file that the engine reads, judges "
+                    "against and records into under one lock and in one transaction, so a batch is counted "
+                    "once and never half-recorded; Spark offers no such store without a table format "
+                    "(Delta Lake, Iceberg) claimcheck does not depend on. Check with --engine duckdb to "
+                    "use a ledger")
+
+
+def _check_engine(engine, paths, history, memory_limit, temp_dir, threads) -> None:
+    if engine not in ("duckdb", "spark"):
+        raise UsageError(f"--engine {engine!r}: choose duckdb or spark")
+    if engine == "duckdb":
+        from .engine.spark_source import TABLE_PREFIX
+        named = [p for p in paths if str(p).startswith(TABLE_PREFIX)]
+        if named:
+            raise UsageError(f"{named[0]} names a catalog table, which only --engine spark reads")
+        return
+    if history:
+        raise UsageError(HISTORY_ON_SPARK)
+    for name, value in (("--memory-limit", memory_limit), ("--temp-dir", temp_dir), ("--threads", threads)):
+        if value:
+            raise UsageError(f"{name} bounds DuckDB; with --engine spark size Spark itself "
+                             "(spark-submit --driver-memory/--executor-memory, spark.local.dir)")
 
 
 def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None, tables=None,
@@ -126,7 +166,7 @@ def build_report(contracts, batch, result) -> Report:
         st = result.stats.get(p.index) if p.index is not None else None
         checked, not_judged, reason = 0, 0, p.reason
         if p.index is None:
-            status = "not_applicable"
+            status = "error" if p.failed else "not_applicable"
         elif p.blocked:
             scope = st.in_scope if st else 0
             status = "error" if scope else "not_applicable"

@@ -102,3 +102,33 @@ def run_cli():
         return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT,
                               timeout=300)
     return _run
+
+
+def spark_missing() -> str | None:
+    """Why the Spark engine cannot run here (None when it can)."""
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install -e '.[spark]')"
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (local[2]) for the whole run. Without pyspark or Java the Spark tests
+    are skipped, saying which is missing; with CLAIMCHECK_REQUIRE_SPARK set (.ci/run) they fail."""
+    import os
+
+    reason = spark_missing()
+    if reason:
+        if os.environ.get("CLAIMCHECK_REQUIRE_SPARK"):
+            pytest.fail(f"CLAIMCHECK_REQUIRE_SPARK is set but {reason}")
+        pytest.skip(reason)
+    from checks.engine import spark_engine
+
+    session = spark_engine.session("local[2]")
+    yield session
+    spark_engine.shutdown()

@@ -37,6 +37,7 @@ class Planned:
     index: int | None            # position among rules that run; None when it cannot run at all
     reason: str | None = None    # why it cannot run (a table not supplied, an older window version)
     blocked: bool = False        # cannot run, but its lines in scope are counted
+    failed: bool = False         # cannot run on this engine (status error, with the reason)
 
 
 @dataclass

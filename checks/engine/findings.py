@@ -17,7 +17,7 @@ _FIELD = re.compile(r"\{(\w+)\}")
 _PARTS = {
     "expected": "coalesce(f.expected, '')",
     "actual": "coalesce(f.actual, '')",
-    "amount": "printf('%.2f', coalesce(f.amount, 0))",
+    "amount": "printf('%.2f', round(coalesce(f.amount, 0), 2))",
     "ref": "coalesce(f.ref, '')",
     "related": "coalesce((f.related->>'mdtrt_id') || '/' || (f.related->>'feedetl_sn'), '')",
 }
@@ -64,8 +64,21 @@ def findings_sql(ctxs) -> str:
         conds = " OR ".join(f"(g.r = {i} AND f.r = {j})" for j, i in drops)
         keep = (f"WHERE NOT EXISTS (SELECT 1 FROM f g WHERE g._fid = f._fid AND g._row = f._row AND ({conds}))")
     union = "\nUNION ALL\n".join(branches) or "SELECT NULL LIMIT 0"
-    related = ("CASE WHEN f.related IS NULL THEN NULL ELSE CAST(json_merge_patch(f.related, "
-               "json_object('file', coalesce(f.related->>'file', rf.display), 'fid', NULL)) AS VARCHAR) END")
+    return final_sql(union, keep)
+
+
+# The related line as the report shows it: RuleContext.related's keys, its file named (a batch
+# line's by the files table) and the engine's file index dropped. Rebuilt key by key rather than
+# patched, so that Spark SQL (which has no json_merge_patch) writes the same text.
+RELATED = (("mdtrt_id", None), ("feedetl_sn", None), ("fee_ocur_time", None), ("fixmedins_code", None),
+           ("fixmedins_name", None), ("in_history", "BOOLEAN"), ("row", "BIGINT"))
+
+
+def final_sql(union: str, keep: str = "") -> str:
+    """Every finding of `union` (rows of ctx.finding plus r, message, citation) in the report's columns."""
+    parts = [f"{k} := " + (f"CAST(f.related->>'{k}' AS {t})" if t else f"f.related->>'{k}'") for k, t in RELATED]
+    related = (f"CASE WHEN f.related IS NULL THEN NULL ELSE CAST(to_json(struct_pack({', '.join(parts)}, "
+               f"file := coalesce(f.related->>'file', rf.display))) AS VARCHAR) END")
     return f"""WITH f AS MATERIALIZED (
 {union}
 )

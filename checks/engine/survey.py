@@ -146,17 +146,18 @@ def _pattern_errors(con, batch, src, patterns) -> list[InputError]:
         return []
     sets = ", ".join(f"(l._fid, {_col(c)})" for c in patterns)
     cols = ", ".join(_col(c) for c in patterns)
-    found = con.sql(f"""SELECT l._fid, {cols}, count(*), min(l._row) FROM {src} GROUP BY GROUPING SETS ({sets})
-                        """).fetchall()
+    fails = ", ".join(f"({c.sql(_col(c))})" for c in patterns)  # judged once per distinct value, in the scan
+    found = con.sql(f"""SELECT l._fid, {cols}, {fails}, count(*), min(l._row) FROM {src}
+                        GROUP BY GROUPING SETS ({sets})""").fetchall()
     by_path = {cf.fid: cf for cf in batch.files}
     bad: dict[tuple, list] = {}
+    k = len(patterns)
     for row in found:
-        path, values, n, first = row[0], row[1:1 + len(patterns)], row[-2], row[-1]
-        for c, v in zip(patterns, values):
+        path, values, failing, n, first = row[0], row[1:1 + k], row[1 + k:1 + 2 * k], row[-2], row[-1]
+        for c, v, fails_ in zip(patterns, values, failing):
             if v is None:
                 continue  # this grouping set is another field's, or the value is empty
-            ok = con.execute(f"SELECT NOT ({c.sql('$1')})", [v]).fetchall()[0][0]
-            if not ok:
+            if fails_ is not False:  # a value the check cannot decide fails it
                 bad.setdefault((path, c.field, c.words), []).append((first, v, n))
     out = []
     for (path, fld, words), hits in bad.items():

@@ -12,7 +12,17 @@ def money(sql: str) -> str:
 
 
 def fmt(sql: str) -> str:
-    return f"printf('%.2f', CAST({sql} AS DOUBLE))"
+    """A money value written to the fen, rounded half away from zero first (60.125 -> 60.13), so
+    that every engine writes the same text."""
+    return f"printf('%.2f', round(CAST({sql} AS DOUBLE), 2))"
+
+
+def text(a: str, column: str) -> str:
+    """A line's value as text for a message: numbers as their shortest decimal (500.0, 1e-05),
+    marked DOUBLE so that another dialect writes them the same way."""
+    if FIELDS[column].family == "number":
+        return f"CAST(CAST({a}.{q(column)} AS DOUBLE) AS VARCHAR)"
+    return f"CAST({a}.{q(column)} AS VARCHAR)"
 
 
 def q(name: str) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from .. import expr as expr_mod
 from ..claims.fields import COLUMNS
 from . import RuleKind, register
-from ._common import lit, q
+from ._common import lit, text
 
 
 @register("eligibility")
@@ -49,7 +49,7 @@ class Eligibility(RuleKind):
         return f"({self.require.sql(a)}) IS NOT NULL"
 
     def findings(self, ctx):
-        shown = " || ', ' || ".join(f"'{c}=' || coalesce(CAST(l.{q(c)} AS VARCHAR), 'NULL')"
+        shown = " || ', ' || ".join(f"'{c}=' || coalesce({text('l', c)}, 'NULL')"
                                     for c in sorted(self.require.columns)) or "''"
         return f"""
             SELECT {ctx.finding('l', lit(self.require.text), shown, 'l.det_item_fee_sumamt')}

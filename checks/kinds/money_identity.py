@@ -43,7 +43,7 @@ class MoneyIdentity(RuleKind):
         return f"{a}._money"  # the line is read by a rule whose amount is the in-policy amount
 
     def findings(self, ctx):
-        t, f, o, p, i = (f"l.{c}" for c in money.PARTS)
+        t, f, o, p, i = (f"round(l.{c}, 2)" for c in money.PARTS)
         actual = (f"printf('T %.2f, F %.2f, O %.2f, P %.2f, I %.2f', {t}, {f}, {o}, {p}, {i})")
         return f"""
             SELECT {ctx.finding('l', "'T = F + O + P + I；T = F + O + I'", actual, '0')}

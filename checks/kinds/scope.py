@@ -24,7 +24,7 @@ from __future__ import annotations
 from .. import expr as expr_mod
 from ..claims.fields import COLUMNS as FIELDS
 from . import RuleKind, register
-from ._common import q
+from ._common import text
 
 
 @register("scope")
@@ -90,7 +90,7 @@ class Scope(RuleKind):
 
     def findings(self, ctx):
         pairs = list(self.match.items())
-        actual = " || ', ' || ".join(f"'{c}=' || coalesce(CAST(l.{q(c)} AS VARCHAR), 'NULL')" for c, _ in pairs)
+        actual = " || ', ' || ".join(f"'{c}=' || coalesce({text('l', c)}, 'NULL')" for c, _ in pairs)
         lo = self.p.get("listed_only")
         others = [c for c, _ in pairs if c != lo]
         if lo and others:
