@@ -110,7 +110,7 @@ def _not_judged(batch, st, names) -> str:
 
 
 def build_report(contracts, batch, result) -> Report:
-    table = result.findings.cast(FINDING_SCHEMA) if result.findings.num_rows else FINDING_SCHEMA.empty_table()
+    table = result.findings if result.findings.num_rows else FINDING_SCHEMA.empty_table()
     per_rule = {}
     if table.num_rows:
         agg = table.group_by(["contract_id", "contract_version", "rule_id"]).aggregate(

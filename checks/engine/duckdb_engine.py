@@ -24,7 +24,7 @@ from ..claims import money, normal
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
 from .context import KEYS, RuleContext, regions_pred
-from .findings import findings_sql, rules_table
+from .findings import fetch, findings_sql
 from .lookups import Lookups, normalised_column
 from .survey import run_survey
 from .watch import watching
@@ -146,12 +146,14 @@ def add_companions(con, ctxs, select: str, seq_join: tuple) -> None:
             WHERE {ctx.codes('l', own)} AND {ctx.jurisdiction('l')}""")
 
 
+MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays flat as batches grow
+
+
 def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"temp_directory": temp_dir})
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    if memory_limit:
-        con.execute(f"SET memory_limit = {lit(memory_limit)}")
+    con.execute(f"SET memory_limit = {lit(memory_limit or MEMORY_LIMIT)}")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     return con
@@ -241,9 +243,8 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
         stats = count_rules(con, ctxs, lookups)
         t3 = time.perf_counter()
         runnable = {i: pc for i, pc in ctxs.items() if not pc[0].blocked}
-        con.register("rule_meta", rules_table(runnable))
         sql = findings_sql(runnable)
-        findings = con.sql(sql).to_arrow_table()
+        findings = fetch(con, sql, runnable, [cf.display for cf in batch.files])
     else:
         t3 = time.perf_counter()
     t4 = time.perf_counter()

@@ -13,6 +13,7 @@ import re
 from html import escape
 from importlib import resources
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import __version__
@@ -81,8 +82,9 @@ def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
     inputs = "".join(f"<tr><td>{e(i['file'])}</td><td class='r'>{i['rows']:,}</td><td class='mono'>{e(i['sha256'])}</td></tr>"
                      for i in report.inputs)
     active = report.active
-    by_rule = bars(tally(active, active["rule_id"]), L["count"], L["money"], top=60)
-    inst = pc.binary_join_element_wise(pc.fill_null(active["fixmedins_name"], ""), active["fixmedins_code"], " ")
+    by_rule = bars(tally(active, pc.cast(active["rule_id"], pa.string())), L["count"], L["money"], top=60)
+    text = lambda c: pc.cast(active[c], pa.string())  # noqa: E731  (dictionary-encoded in the model)
+    inst = pc.binary_join_element_wise(pc.fill_null(text("fixmedins_name"), ""), text("fixmedins_code"), " ")
     by_inst = bars(tally(active, pc.utf8_trim_whitespace(inst)), L["count"], L["money"])
     by_month = columns(tally(active, pc.utf8_slice_codeunits(active["fee_ocur_time"], 0, 7)), L["money"])
     rules = []
