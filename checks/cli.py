@@ -111,12 +111,14 @@ def main():
               help="bound DuckDB's memory (e.g. 1GB); beyond it, it spills to --temp-dir")
 @click.option("--temp-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where DuckDB spills (default: the system temporary folder)")
+@click.option("--no-cache", is_flag=True,
+              help="scan every value again even of files proven before (cache: $CLAIMCHECK_CACHE)")
 @click.option("--threads", type=int, default=None, hidden=True)
 @output_options
 @guarded
 def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
-          show, memory_limit, temp_dir, threads, json_path, html, lang, junit, sarif, nhsa_json, findings, github,
-          quiet):
+          show, memory_limit, temp_dir, no_cache, threads, json_path, html, lang, junit, sarif, nhsa_json, findings,
+          github, quiet):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included).
 
     Exit codes: 0 every rule ran and no finding is at or above --fail-on; 1 findings at or above
@@ -139,7 +141,7 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
         report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
                            history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
                            progress=progress, columns=columns, memory_limit=memory_limit,
-                           temp_dir=str(temp_dir) if temp_dir else None)
+                           temp_dir=str(temp_dir) if temp_dir else None, cache=not no_cache)
         progress("writing")
         written = write_outputs(report, targets, lang=lang)
     finally:

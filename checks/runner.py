@@ -24,7 +24,7 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
           tables: dict[str, str] | None = None, contracts=None, history: Path | str | None = None,
           dry_run: bool = False, history_wait: float = 30.0, waivers: Path | str | None = None,
           progress=None, columns: Path | str | dict | None = None, memory_limit: str | None = None,
-          temp_dir: str | None = None) -> Report:
+          temp_dir: str | None = None, cache: bool = True) -> Report:
     """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
 
     `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
@@ -32,7 +32,8 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     maps national field names to the files' column names (a MAP.yaml path or a dict). With
     `history` (a ledger file) frequency limits also count earlier batches, and the batch is
     recorded unless `dry_run`. `memory_limit` (e.g. '1GB') bounds DuckDB, which then spills to
-    `temp_dir`."""
+    `temp_dir`. With `cache` (default), what was proven of these very files before is not scanned
+    again (checks/engine/cache.py)."""
     from .history import Ledger
     from .waivers import apply_waivers, load_waivers
 
@@ -57,8 +58,10 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     t2 = time.perf_counter()
     progress("judging")
     try:
+        from .engine.cache import SurveyCache, folder
         result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
-                                   memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
+                                   memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
+                                   cache=SurveyCache(folder() if cache else None))
     except Exception as e:
         from .engine.diagnose import diagnose, reading_error
         if reading_error(e):
@@ -164,7 +167,7 @@ def build_report(contracts, batch, result) -> Report:
         inputs=inputs, lines=batch.lines, rules=rules, table=table,
         engine={"name": "duckdb", "claimcheck": __version__,
                 "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                **{k: round(v, 3) for k, v in result.timings.items()}})
+                **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.timings.items()}})
 
 
 def empty_table() -> pa.Table:

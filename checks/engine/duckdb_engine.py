@@ -161,7 +161,7 @@ def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duc
 
 def run(contracts, batch, threads: int | None = None, ledger=None, record: bool = False, judge: bool = True,
         source: str = "check", memory_limit: str | None = None, temp_dir: str | None = None,
-        progress=None) -> EngineResult:
+        progress=None, cache=None) -> EngineResult:
     """Judge `batch`; with a `ledger`, frequency rules also count its earlier lines, and with
     `record` the batch's counted lines are recorded in it (one transaction)."""
     from ..quality import quality_contract
@@ -173,7 +173,7 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
         if ledger is not None:
             ledger.attach(con)
         every = list(contracts) + ([quality_contract(contracts)] if judge else [])
-        return _run(con, every, batch, ledger, record, judge, source, t0, progress)
+        return _run(con, every, batch, ledger, record, judge, source, t0, progress, cache)
     finally:
         if ledger is not None:
             ledger.detach()
@@ -181,7 +181,7 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None) -> EngineResult:
+def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
     names = {}
     for c in contracts:
         for t in c.tables.values():
@@ -191,7 +191,7 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
             names[(c.key, t.name)] = name
     policy = [c for c in contracts if c.id != "data-quality"]
     with watching(con, progress, "validating", batch.lines):
-        survey = run_survey(con, batch, policy)
+        survey = run_survey(con, batch, policy, cache)
     t1 = time.perf_counter()
 
     plans = plan(contracts)
@@ -259,7 +259,8 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
                                  [f.display for f in batch.files], source, batch.lines)
         recorded["earlier_lines"] = earlier
     t5 = time.perf_counter()
-    timings = {"survey_s": t1 - t0, "scan_s": t2 - t1, "counts_s": t3 - t2, "findings_s": t4 - t3}
+    timings = {"survey_s": t1 - t0, "scan_s": t2 - t1, "counts_s": t3 - t2, "findings_s": t4 - t3,
+               "survey_cached": survey.cached}
     if ledger is not None:
         timings["record_s"] = t5 - t4
     from .findings import empty_findings
