@@ -50,7 +50,7 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
         ledger.precheck()
     t1 = time.perf_counter()
     progress("reading")
-    batch = open_batch(paths, column_map)
+    batch = open_batch(paths, column_map, cache=cache)
     unused = [f for f in column_map if not any(f in cf.sources for cf in batch.files)]
     if unused and isinstance(columns, (str, Path)):
         names = " or ".join(repr(n) for n in column_map[unused[0]])

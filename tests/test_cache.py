@@ -69,3 +69,19 @@ def test_the_cache_can_be_turned_off(write, monkeypatch, run_cli, tmp_path):
     out = tmp_path / "r.json"
     run_cli("check", path, "--json", out)
     assert json.loads(out.read_text(encoding="utf-8"))["engine"]["survey_cached"] is False
+
+
+def test_a_structure_proven_once_is_not_judged_again(write, monkeypatch):
+    """The same system's extract every day: same schema, same mapping, pandera runs once."""
+    from checks.claims import batch as batch_mod
+
+    calls = []
+    real = batch_mod.structure_errors
+    monkeypatch.setattr(batch_mod, "structure_errors", lambda *a: calls.append(a) or real(*a))
+    check([str(write([line(1)], "day1.parquet"))])
+    check([str(write([line(2)], "day2.parquet"))])
+    assert len(calls) == 1
+    bad = write([{k: v for k, v in line(3).items() if k != "pric"}], "day3.parquet")
+    with pytest.raises(InputErrors, match="pric"):
+        check([str(bad)])  # another schema: judged, and refused
+    assert len(calls) == 2

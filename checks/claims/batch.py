@@ -170,8 +170,12 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None) -> Batch:
-    """Find the claim files and check their structure; raise InputErrors listing every problem."""
+def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None, cache: bool = True) -> Batch:
+    """Find the claim files and check their structure; raise InputErrors listing every problem.
+    A structure proven before (same schema, same mapping) is not judged again (engine/cache.py)."""
+    from ..engine.cache import SurveyCache, folder
+
+    structures = SurveyCache(folder() if cache else None, "structure")
     found = discover(paths)
     column_map = column_map or {}
     files, errors = [], []
@@ -196,7 +200,10 @@ def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None)
             continue
         key = (schema, tuple(sorted((k, s.column, s.partition) for k, s in sources.items())))
         if key not in schemas_checked:
-            schemas_checked[key] = structure_errors(fnd.display, schema, sources)
+            proven = structures.get(structures.schema_key(schema, sources)).get("ok") if structures.on else False
+            schemas_checked[key] = [] if proven else structure_errors(fnd.display, schema, sources)
+            if structures.on and not proven and not schemas_checked[key]:
+                structures.put(structures.schema_key(schema, sources), {"ok": True})
         errs = [InputError(fnd.display, e.message, e.column, e.row) for e in schemas_checked[key]]
         errors += errs
         stats = column_stats(pf)

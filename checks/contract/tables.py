@@ -65,7 +65,7 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
             # rule reading it cannot judge the line, and says so)
             if typ != "number":
                 continue
-            bad = pc.invert(pc.fill_null(pc.is_finite(col), True))
+            bad = pc.invert(pc.is_finite(col))  # null where the cell is empty (and any() skips those)
             if pc.any(bad).as_py():
                 i = pc.index(bad, True).as_py()
                 raise ContractError(display, f"column {name!r}, row {i + 1}: {col[i].as_py()!r} is not a finite "

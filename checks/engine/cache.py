@@ -5,7 +5,9 @@ lines in force were counted for a contract version's (regions, dates), need not 
 for those: a hospital re-checks the same batch after a contract or waiver change, a CI job
 re-runs. The key is the file's content hash with claimcheck's version, the survey's version and
 how the file's columns were mapped; any change to the file, the mapping or claimcheck is a new
-key. Only passing results are kept (errors are always found afresh). One small JSON file per key
+key. Only passing results are kept (errors are always found afresh). A file's structure (which column
+supplies which field, and its type) depends only on its schema and the column map, so it is kept
+under a fingerprint of those: the same system's daily extract is judged by pandera once. One small JSON file per key
 under $CLAIMCHECK_CACHE (default: $XDG_CACHE_HOME/claimcheck or ~/.cache/claimcheck); set it to
 `off` (or pass --no-cache) to turn the cache off.
 """
@@ -35,8 +37,8 @@ def scope_key(contract) -> str:
 
 
 class SurveyCache:
-    def __init__(self, where: Path | None):
-        self.where = where / "survey" if where else None
+    def __init__(self, where: Path | None, space: str = "survey"):
+        self.where = where / space if where else None
 
     @property
     def on(self) -> bool:
@@ -46,6 +48,13 @@ class SurveyCache:
     def file_key(cf) -> str:
         sources = sorted((f, s.column, s.partition) for f, s in cf.sources.items())
         text = json.dumps([__version__, SURVEY_VERSION, cf.sha256, sources, sorted(cf.partitions.items())])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @staticmethod
+    def schema_key(schema, sources: dict) -> str:
+        text = json.dumps([__version__, SURVEY_VERSION, schema.to_string(show_field_metadata=False,
+                                                                         show_schema_metadata=False),
+                           sorted((f, s.column, s.partition) for f, s in sources.items())])
         return hashlib.sha256(text.encode()).hexdigest()
 
     @staticmethod
