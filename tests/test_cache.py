@@ -71,10 +71,11 @@ def test_the_cache_can_be_turned_off(write, monkeypatch, run_cli, tmp_path):
     assert json.loads(out.read_text(encoding="utf-8"))["engine"]["survey_cached"] is False
 
 
-def test_a_structure_proven_once_is_not_judged_again(write, monkeypatch):
+def test_a_structure_proven_once_is_not_judged_again(write, monkeypatch, tmp_path):
     """The same system's extract every day: same schema, same mapping, pandera runs once."""
     from checks.claims import batch as batch_mod
 
+    monkeypatch.setenv("CLAIMCHECK_CACHE", str(tmp_path / "own-cache"))
     calls = []
     real = batch_mod.structure_errors
     monkeypatch.setattr(batch_mod, "structure_errors", lambda *a: calls.append(a) or real(*a))
