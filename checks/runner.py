@@ -153,6 +153,7 @@ def build_report(contracts, batch, result) -> Report:
         counts = result.conventions.get(cf.fid, {})
         mapped = {f: s.column for f, s in cf.sources.items() if s.column != f}
         inputs.append({"file": cf.display, "rows": cf.rows, "sha256": cf.sha256,
+                       "fee_dates": result.fee_dates.get(cf.fid),
                        "money_convention": money.file_convention(counts), "money_lines": counts,
                        **({"columns": mapped} if mapped else {}),
                        **({"partitions": cf.partitions} if cf.partitions else {})})

@@ -58,6 +58,7 @@ class EngineResult:
     conventions: dict[int, dict]
     sql: str = ""
     history: dict | None = None
+    fee_dates: dict = field(default_factory=dict)  # fid -> [first, last] fee date (ISO), from the survey
 
 
 def plan(contracts) -> list[Planned]:
@@ -265,7 +266,7 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
         timings["record_s"] = t5 - t4
     from .findings import empty_findings
     result = EngineResult(plans, stats, survey.in_force, findings if findings is not None else empty_findings(),
-                          timings, survey.conventions, sql)
+                          timings, survey.conventions, sql, fee_dates=survey.fee_dates)
     if ledger is not None:
         result.history = recorded or {"dry_run": True, "earlier_lines": earlier}
         result.history.update(ledger=str(ledger.path), schema_version=ledger.schema_version,

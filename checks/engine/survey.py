@@ -32,6 +32,7 @@ class Survey:
     in_force: dict[str, int]                                  # contract key -> lines
     conventions: dict[int, dict[str, int]] = field(default_factory=dict)  # fid -> convention -> lines
     cached: bool = False                                      # everything proven before (engine/cache.py)
+    fee_dates: dict[int, list] = field(default_factory=dict)  # fid -> [first, last] fee date (China time, ISO)
 
     def convention_of(self, fid: int) -> str:
         return money.file_convention(self.conventions.get(fid, {}))
@@ -101,7 +102,8 @@ def run_survey(con, batch, contracts, cache=None) -> Survey:
     known = {fid: cache.get(k) for fid, k in keys.items()}
     scopes = {c.key: scope_key(c) for c in contracts}
     checked = cache.on and all(known[cf.fid].get("checked") for cf in batch.files)
-    counted = cache.on and all(s in known[cf.fid].get("in_force", {}) for cf in batch.files for s in scopes.values())
+    counted = cache.on and all(s in known[cf.fid].get("in_force", {}) for cf in batch.files for s in scopes.values()) \
+        and all("fee_dates" in known[cf.fid] for cf in batch.files)
     batch_key = cache.batch_key(batch) if cache.on else None
     unique = cache.on and (known[batch.files[0].fid].get("unique") if len(batch.files) == 1
                            else cache.get(batch_key).get("unique"))
@@ -111,12 +113,14 @@ def run_survey(con, batch, contracts, cache=None) -> Survey:
         for cf in batch.files:
             for c in contracts:
                 survey.in_force[c.key] += known[cf.fid]["in_force"][scopes[c.key]]
+            survey.fee_dates[cf.fid] = known[cf.fid]["fee_dates"]
     else:
         per_file = _scan(con, batch, contracts, survey, check_values=not checked)
         for fid, counts in per_file.items():
             entry = known.setdefault(fid, {})
             entry["checked"] = True
             entry.setdefault("in_force", {}).update({scopes[k]: n for k, n in counts.items()})
+            entry["fee_dates"] = survey.fee_dates.get(fid)
     if not unique:
         errors = duplicate_errors(con, batch)
         if errors:
@@ -141,6 +145,7 @@ def _scan(con, batch, contracts, survey, check_values: bool = True) -> dict[int,
     for c in rows_checks:
         aggs.append(f"count(*) FILTER (WHERE {c.sql(_col(c))})")
     aggs += [f"count(*) FILTER (WHERE {version_scope('l', c)})" for c in contracts]
+    aggs += ["min(l.fee_date)", "max(l.fee_date)"]
     rows = con.sql(f"SELECT l._fid, {', '.join(aggs)} FROM {src} GROUP BY l._fid").fetchall()
     by_fid = {cf.fid: cf for cf in batch.files}
     errors, per_file = [], {cf.fid: {c.key: 0 for c in contracts} for cf in batch.files}
@@ -155,6 +160,8 @@ def _scan(con, batch, contracts, survey, check_values: bool = True) -> dict[int,
             n = int(vals[base + j] or 0)
             survey.in_force[c.key] += n
             per_file[cf.fid][c.key] = n
+        first, last = row[-2], row[-1]
+        survey.fee_dates[cf.fid] = [first.isoformat(), last.isoformat()] if first and last else None
     errors += _pattern_errors(con, batch, src, patterns)
     if errors:
         raise InputErrors(errors)
