@@ -6,12 +6,12 @@ import re
 
 _CAP_ZH = ("本批次共 <b>{n}</b> 条发现，下表嵌入其中 <b>{cap}</b> 条（每条规则都有），搜索和筛选只在这些条目中进行；"
            "上方的计数、图表和金额涵盖全部 {n} 条。获取完整清单：运行 <code>claimcheck check … "
-           "--findings 发现.parquet</code>（每条发现一行，可用 DuckDB、Python 或 Excel 插件打开），或 "
+           "--findings 发现.parquet</code>（每条发现一行，可用 DuckDB、Python 或 Excel 的 Power Query 打开），或 "
            "<code>--json 报告.json</code>。")
 _CAP_EN = ("The batch has <b>{n}</b> findings; the table below embeds <b>{cap}</b> of them (every rule represented), "
            "and search and filters work on those. The counts, charts and money above cover all {n}. For the full "
            "list run <code>claimcheck check … --findings findings.parquet</code> (one row per finding, readable with "
-           "DuckDB, Python or a spreadsheet add-in), or <code>--json report.json</code>.")
+           "DuckDB, Python or Excel Power Query), or <code>--json report.json</code>.")
 
 LABELS = {
     "zh": {"title": "医保费用合规检查报告", "lines": "费用明细行", "findings": "发现", "amount": "涉及金额（元）",
