@@ -24,6 +24,7 @@ from ..claims import money
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
 from .context import KEYS, RuleContext, regions_pred
+from . import identity
 from .findings import findings_sql, rules_table
 from .lookups import Lookups
 from .survey import run_survey
@@ -210,6 +211,8 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     stats, sql = {}, ""
     findings = None
     if judge and ctxs:
+        if "institution" in cols:  # institution identity (engine/identity.py), before lookups read it
+            identity.attach(con, contracts, names)
         for lk in lookups.all:
             con.execute(lk.create_sql())
         stats = count_rules(con, ctxs, lookups)

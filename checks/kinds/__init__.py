@@ -12,6 +12,8 @@ import importlib
 import pkgutil
 from typing import ClassVar
 
+from ..claims.fields import LATE
+
 KINDS: dict[str, type["RuleKind"]] = {}
 
 
@@ -71,7 +73,8 @@ class RuleKind:
         if self.rule.codes:
             parts.append(ctx.codes(a, self.rule.codes))
         if self.rule.when is not None:
-            parts.append(f"coalesce({self.rule.when.sql(a)}, TRUE)")
+            # a condition on a column derived after the scan (institution) cannot narrow it
+            parts.append("TRUE" if self.rule.when.columns & LATE else f"coalesce({self.rule.when.sql(a)}, TRUE)")
         return "(" + " AND ".join(parts) + ")" if parts else "FALSE"
 
     def applies(self, ctx, a: str) -> str | None:
