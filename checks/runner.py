@@ -112,6 +112,13 @@ def _not_judged(batch, st, names) -> str:
     return (f"{st.unjudged:,} of {st.in_scope:,} lines in scope could not be judged: " + "; ".join(why) + eg)
 
 
+def _optional_reason(rule, batch) -> str | None:
+    """A refinement rule on a column the batch lacks: why it does not apply."""
+    missing = rule.missing_optional(batch.fields)
+    return (f"a refinement on {', '.join(missing)}, which the claim files do not supply "
+            "(absent, or empty on every line): it does not apply") if missing else None
+
+
 def build_report(contracts, batch, result) -> Report:
     table = result.findings if result.findings.num_rows else FINDING_SCHEMA.empty_table()
     per_rule = {}
@@ -136,7 +143,7 @@ def build_report(contracts, batch, result) -> Report:
             reason = (f"{p.reason}; {scope:,} lines in scope were not judged" if scope
                       else f"no line of the batch falls in this rule's scope ({p.reason})")
         elif st is None or st.in_scope == 0:
-            status, reason = "not_applicable", "no line of the batch falls in this rule's scope"
+            status, reason = "not_applicable", _optional_reason(r, batch) or "no line of the batch falls in this rule's scope"
         else:
             checked, not_judged = st.judged, st.unjudged
             if st.judged == 0:

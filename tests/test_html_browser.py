@@ -26,7 +26,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 HOSTILE = ['<img src=x onerror="window.__pwned=1">', '</script><script>window.__pwned=2</script>',
            '{{data}}"><svg onload=window.__pwned=3>', '反转\u202e院医\x1b[31m红\x00']
-CAT = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv")}
+CAT = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv"),
+       "art_institutions": str(ROOT / "contracts/jilin-art/sample_art_institutions.csv")}
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +99,11 @@ def test_filters_search_and_deep_links(browser, built):
     assert matches(browser) == r["summary"]["findings_by_severity"]["suspect"]
     Select(browser.find_element(By.ID, "f-sev")).select_by_index(0)
     box = browser.find_element(By.ID, "q")
-    box.send_keys("JSNV00000056")
+    box.send_keys("JSNV00000059")
     assert matches(browser) == 1
     assert "JS-1-price" in browser.find_element(By.CSS_SELECTOR, "#findings tbody tr").text
-    open_report(browser, d / "r.html", "#rule=JL-3")
-    assert matches(browser) == by_rule("JL-3") == 1
+    open_report(browser, d / "r.html", "#rule=JL-INST")
+    assert matches(browser) == by_rule("JL-INST") == 1
 
 
 def test_hostile_claim_text_is_shown_not_run(browser, built):

@@ -24,6 +24,7 @@ from ..claims import money, normal
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
 from .context import KEYS, RuleContext, regions_pred
+from . import identity
 from .findings import fetch, findings_sql
 from .lookups import Lookups, normalised_column
 from .survey import run_survey
@@ -111,7 +112,7 @@ def lines_select(batch, cols: set[str], conv: bool) -> str:
 def candidates(ctxs, contracts) -> str:
     """Predicate keeping the lines some rule may read: one list of every rule's codes (and the
     conditions of rules without codes), in some contract's jurisdiction."""
-    codes, prefixes, preds = set(), set(), set()
+    codes, prefixes, names, preds = set(), set(), set(), set()
     for p, ctx in ctxs.values():
         sets = p.rule.impl.candidate_codes()
         if sets is None:
@@ -121,10 +122,13 @@ def candidates(ctxs, contracts) -> str:
             cs = p.contract.code_sets[n]
             codes |= set(cs.codes)
             prefixes |= set(cs.prefixes)
+            names |= set(cs.names)
     parts = []
     if codes:
         parts.append(f"l.hilist_code IN ({', '.join(lit(c) for c in sorted(codes))})")
     parts += [f"starts_with(l.hilist_code, {lit(x)})" for x in sorted(prefixes)]
+    if names:  # items the documents name but give no code for: one regular expression over the name
+        parts.append(normal.name_like("l.hilist_name", sorted(names)))
     parts += sorted(preds - {"FALSE"})
     regions = sorted({r for c in contracts for r in c.regions})
     return f"({' OR '.join(parts) or 'FALSE'}) AND {regions_pred('l', regions)}"
@@ -134,17 +138,14 @@ def add_companions(con, ctxs, select: str, seq_join: tuple) -> None:
     """Lines a rule reads only beside others of their visit (a consultation fee in a visit that
     bills the diagnosis): added to lines_t by a semi-join on the visits that have the trigger."""
     for p, ctx in ctxs.values():
-        comp = p.rule.impl.companions(ctx) if not p.blocked else None
-        if not comp:
-            continue
-        own, trigger = comp
-        con.execute(f"""INSERT INTO lines_t BY NAME
+        for own, trigger in (p.rule.impl.companions(ctx) or []) if not p.blocked else []:
+            con.execute(f"""INSERT INTO lines_t BY NAME
             SELECT l.*{seq_join[0]} FROM ({select}) l
-            SEMI JOIN (SELECT DISTINCT t.mdtrt_id FROM lines_t t WHERE {ctx.jurisdiction('t')}
-                       AND {ctx.codes('t', trigger)}) v ON v.mdtrt_id = l.mdtrt_id
-            ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
-            {seq_join[1]}
-            WHERE {ctx.codes('l', own)} AND {ctx.jurisdiction('l')}""")
+                SEMI JOIN (SELECT DISTINCT t.mdtrt_id FROM lines_t t WHERE {ctx.jurisdiction('t')}
+                           AND {ctx.codes('t', trigger)}) v ON v.mdtrt_id = l.mdtrt_id
+                ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
+                {seq_join[1]}
+                WHERE {ctx.codes('l', own)} AND {ctx.jurisdiction('l')}""")
 
 
 MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays flat as batches grow
@@ -214,6 +215,8 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     seq = ledger.next_seq() if ledger is not None else 0
     with watching(con, progress, "judging", batch.lines):
         _build_lines(con, batch, ctxs, contracts, lookups, base, money_read, judge, ledger, seq)
+    if judge and "institution" in cols:  # institution identity (engine/identity.py), before lookups read it
+        identity.attach(con, contracts, names)
     conventions = {}
     if parts:
         for fid, conv, n in con.sql("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():

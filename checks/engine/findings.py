@@ -78,7 +78,7 @@ def fetch(con, sql: str, ctxs, files: list[str]) -> pa.Table:
     (the rules, the files), so no per-finding string is kept for them; the table is then put in
     rule, file, row order by sorting three integers and taking one column at a time."""
     size = max(ctxs, default=-1) + 1
-    meta = {k: [None] * size for k in ("rule_id", "contract_id", "contract_version", "kind")}
+    meta = {k: [""] * size for k in ("rule_id", "contract_id", "contract_version", "kind")}  # no null in a dictionary
     for i, (p, _) in ctxs.items():
         meta["rule_id"][i], meta["contract_id"][i] = p.rule.id, p.contract.id
         meta["contract_version"][i], meta["kind"][i] = p.contract.version, p.rule.kind

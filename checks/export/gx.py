@@ -123,6 +123,8 @@ def codes(ctx, c, names) -> str:
     sets = []
     for n in names:
         cs = c.code_sets[n]
+        if cs.names:  # not yet translated: say so rather than export a scope that selects nothing
+            raise NotExportable(f"code set {n} selects lines by name (hilist_name LIKE), which the export has no form for")
         parts = [f"(hilist_code in {sorted(set(cs.codes))!r})"] if cs.codes else []
         parts += [f"hilist_code.str.startswith({p!r}, na=False)" for p in sorted(set(cs.prefixes))]
         pred = "(" + " | ".join(parts) + ")"
@@ -133,6 +135,9 @@ def codes(ctx, c, names) -> str:
 
 
 def rule_scope(ctx, c, r, t: Translation) -> str:
+    if "institution" in set(r.impl.reads()) | (set(r.when.columns) if r.when is not None else set()):
+        raise NotExportable("it reads institution, which the engine resolves (crosswalk, names, aliases) and the "
+                            "export has no form for")
     parts = [regions(ctx, c.regions)]
     if not r.impl.window_rule:
         day = ctx.fee_date()

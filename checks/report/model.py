@@ -126,8 +126,7 @@ class Report:
     # -- summaries ---------------------------------------------------------------------------
     def summary(self) -> dict:
         by_sev = {s: 0 for s in SEVERITY_RANK}
-        for r in self.rules:
-            by_sev[r.severity] += r.findings
+        by_sev.update(self._severities())  # each finding's own (a violation rule may report suspect ones)
         by_status = {s: 0 for s in STATUSES}
         for r in self.rules:
             by_status[r.status] += 1
@@ -146,9 +145,13 @@ class Report:
             "lines_not_judged": sum(r.lines_not_judged for r in self.rules),
         }
 
+    def _severities(self) -> dict[str, int]:
+        counts = pc.value_counts(self.active["severity"]).to_pylist()
+        return {c["values"]: c["counts"] for c in counts}
+
     def worst(self) -> int:
-        """Highest severity rank among active findings (0 when there are none)."""
-        return max((SEVERITY_RANK[r.severity] for r in self.rules if r.findings), default=0)
+        """Highest severity rank among active findings, each by its own severity (0 when there are none)."""
+        return max((SEVERITY_RANK[s] for s in self._severities()), default=0)
 
     def errors(self) -> list[RuleResult]:
         return [r for r in self.rules if r.status == "error"]
