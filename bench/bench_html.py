@@ -1,68 +1,83 @@
-"""Benchmark the HTML report at 100,000 findings: file size, time to write it, and in real
-headless Chromium the time to load and render it and to filter its table.
+"""Benchmark the HTML report at scale: file size, time to write it, and in real headless Chromium
+the time to load and render it and to search its table.
 
-    python bench/bench_html.py [--findings 100000]
+    python bench/bench_html.py [--findings 100000 1000000] [--real 200000] [--repeat 5]
+
+Each size is a synthetic findings table built by DuckDB (tests/html_kit.py: three real rules,
+twenty institutions, eight fee months), written by the real writer; counts, charts and money
+cover every finding, the table embeds the first CAP (every rule represented). With --real N,
+also a `claimcheck sample --profile findings-heavy` batch of N lines checked by the library
+(every contract, every rule kind's sentences).
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from conftest import diagnosis, table  # noqa: E402
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from html_kit import browser, open_report, synthetic_report  # noqa: E402
 
-from checks import check  # noqa: E402
-from checks.report.html_out import write_html  # noqa: E402
+from checks.report.html_out import CAP, write_html  # noqa: E402
+
+
+def real_report(lines: int, tmp: Path):
+    from checks import check
+
+    batch = tmp / "heavy.parquet"
+    subprocess.run([str(Path(sys.executable).parent / "claimcheck"), "sample", str(batch), "--lines", str(lines),
+                    "--profile", "findings-heavy"], check=True, capture_output=True)
+    cat = HERE.parent / "contracts/jiangsu-consumables/sample_catalogue.csv"
+    return check([str(batch)], tables={"sunshine_catalogue": str(cat)})
+
+
+def measure(report, repeat: int, tmp: Path, driver) -> dict:
+    n = report.table.num_rows
+    path = tmp / f"report-{n}.html"
+    writes = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        write_html(report, path)
+        writes.append(time.perf_counter() - t0)
+    loads, searches = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        open_report(driver, path)
+        loads.append(time.perf_counter() - t0)
+        driver.execute_script("document.getElementById('q').value = 'JSNV00000042';"
+                              "document.getElementById('q').oninput();")
+        time.sleep(0.4)
+        searches.append(driver.execute_script("return window.__filterMs"))
+    return {"findings": n, "mb": path.stat().st_size / 1e6, "write_s": statistics.median(writes),
+            "load_s": statistics.median(loads), "search_ms": statistics.median(searches)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--findings", type=int, default=100_000)
+    ap.add_argument("--findings", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--real", type=int, default=0, help="also a real findings-heavy batch of this many lines")
     ap.add_argument("--repeat", type=int, default=5)
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    pq.write_table(table([diagnosis(i, price=61.0 + i % 9) for i in range(1, a.findings + 1)]), tmp / "many.parquet")
-    report = check([str(tmp / "many.parquet")])
-    path = tmp / "many.html"
-    t0 = time.perf_counter()
-    write_html(report, path)
-    written = time.perf_counter() - t0
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={tmp / 'chrome'}"]:
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    loads, filters = [], []
+    driver = browser(tmp / "chrome")
     try:
-        for _ in range(a.repeat):
-            t0 = time.perf_counter()
-            driver.get(path.as_uri())
-            WebDriverWait(driver, 60).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
-            loads.append(time.perf_counter() - t0)
-            driver.execute_script("document.getElementById('q').value = 'M00042';"
-                                  "document.getElementById('q').oninput(); ")
-            time.sleep(0.4)
-            filters.append(driver.execute_script("return window.__filterMs"))
+        rows = [dict(measure(synthetic_report(n), a.repeat, tmp, driver), what="synthetic") for n in a.findings]
+        if a.real:
+            rows.append(dict(measure(real_report(a.real, tmp), a.repeat, tmp, driver), what=f"real {a.real:,} lines"))
     finally:
         driver.quit()
-    print(f"{len(report.findings):,} findings; HTML {path.stat().st_size / 1e6:.1f} MB (table embeds the first "
-          f"20,000, charts and counts cover all), written in {written:.2f} s")
-    print(f"Chromium: load and render median {statistics.median(loads):.2f} s over {a.repeat} loads; "
-          f"search over the embedded rows median {statistics.median(filters):.1f} ms")
+    print(f"HTML report (table embeds {CAP:,}; counts, charts and money from every finding); medians: "
+          f"write of 3, Chromium load+render and search of {a.repeat}")
+    print(f"{'batch':<20} {'findings':>10} {'file MB':>8} {'write s':>8} {'load s':>7} {'search ms':>10}")
+    for r in rows:
+        print(f"{r['what']:<20} {r['findings']:>10,} {r['mb']:>8.1f} {r['write_s']:>8.2f} {r['load_s']:>7.2f} "
+              f"{r['search_ms']:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,8 @@ def main():
               help="bound DuckDB's memory (e.g. 1GB); beyond it, it spills to --temp-dir")
 @click.option("--temp-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where DuckDB spills (default: the system temporary folder)")
+@click.option("--no-cache", is_flag=True,
+              help="scan every value again even of files proven before (cache: $CLAIMCHECK_CACHE)")
 @click.option("--threads", type=int, default=None, hidden=True)
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="duckdb (embedded) or spark (the same rules as Spark SQL; needs claimcheck[spark] and Java 17)")
@@ -121,8 +123,8 @@ def main():
 @output_options
 @guarded
 def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
-          show, memory_limit, temp_dir, threads, engine, spark_master, spark_conf, json_path, html, lang, junit, sarif,
-          nhsa_json, findings, github, quiet):
+          show, memory_limit, temp_dir, no_cache, threads, engine, spark_master, spark_conf, json_path, html, lang,
+          junit, sarif, nhsa_json, findings, github, quiet):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included).
 
     With --engine spark a PATH may also be a dataset URI (hdfs://…, s3a://…) or a table of the
@@ -156,8 +158,8 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
         report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
                            history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
                            progress=progress, columns=columns, memory_limit=memory_limit,
-                           temp_dir=str(temp_dir) if temp_dir else None, engine=engine, spark_master=spark_master,
-                           spark_conf=conf)
+                           temp_dir=str(temp_dir) if temp_dir else None, cache=not no_cache, engine=engine,
+                           spark_master=spark_master, spark_conf=conf)
         progress("writing")
         written = write_outputs(report, targets, lang=lang)
     finally:

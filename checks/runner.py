@@ -24,7 +24,7 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
           tables: dict[str, str] | None = None, contracts=None, history: Path | str | None = None,
           dry_run: bool = False, history_wait: float = 30.0, waivers: Path | str | None = None,
           progress=None, columns: Path | str | dict | None = None, memory_limit: str | None = None,
-          temp_dir: str | None = None, engine: str = "duckdb", spark=None,
+          temp_dir: str | None = None, cache: bool = True, engine: str = "duckdb", spark=None,
           spark_master: str | None = None, spark_conf: dict[str, str] | None = None) -> Report:
     """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
 
@@ -35,7 +35,9 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     recorded unless `dry_run`. `memory_limit` (e.g. '1GB') bounds DuckDB, which then spills to
     `temp_dir`. `engine="spark"` runs the same rules with Spark SQL: on `spark` (a SparkSession),
     or one started on `spark_master` with the settings `spark_conf`; `paths` may then name a
-    catalog table as 'table:db.name' or a dataset URI (hdfs://…)."""
+    catalog table as 'table:db.name' or a dataset URI (hdfs://…). With `cache`
+    (default), what was proven of these very files before is not scanned again
+    (checks/engine/cache.py)."""
     from .history import Ledger
     from .waivers import apply_waivers, load_waivers
 
@@ -60,7 +62,7 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
         spark = spark if spark is not None else spark_engine.session(spark_master, spark_conf)
         batch = open_spark_batch(spark, list(paths), column_map)
     else:
-        batch = open_batch(paths, column_map)
+        batch = open_batch(paths, column_map, cache=cache)
     unused = [f for f in column_map if not any(f in cf.sources for cf in batch.files)]
     if unused and isinstance(columns, (str, Path)):
         names = " or ".join(repr(n) for n in column_map[unused[0]])
@@ -71,8 +73,10 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
         result = spark_engine.run(contracts, batch, spark, progress=progress)
     else:
         try:
+            from .engine.cache import SurveyCache, folder
             result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
-                                       memory_limit=memory_limit, temp_dir=temp_dir, progress=progress)
+                                       memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
+                                       cache=SurveyCache(folder() if cache else None))
         except Exception as e:
             from .engine.diagnose import diagnose, reading_error
             if reading_error(e):
@@ -149,8 +153,15 @@ def _not_judged(batch, st, names) -> str:
     return (f"{st.unjudged:,} of {st.in_scope:,} lines in scope could not be judged: " + "; ".join(why) + eg)
 
 
+def _optional_reason(rule, batch) -> str | None:
+    """A refinement rule on a column the batch lacks: why it does not apply."""
+    missing = rule.missing_optional(batch.fields)
+    return (f"a refinement on {', '.join(missing)}, which the claim files do not supply "
+            "(absent, or empty on every line): it does not apply") if missing else None
+
+
 def build_report(contracts, batch, result) -> Report:
-    table = result.findings.cast(FINDING_SCHEMA) if result.findings.num_rows else FINDING_SCHEMA.empty_table()
+    table = result.findings if result.findings.num_rows else FINDING_SCHEMA.empty_table()
     per_rule = {}
     if table.num_rows:
         agg = table.group_by(["contract_id", "contract_version", "rule_id"]).aggregate(
@@ -173,7 +184,7 @@ def build_report(contracts, batch, result) -> Report:
             reason = (f"{p.reason}; {scope:,} lines in scope were not judged" if scope
                       else f"no line of the batch falls in this rule's scope ({p.reason})")
         elif st is None or st.in_scope == 0:
-            status, reason = "not_applicable", "no line of the batch falls in this rule's scope"
+            status, reason = "not_applicable", _optional_reason(r, batch) or "no line of the batch falls in this rule's scope"
         else:
             checked, not_judged = st.judged, st.unjudged
             if st.judged == 0:
@@ -190,6 +201,7 @@ def build_report(contracts, batch, result) -> Report:
         counts = result.conventions.get(cf.fid, {})
         mapped = {f: s.column for f, s in cf.sources.items() if s.column != f}
         inputs.append({"file": cf.display, "rows": cf.rows, "sha256": cf.sha256,
+                       "fee_dates": result.fee_dates.get(cf.fid),
                        "money_convention": money.file_convention(counts), "money_lines": counts,
                        **({"columns": mapped} if mapped else {}),
                        **({"partitions": cf.partitions} if cf.partitions else {})})
@@ -204,7 +216,7 @@ def build_report(contracts, batch, result) -> Report:
         inputs=inputs, lines=batch.lines, rules=rules, table=table,
         engine={"name": "duckdb", "claimcheck": __version__,
                 "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                **{k: round(v, 3) for k, v in result.timings.items()}})
+                **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.timings.items()}})
 
 
 def empty_table() -> pa.Table:

@@ -70,6 +70,15 @@ def table(rows: list[dict], types: dict | None = None) -> pa.Table:
     return pa.table(cols)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def survey_cache(tmp_path_factory):
+    """The survey cache of this test session, never the user's (checks/engine/cache.py)."""
+    import os
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["CLAIMCHECK_CACHE"] = str(folder)
+    return folder
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT

@@ -134,13 +134,26 @@ def test_hive_partition_can_supply_a_required_column(tmp_path):
     assert [f.rule_id for f in check([str(tmp_path / "b")]).findings] == ["JS-1-price"]
 
 
+def test_a_finding_names_its_own_file_when_other_partitions_are_outside_the_jurisdiction(tmp_path):
+    """Jilin's folder comes first and no Jiangsu rule reads it: the Nanjing line is still named
+    by its own file and row (DuckDB numbers files after pruning partitions)."""
+    for region, rows in [("220102", [line(1), line(2)]), ("320106", [line(3), line(4, price=520.0)])]:
+        part = tmp_path / "b" / f"mdtrtarea_admvs={region}"
+        part.mkdir(parents=True)
+        pq.write_table(table([{k: v for k, v in r.items() if k != "mdtrtarea_admvs"} for r in rows]),
+                       part / "x.parquet")
+    [f] = check([str(tmp_path / "b")]).findings
+    assert (f.rule_id, f.mdtrt_id, f.row) == ("JS-1-price", line(4)["mdtrt_id"], 2)
+    assert "mdtrtarea_admvs=320106" in f.file
+
+
 def test_optional_column_in_only_some_files_leaves_their_lines_not_judged(write):
     a = write([line(1)], "a.parquet")
-    b = write([{k: v for k, v in line(2).items() if k != "fetts"}], "b.parquet")
+    b = write([{k: v for k, v in line(2).items() if k != "chrgitm_lv"}], "b.parquet")
     report = check([str(a), str(b)])
-    r = next(r for r in report.rules if r.rule_id == "JS-7-detection")
+    r = next(r for r in report.rules if r.rule_id == "JS-6-class")
     assert (r.status, r.lines_checked, r.lines_not_judged) == ("pass", 1, 1)
-    assert "fetts (胎次) is empty on 1" in r.reason and "b.parquet row 1" in r.reason
+    assert "chrgitm_lv (收费项目等级) is empty on 1" in r.reason and "b.parquet row 1" in r.reason
 
 
 def test_missing_path_and_empty_directory(tmp_path):

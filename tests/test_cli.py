@@ -9,6 +9,7 @@ from conftest import line
 
 SAMPLE = "sample_claims/jiangsu-nipt-1.0.0.parquet"
 CAT = "sunshine_catalogue=contracts/jiangsu-consumables/sample_catalogue.csv"
+ART = "art_institutions=contracts/jilin-art/sample_art_institutions.csv"
 
 RULE_KEYS = {"rule_id", "contract_id", "contract_version", "title", "kind", "severity", "status",
              "lines_checked", "findings", "amount", "source"}
@@ -18,22 +19,22 @@ VIOLATION_KEYS = {"rule_id", "mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code
 
 def test_check_the_sample_reports_findings_and_exits_1(run_cli, tmp_path):
     out = tmp_path / "r.json"
-    p = run_cli("check", SAMPLE, "--json", out, "--table", CAT)
+    p = run_cli("check", SAMPLE, "--json", out, "--table", CAT, "--table", ART)
     assert p.returncode == 1, p.stderr
-    assert "JS-1-price" in p.stdout and "findings: 17" in p.stdout
+    assert "JS-1-price" in p.stdout and "findings: 22" in p.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert {"contracts", "summary", "rules", "violations"} <= set(report)
     assert all(RULE_KEYS <= set(r) for r in report["rules"])
     assert all(VIOLATION_KEYS <= set(v) for v in report["violations"])
     assert set(report["rules"][0]["source"]) == {"document", "title", "section", "quote"}
-    assert report["summary"]["findings"] == len(report["violations"]) == 17
+    assert report["summary"]["findings"] == len(report["violations"]) == 22
     nipt = next(c for c in report["contracts"] if c["contract_id"] == "jiangsu-nipt")
     assert report["inputs"][0]["sha256"] and nipt["lines_in_force"] > 0
 
 
 @pytest.mark.parametrize("fail_on,code", [("violation", 1), ("suspect", 1), ("data_quality", 1), ("never", 0)])
 def test_fail_on(run_cli, fail_on, code):
-    assert run_cli("check", SAMPLE, "--fail-on", fail_on, "--table", CAT).returncode == code
+    assert run_cli("check", SAMPLE, "--fail-on", fail_on, "--table", CAT, "--table", ART).returncode == code
 
 
 def test_a_rule_that_could_not_run_exits_3_not_0(run_cli):
@@ -83,4 +84,4 @@ def test_sample_command_writes_a_checkable_batch(run_cli, tmp_path):
     p = run_cli("sample", out, "--lines", "12000", "--seed", "7", "--planted", planted)
     assert p.returncode == 0, p.stderr
     n = len(planted.read_text().splitlines()) - 1
-    assert run_cli("check", out, "--table", CAT).returncode == 1 and n > 40
+    assert run_cli("check", out, "--table", CAT, "--table", ART).returncode == 1 and n > 40

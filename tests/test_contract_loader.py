@@ -34,7 +34,7 @@ def error(contracts) -> ContractError:
 def test_the_bundled_contracts_load(root):
     versions = load_contracts(root / "contracts")
     nipt = next(v for v in versions if v.id == "jiangsu-nipt")
-    assert len(nipt.rules) == 16 and nipt.tables["attachment1"].data.num_rows == 235
+    assert len(nipt.rules) == 20 and nipt.tables["attachment1"].data.num_rows == 241
     assert all(r.source.quote for r in nipt.rules)
 
 
@@ -43,7 +43,7 @@ def test_unknown_kind_lists_the_known_ones(contracts_copy):
     e = error(contracts_copy)
     assert e.line == line_of(path, "kind: ceilng")
     assert "rules[1].kind 'ceilng' is unknown" in str(e)
-    assert "did you mean 'ceiling'? valid: ceiling, care_setting, eligibility" in str(e)
+    assert "did you mean 'ceiling'? valid: ceiling, addon, care_setting, eligibility" in str(e)
     assert re.match(rf".*{re.escape(YAML)}:\d+:\d+: ", str(e))
 
 

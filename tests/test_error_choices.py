@@ -52,10 +52,10 @@ def test_the_wrong_name_is_read_from_the_message_when_not_given():
 
 
 def test_unknown_column_in_a_condition_beyond_the_first_twelve(contracts_copy):
-    edit(contracts_copy, "when: inscp_scp_amt > 0", "when: serum_rsk > 0")
+    edit(contracts_copy, "when: inpolicy_amt > 0", "when: serum_rsk > 0")
     text = message(contracts_copy)
     assert "unknown column 'serum_rsk'" in text and "did you mean 'serum_risk'?" in text
-    assert valid_names(text)[0] == "serum_risk" and "(31 in all)" in text
+    assert valid_names(text)[0] == "serum_risk" and "(33 in all)" in text
 
 
 def test_unknown_kind(contracts_copy):
@@ -87,6 +87,6 @@ def test_unknown_key_in_a_rule(contracts_copy):
 
 
 def test_unknown_function_in_a_condition(contracts_copy):
-    edit(contracts_copy, "when: inscp_scp_amt > 0", "when: age_year(brdy, fee_ocur_time) > 35")
+    edit(contracts_copy, "when: inpolicy_amt > 0", "when: age_year(brdy, fee_ocur_time) > 35")
     assert "unknown function 'age_year'" in (text := message(contracts_copy))
     assert "did you mean 'age_years'?" in text

@@ -17,7 +17,8 @@ from checks.sample.generator import SCENARIOS, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_claims"
-CATALOGUE = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv")}
+CATALOGUE = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv"),
+             "art_institutions": str(ROOT / "contracts/jilin-art/sample_art_institutions.csv")}
 GOLDEN = sorted(p for p in SAMPLES.glob("*.parquet") if p.with_suffix(".expected.csv").exists())
 
 

@@ -198,12 +198,14 @@ def test_non_finite_money_in_an_optional_column_is_an_error_naming_the_row(write
 
 
 def test_an_all_null_optional_column_counts_as_absent(write):
-    rows = [line(1, fetts=None), line(2, fetts=None)]
-    path = write(rows, types={"fetts": pa.null()})
+    from conftest import diagnosis
+    nantong = dict(mdtrtarea_admvs="320602", fixmedins_name="海安市人民医院", price=54.0)
+    rows = [diagnosis(1, price_class=None, **nantong), diagnosis(2, price_class=None, **nantong)]
+    path = write(rows, types={"price_class": pa.null()})
     p = run("check", path, "--contracts", "contracts/jiangsu-nipt", cwd=Path(__file__).parents[1])
     assert p.returncode == 3, p.stderr
-    assert "JS-7-detection@1.0.0 could not run" in p.stdout, p.stdout
-    assert "fetts (胎次) is empty (null) on every line" in p.stdout
+    assert "JS-4-NT@1.0.0 could not run" in p.stdout, p.stdout
+    assert "price_class (医疗机构价格类别（三类/二类/一类/基层）) is empty (null) on every line" in p.stdout
 
 
 def test_keys_that_differ_only_by_surrounding_spaces_are_duplicates(write):

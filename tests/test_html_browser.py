@@ -25,8 +25,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 HOSTILE = ['<img src=x onerror="window.__pwned=1">', '</script><script>window.__pwned=2</script>',
-           '{{data}}"><svg onload=window.__pwned=3>']
-CAT = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv")}
+           '{{data}}"><svg onload=window.__pwned=3>', '反转\u202e院医\x1b[31m红\x00']
+CAT = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv"),
+       "art_institutions": str(ROOT / "contracts/jilin-art/sample_art_institutions.csv")}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_it_renders_and_its_numbers_match_the_json(browser, built, tmp_path):
     assert len(rows) == len(r["rules"])
     assert sum(int(x.text.replace(",", "")) for x in browser.find_elements(By.CSS_SELECTOR, "#rules td.findings")) \
         == s["findings"]
-    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 3
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".chart")) == 3
     assert matches(browser) == s["findings"]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#findings tbody tr")) == min(100, s["findings"])
     shot = tmp_path / "report.png"
@@ -91,18 +92,18 @@ def test_filters_search_and_deep_links(browser, built):
     d, r = built
     by_rule = lambda rid: sum(v["rule_id"] == rid for v in r["violations"])
     open_report(browser, d / "r.html")
-    Select(browser.find_element(By.ID, "f-rule")).select_by_visible_text("JS-8")
+    Select(browser.find_element(By.ID, "f-rule")).select_by_value("JS-8")
     assert matches(browser) == by_rule("JS-8") >= 3
     Select(browser.find_element(By.ID, "f-rule")).select_by_index(0)
     Select(browser.find_element(By.ID, "f-sev")).select_by_value("suspect")
     assert matches(browser) == r["summary"]["findings_by_severity"]["suspect"]
     Select(browser.find_element(By.ID, "f-sev")).select_by_index(0)
     box = browser.find_element(By.ID, "q")
-    box.send_keys("JSNV00000056")
+    box.send_keys("JSNV00000059")
     assert matches(browser) == 1
     assert "JS-1-price" in browser.find_element(By.CSS_SELECTOR, "#findings tbody tr").text
-    open_report(browser, d / "r.html", "#rule=JL-3")
-    assert matches(browser) == by_rule("JL-3") == 1
+    open_report(browser, d / "r.html", "#rule=JL-INST")
+    assert matches(browser) == by_rule("JL-INST") == 1
 
 
 def test_hostile_claim_text_is_shown_not_run(browser, built):
@@ -115,6 +116,13 @@ def test_hostile_claim_text_is_shown_not_run(browser, built):
     assert matches(browser) >= 2
     assert HOSTILE[0] in browser.find_element(By.ID, "findings").text
     assert browser.execute_script("return window.__pwned === undefined")
+    page = browser.execute_script("return document.body.innerText")
+    for ch in ("\u202e", "\x1b", "\x00"):  # control and bidi characters are shown as escapes, never passed
+        assert ch not in page
+    assert "反转\\u202e院医\\x1b[31m红\\x00" in page
+    html = (d / "r.html").read_text(encoding="utf-8")
+    data = html.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
+    assert not set("<>&") & set(data) and "\u202e" not in html and "\x1b" not in html
 
 
 def test_english(browser, built):
@@ -139,6 +147,6 @@ def test_a_hundred_thousand_findings_are_capped_and_stay_usable(browser, tmp_pat
     assert "20,000" in browser.find_element(By.ID, "cap").text and "100,000" in browser.find_element(By.ID, "cap").text
     assert browser.find_element(By.ID, "n-findings").text == "100,000"
     assert matches(browser) == 20_000
-    assert "(共 100000)" in browser.find_element(By.ID, "count").text
+    assert "(共 100,000, 表中嵌入 20,000)" in browser.find_element(By.ID, "count").text
     browser.find_element(By.ID, "q").send_keys("M00042")
     assert matches(browser) == 1

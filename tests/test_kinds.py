@@ -9,7 +9,7 @@ import yaml
 
 from checks.kinds import KINDS
 
-EXPECTED = {"ceiling", "scope", "window", "care_setting", "frequency", "exclusion", "payment_limit",
+EXPECTED = {"ceiling", "scope", "window", "care_setting", "frequency", "exclusion", "payment_limit", "addon",
             "selfpay", "eligibility", "money_identity"}
 
 

@@ -11,7 +11,8 @@ import pytest
 from checks import check
 from conftest import BR1, HD, diagnosis, line
 
-NT_LOW = dict(mdtrtarea_admvs="320602", fixmedins_name="海安市人民医院", price_class="一类")
+# a Nantong prenatal diagnosis institution (附件1 序号15) with a class-1 price, insured in Nantong
+NT_LOW = dict(mdtrtarea_admvs="320602", insuplc_admdvs="320602", fixmedins_name="南通市第一人民医院", price_class="一类")
 SCREEN_480 = dict(fixmedins_name="南京市六合区妇幼保健院", code=HD)  # 附件1 序号1 partner: 480
 
 
@@ -52,13 +53,21 @@ CASES = [
     ("JS-5: consultation in another visit", [diagnosis(1), line(2, code="110200001", price=15.0, ratio=0,
                                                                chrgitm_lv="01")], []),
     ("JS-6-limit: in-limit amount exactly 370", [line(preselfpay_amt=37.0, inscp_scp_amt=333.0)], []),
-    ("JS-6-limit: 370.01 (500 - 超限价 129.99)",
-     [line(preselfpay_amt=37.0, inscp_scp_amt=333.01, overlmt_amt=129.99)], ["JS-6-limit"]),
+    ("JS-6-limit: 370.01", [line(preselfpay_amt=37.0, inscp_scp_amt=333.01, overlmt_amt=129.99)], ["JS-6-limit"]),
+    ("JS-6-limit: 370.01 where 符合政策范围金额 includes 先行自付",
+     [line(preselfpay_amt=37.0, inscp_scp_amt=370.01, overlmt_amt=129.99)], ["JS-6-limit"]),
     ("JS-6-selfpay: 10% + 1 fen of rounding", [line(preselfpay_amt=37.01, inscp_scp_amt=332.99)], []),
     ("JS-6-selfpay: 2 fen above 10%", [line(preselfpay_amt=37.02, inscp_scp_amt=332.98)], ["JS-6-selfpay"]),
     ("JS-6-NT: Nantong exactly 10%", [diagnosis(price=54.0, **NT_LOW)], []),
     ("JS-6-NT: Nantong below 10%", [diagnosis(price=54.0, preselfpay_amt=5.38, inscp_scp_amt=48.62, **NT_LOW)],
      ["JS-6-NT"]),
+    ("JS-6-NT: insured in Nantong, care in Nanjing, below 10%",
+     [line(preselfpay_amt=18.5, inscp_scp_amt=351.5, insuplc_admdvs="320602")], ["JS-6-NT"]),
+    ("JS-6-NT: insured in Nanjing, care in Nantong, below 10% is the province's 'at most'",
+     [diagnosis(price=54.0, preselfpay_amt=5.38, inscp_scp_amt=48.62, **{**NT_LOW, "insuplc_admdvs": "320106"})], []),
+    ("JS-6-NT-presumed: insured place empty, care in Nantong, below 10%",
+     [diagnosis(price=54.0, preselfpay_amt=5.38, inscp_scp_amt=48.62, **{**NT_LOW, "insuplc_admdvs": None})],
+     ["JS-6-NT-presumed"]),
     ("JS-6-class: chrgitm_lv '2' is 乙 too", [line(chrgitm_lv="2")], []),
     ("JS-6-class: class 甲", [line(chrgitm_lv="01")], ["JS-6-class"]),
     ("JS-6-setting: inpatient with fund money", [line(med_type="21")], ["JS-6-setting"]),
@@ -72,7 +81,17 @@ CASES = [
       line(2, psn_no="P00001", fee_ocur_time=dt.datetime(2025, 4, 1))], []),
     ("JS-7: diagnosis paid twice", [diagnosis(1), diagnosis(2, psn_no="P00001",
                                                           fee_ocur_time=dt.datetime(2025, 4, 1))], ["JS-7-diagnosis"]),
+    ("JS-7: fetts empty, the same person paid twice within 210 days",
+     [line(1, fetts=None), line(2, psn_no="P00001", fetts=None, fee_ocur_time=dt.datetime(2025, 9, 27))],
+     ["JS-7-detection"]),
+    ("JS-7: fetts empty, 211 days apart", [line(1, fetts=None), line(2, psn_no="P00001", fetts=None,
+                                                                 fee_ocur_time=dt.datetime(2025, 9, 28))], []),
     ("JS-8: institution not in 附件1 with fund money", [line(fixmedins_name="某民营医院")], ["JS-8"]),
+    ("JS-8: the name without its bracketed second name", [line(fixmedins_name="江苏省人民医院", code=HD, price=480.0)], []),
+    ("JS-DIAG-INST: a screening partner bills the diagnosis service",
+     [diagnosis(mdtrtarea_admvs="320602", fixmedins_name="海安市人民医院")], ["JS-DIAG-INST"]),
+    ("JS-6-class: a wholly self-paid detection at an unlisted hospital is not a class matter",
+     [line(fixmedins_name="某民营医院", chrgitm_lv="03", self_paid=True)], []),
     ("JS-8: not in 附件1, wholly self-paid", [line(fixmedins_name="某民营医院", self_paid=True)], []),
     ("JS-W: diagnosis item on its first day", [diagnosis(fee_ocur_time=dt.datetime(2025, 1, 1, 0, 0))], []),
     ("JS-W: diagnosis item the day before", [diagnosis(fee_ocur_time=dt.datetime(2024, 12, 31, 23, 59))], ["JS-W"]),

@@ -66,10 +66,18 @@ class Batch:
                 if s.partition and FIELDS[f].family not in ("code", "text")}
 
     def source_sql(self) -> str:
-        paths = ", ".join("'" + str(f.path).replace("'", "''") + "'" for f in self.files)
+        quoted = ["'" + str(f.path).replace("'", "''") + "'" for f in self.files]
+        paths = ", ".join(quoted)
         hive = "true, hive_types_autocast=false" if self.hive else "false"
-        return (f"read_parquet([{paths}], filename=true, file_row_number=true, "
+        scan = (f"read_parquet([{paths}], filename=true, file_row_number=true, "
                 f"union_by_name=true, hive_partitioning={hive})")  # file_index: the position in self.files
+        if not self.hive:
+            return scan
+        # A filter on a partition column prunes files before DuckDB numbers them (2.0: file_index
+        # is then the position among the files left), so a partitioned batch's files are told by name.
+        names = ", ".join(f"({p}, {cf.fid})" for p, cf in zip(quoted, self.files))
+        return (f"(SELECT r.*, fx.fid AS file_index FROM {scan} r "
+                f"JOIN (VALUES {names}) fx(name, fid) ON fx.name = r.filename)")
 
     def raw(self, name: str) -> str:
         """The field as read (before normalising): the file columns that supply it, coalesced."""
@@ -170,8 +178,12 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None) -> Batch:
-    """Find the claim files and check their structure; raise InputErrors listing every problem."""
+def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None, cache: bool = True) -> Batch:
+    """Find the claim files and check their structure; raise InputErrors listing every problem.
+    A structure proven before (same schema, same mapping) is not judged again (engine/cache.py)."""
+    from ..engine.cache import SurveyCache, folder
+
+    structures = SurveyCache(folder() if cache else None, "structure")
     found = discover(paths)
     column_map = column_map or {}
     files, errors = [], []
@@ -196,7 +208,10 @@ def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None)
             continue
         key = (schema, tuple(sorted((k, s.column, s.partition) for k, s in sources.items())))
         if key not in schemas_checked:
-            schemas_checked[key] = structure_errors(fnd.display, schema, sources)
+            proven = structures.get(structures.schema_key(schema, sources)).get("ok") if structures.on else False
+            schemas_checked[key] = [] if proven else structure_errors(fnd.display, schema, sources)
+            if structures.on and not proven and not schemas_checked[key]:
+                structures.put(structures.schema_key(schema, sources), {"ok": True})
         errs = [InputError(fnd.display, e.message, e.column, e.row) for e in schemas_checked[key]]
         errors += errs
         stats = column_stats(pf)

@@ -72,7 +72,11 @@ KEYS = ("mdtrt_id", "feedetl_sn")  # a line's identity in a batch and in the led
 DERIVED: dict[str, Field] = {f.name: f for f in [
     Field("inpolicy_amt", "number", False,
           "政策范围内金额（含先行自付）：明细金额 − 全自费 − 超限价，与符合政策范围金额是否含先行自付无关"),
+    Field("institution", "text", False,
+          "机构（按合同的机构识别认定：编号对照表优先，其次规范名称与别名；都未匹配时为所印名称）"),
 ]}
+# Derived after the candidate lines are kept (checks/engine/identity.py), so the scan cannot read them.
+LATE = frozenset({"institution"})
 
 # What a condition may name: the claim fields and the derived ones.
 COLUMNS: dict[str, Field] = {**FIELDS, **DERIVED}

@@ -9,6 +9,8 @@ field's normalisation identically.
 """
 from __future__ import annotations
 
+import re
+
 # surrounding characters a code or name loses: space, tab, line breaks, form feed, NBSP, ideographic space
 TRIM_CHARS = " \t\n\r\f\v\u00a0\u3000"
 _TRIM = "'" + TRIM_CHARS + "'"
@@ -35,6 +37,47 @@ def name(sql: str) -> str:
     """An institution name as compared with a contract's lists."""
     return (f"replace(replace(replace(replace(replace({key(sql)}, '（', '('), '）', ')'), ' ', ''), "
             f"'\u3000', ''), '\u00a0', '')")
+
+
+def name_text(text: str | None) -> str | None:
+    """name() on a Python string, for reference tables checked when a contract loads (a test
+    keeps the two the same)."""
+    if text is None:
+        return None
+    out = str(text).strip(TRIM_CHARS).replace("（", "(").replace("）", ")")
+    for c in (" ", "\u3000", "\u00a0"):
+        out = out.replace(c, "")
+    return out
+
+
+_INNER = "[ \\x{3000}\\x{00a0}]*"  # the spaces name() removes anywhere
+_ENDS = "[ \\t\\n\\r\\f\\v\\x{3000}\\x{00a0}]*"  # the characters it trims from the ends
+
+
+def _pattern_regex(pattern: str) -> str:
+    out = []
+    for ch in pattern:
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        elif ch in " \u3000\u00a0":
+            continue
+        elif ch in "（(":
+            out.append("[（(]")
+        elif ch in "）)":
+            out.append("[）)]")
+        else:
+            out.append(re.escape(ch))
+    return _INNER.join(out)
+
+
+def name_like(sql: str, patterns) -> str:
+    """Whether a name matches one of the LIKE `patterns` (% any run, _ one character) as name()
+    compares names (no spaces, half-width brackets) and ignoring case: one regular expression,
+    so no line's name is rewritten (cheap on every line of a scan)."""
+    rx = "(?is)^" + _ENDS + "(?:" + "|".join(_pattern_regex(p) for p in patterns) + ")" + _ENDS + "$"
+    return f"regexp_matches({sql}, '{rx.replace(chr(39), chr(39) * 2)}')"
 
 
 def blank(sql: str) -> str:

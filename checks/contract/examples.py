@@ -4,7 +4,8 @@ Each rule carries `examples:` — lines that must pass it and lines that must fa
 examples of one contract version are written as one Parquet batch (each example's visit and
 person ids prefixed with its own tag, so examples never meet) and checked with that version
 alone. A rule fails the test when it lacks a passing or a failing example, or when an example's
-verdict differs from what the engine finds on that example's lines.
+verdict differs from what the engine finds on that example's lines (and, where a failing example
+names a `severity`, when its findings carry another).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _default_line(version, rule) -> dict:
     code = "EXAMPLE"
     if rule.codes:
         cs = version.code_sets[rule.codes[0]]
-        code = (cs.codes or [p + "0001" for p in cs.prefixes])[0]
+        code = (cs.codes or [p + "0001" for p in cs.prefixes] or [code])[0]  # a set by names: EXAMPLE
     day = version.effective_from + dt.timedelta(days=1)
     return {"mdtrt_id": "V1", "psn_no": "P1", "insutype": "310", "med_type": "11",
             "mdtrtarea_admvs": version.regions[0].ljust(6, "0"), "fixmedins_code": "H000000000001",
@@ -108,11 +109,15 @@ def test_version(version) -> list[RuleOutcome]:
             pq.write_table(_table(rows), path)
             report = check([str(path)], contracts=[version])
         status = {r.rule_id: r for r in report.rules}
-        flagged = {(f.rule_id, f.mdtrt_id.split("-", 1)[0]) for f in report.findings}
+        flagged: dict[tuple[str, str], set[str]] = {}
+        for f in report.findings:
+            flagged.setdefault((f.rule_id, f.mdtrt_id.split("-", 1)[0]), set()).add(f.severity)
         for rule, k, ex, tag in tags:
             r = status[rule.id]
+            sev = flagged.get((rule.id, tag))
             got[(rule.id, k)] = ("error: " + (r.reason or "")) if r.status == "error" else \
-                ("fail" if (rule.id, tag) in flagged else "pass")
+                ("pass" if sev is None else
+                 "fail" if "severity" not in ex or sev == {ex["severity"]} else f"fail ({', '.join(sorted(sev))})")
     out = []
     for rule in version.rules:
         problems = []
@@ -124,7 +129,8 @@ def test_version(version) -> list[RuleOutcome]:
             g = got.get((rule.id, k))
             if g != ex["verdict"]:
                 what = ex.get("note") or f"examples[{k}]"
-                problems.append(f"{what}: expected {ex['verdict']}, got {g}")
+                want = ex["verdict"] + (f" ({ex['severity']})" if "severity" in ex else "")
+                problems.append(f"{what}: expected {want}, got {g}")
         out.append(RuleOutcome(version.id, version.version, rule.id, len(rule.examples), problems))
     return out
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import jsonschema
 
 from .. import expr as expr_mod
-from ..claims.fields import FIELDS
+from ..claims.fields import COLUMNS, DERIVED, FIELDS
 from ..errors import Choices, ContractError, UsageError, choices_text
 from ..paths import shown
 from ..kinds import KINDS
 from ..yamlsrc import dotted, load_yaml
 from .coverage import check_overlaps
+from .institutions import check_rule_identity, load_institutions
 from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
 from .schema import contract_schema
 from .tables import load_table
@@ -107,7 +108,8 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
         if "source" in cs:
             source(("code_sets", name, "source"), cs["source"])
         code_sets[name] = CodeSet(name, cs["title"], list(cs.get("codes", [])), list(cs.get("prefixes", [])),
-                                  "; ".join(cs.get("notes", [])) or None, list(cs.get("except_codes", [])))
+                                  "; ".join(cs.get("notes", [])) or None, list(cs.get("except_codes", [])),
+                                  list(cs.get("names", [])))
 
     tables = {}
     for name, t in (data.get("tables") or {}).items():
@@ -120,7 +122,7 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
             if sample and not (file.parent / t["sample"]).is_file():
                 raise loc.error(("tables", name, "sample"), f"sample table file {t['sample']} not found")
             tables[name] = Table(name, file.parent / t["sample"] if sample else None, t["title"],
-                                 dict(t["columns"]), None, src, True, sample)
+                                 dict(t["columns"]), None, src, True, sample, shared=bool(t.get("shared")))
             continue
         if "file" not in t:
             raise loc.error(("tables", name), f"tables.{name} needs file: (or supplied_by_user: true)")
@@ -146,6 +148,7 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
         not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]),
                                 loc.where(("not_encoded", i))[0])
                      for i, n in enumerate(data.get("not_encoded", []))])
+    version.institutions = load_institutions(data.get("institutions"), tables, loc)
 
     for col in version.example_defaults:
         if col not in FIELDS:
@@ -170,7 +173,7 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
         when = None
         if "when" in r:
             try:
-                when = expr_mod.parse(r["when"], set(FIELDS))
+                when = expr_mod.parse(r["when"], set(COLUMNS))
             except expr_mod.ExprError as e:
                 raise loc.error(path + ("when",), f"rules[{i}].when: {e}", e.choices) from None
         rule = Rule(id=r["id"], title=r["title"], title_en=r["title_en"], kind=r["kind"], severity=r["severity"],
@@ -178,7 +181,7 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
                     codes=list(r.get("codes", [])), regions=list(r.get("regions", [])),
                     except_regions=list(r.get("except_regions", [])), when=when, notes=list(r.get("notes", [])),
                     supersedes=list(r.get("supersedes", [])), line=loc.where(path)[0],
-                    examples=list(r.get("examples", [])))
+                    examples=list(r.get("examples", [])), optional_columns=list(r.get("optional_columns", [])))
         for k, ex in enumerate(rule.examples):
             for j, ln in enumerate(ex["lines"]):
                 for col in ln:
@@ -191,6 +194,13 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
             return loc.error(_path + ("params",) + tuple(sub), f"{dotted(_path + ('params',) + tuple(sub))}: {message}",
                              choices)
         rule.impl = kind(rule, version, error)
+        check_rule_identity(rule, version, loc, path)
+        derived = sorted((set(rule.impl.reads()) | set(when.columns if when else ())) & set(DERIVED))
+        if kind.counts_history and derived:  # the ledger keeps claim fields; earlier lines have no derived ones
+            raise loc.error(path + (("when",) if "when" in r else ("params",)),
+                            f"rules[{i}] ({r['id']}) counts lines across batches, whose earlier lines are kept "
+                            f"without derived columns: it cannot read {', '.join(derived)}; write the condition on "
+                            "claim fields (e.g. inscp_scp_amt <> 0 for a fund-paid line)")
         version.rules.append(rule)
 
     ids = {r.id for r in version.rules}
@@ -218,7 +228,7 @@ def supply_tables(versions: list[ContractVersion], tables: dict[str, str]) -> No
             known = sorted({f"{v.id}.{t.name}" for v in versions for t in v.tables.values() if t.supplied_by_user})
             raise UsageError(f"--table {key}: no contract takes a user-supplied table of that name"
                              + choices_text(known, key))
-        if len({v.id for v in hits}) > 1:
+        if len({v.id for v in hits}) > 1 and not all(v.tables[tname].shared for v in hits):
             raise UsageError(f"--table {key}: several contracts take a table {tname!r}; "
                              f"name it as contract.table ({', '.join(sorted({v.id for v in hits}))})")
         p = Path(path)

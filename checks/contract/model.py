@@ -39,6 +39,7 @@ class CodeSet:
     prefixes: list[str]
     note: str | None = None
     except_codes: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # LIKE patterns over the normalised hilist_name
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Table:
     supplied_by_user: bool = False
     sample: Path | None = None
     supplied_from: str | None = None
+    shared: bool = False  # one --table NAME=PATH feeds every contract declaring it
     reader: Callable[[], pa.Table] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -89,6 +91,20 @@ class Rule:
     impl: Any = None  # the kind's instance (checks.kinds.RuleKind)
     line: int | None = None
     examples: list[dict] = field(default_factory=list)
+    optional_columns: list[str] = field(default_factory=list)  # refinements: absent -> not applicable
+
+    def missing_optional(self, fields) -> list[str]:
+        """The optional columns this rule refines on that the batch does not supply."""
+        return [c for c in self.optional_columns if c not in fields]
+
+
+@dataclass
+class Institutions:
+    """How a contract tells which of its listed institutions a line's (code, name) is
+    (checks/engine/identity.py): canonical names in a table column, aliases, a code crosswalk."""
+    names: tuple[str, str]          # (table, column) of the canonical names
+    aliases: str | None = None      # table: institution, alias, reason
+    crosswalk: str | None = None    # table: fixmedins_code, institution
 
 
 @dataclass
@@ -118,6 +134,7 @@ class ContractVersion:
     not_encoded: list[NotEncoded]
     notes: list[str]
     example_defaults: dict = field(default_factory=dict)
+    institutions: Institutions | None = None
 
     @property
     def key(self) -> str:

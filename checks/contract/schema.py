@@ -5,6 +5,7 @@ a test keeps it equal to what this module builds).
 """
 from __future__ import annotations
 
+from ..claims.fields import FIELDS
 from ..kinds import KINDS
 
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -26,6 +27,8 @@ EXAMPLE = {
     "type": "object", "additionalProperties": False, "required": ["verdict", "lines"],
     "properties": {
         "verdict": {"enum": ["pass", "fail"]},
+        "severity": {"enum": ["violation", "suspect"],
+                     "description": "a failing example: the severity its findings must have"},
         "note": TEXT,
         "lines": {"type": "array", "minItems": 1, "items": {"type": "object"},
                   "description": "claim lines (column: value) over the contract's example_defaults"},
@@ -47,6 +50,9 @@ def contract_schema() -> dict:
             "regions": {"type": "array", "items": REGION, "description": "narrow to these 区划 prefixes"},
             "except_regions": {"type": "array", "items": REGION},
             "when": {"type": "string", "description": "condition over claim columns narrowing the lines judged"},
+            "optional_columns": {"type": "array", "uniqueItems": True, "items": {"enum": sorted(FIELDS)},
+                                 "description": "columns this rule refines on: when the batch lacks one "
+                                                "(absent, or empty on every line) the rule does not apply"},
             "supersedes": {"type": "array", "items": RULE_ID,
                            "description": "rules of this version whose finding on the same line this one replaces"},
             "params": {"type": "object"},
@@ -82,9 +88,13 @@ def contract_schema() -> dict:
                 "properties": {"number": TEXT, "title": TEXT, "issuer": TEXT, "date": DATE, "seed": TEXT}}},
             "code_sets": {"type": "object", "additionalProperties": {
                 "type": "object", "additionalProperties": False, "required": ["title"],
-                "anyOf": [{"required": ["codes"]}, {"required": ["prefixes"]}],
+                "anyOf": [{"required": ["codes"]}, {"required": ["prefixes"]}, {"required": ["names"]}],
                 "properties": {"title": TEXT, "codes": {"type": "array", "items": TEXT},
                                "prefixes": {"type": "array", "items": TEXT},
+                               "names": {"type": "array", "items": TEXT,
+                                         "description": "hilist_name patterns (SQL LIKE: % any run of characters), "
+                                                        "compared without spaces, with half-width brackets, "
+                                                        "ignoring case; for items the documents name but give no code"},
                                "except_codes": {"type": "array", "items": TEXT,
                                                 "description": "codes the set leaves out"},
                                "source": SOURCE, "notes": NOTES}}},
@@ -94,8 +104,22 @@ def contract_schema() -> dict:
                                "supplied_by_user": {"type": "boolean",
                                                     "description": "the user passes it: --table NAME=PATH"},
                                "sample": {"type": "string", "description": "a clearly-labelled sample, for tests"},
+                               "shared": {"type": "boolean",
+                                          "description": "a user table several contracts declare alike: one "
+                                                         "--table NAME=PATH feeds them all"},
                                "columns": {"type": "object", "minProperties": 1, "additionalProperties": {
                                    "enum": ["string", "number", "integer", "date"]}}}}},
+            "institutions": {
+                "type": "object", "additionalProperties": False, "required": ["names"],
+                "description": "institution identity (the derived column `institution`): a user crosswalk "
+                               "fixmedins_code -> institution wins; else the name, normalised, equal to a "
+                               "canonical name or an alias",
+                "properties": {
+                    "names": {"type": "object", "additionalProperties": False, "required": ["table", "column"],
+                              "properties": {"table": TEXT, "column": TEXT},
+                              "description": "the table column holding the canonical names"},
+                    "aliases": {"type": "string", "description": "table: institution, alias, reason"},
+                    "crosswalk": {"type": "string", "description": "table: fixmedins_code, institution"}}},
             "rules": {"type": "array", "items": rule},
             "not_encoded": {"type": "array", "items": {
                 "type": "object", "additionalProperties": False, "required": ["id", "title", "reason", "source"],

@@ -41,6 +41,10 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
             if unknown:
                 raise ContractError(display, f"column {unknown[0]!r} is not declared in the contract",
                                     1, None, sorted(columns))
+            absent = [c for c in columns if c not in header]
+            if absent:
+                raise ContractError(display, f"declared column {absent[0]!r} is missing (the contract declares "
+                                             f"{', '.join(columns)})", 1)
             data = pacsv.read_csv(
                 pa.BufferReader(raw),
                 read_options=pacsv.ReadOptions(encoding="utf8"),
@@ -65,7 +69,7 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
             # rule reading it cannot judge the line, and says so)
             if typ != "number":
                 continue
-            bad = pc.invert(pc.fill_null(pc.is_finite(col), True))
+            bad = pc.invert(pc.is_finite(col))  # null where the cell is empty (and any() skips those)
             if pc.any(bad).as_py():
                 i = pc.index(bad, True).as_py()
                 raise ContractError(display, f"column {name!r}, row {i + 1}: {col[i].as_py()!r} is not a finite "

@@ -39,6 +39,8 @@ def codes_pred(contract, a: str, names: list[str]) -> str:
         if cs.codes:
             parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(cs.codes)))})")
         parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(cs.prefixes))]
+        if cs.names:  # items the documents name but give no code for
+            parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(cs.names))))
         pred = "(" + " OR ".join(parts) + ")"
         if cs.except_codes:
             pred = (f"({pred} AND {a}.hilist_code NOT IN "
@@ -97,6 +99,8 @@ class RuleContext:
     def in_scope(self, a: str) -> str:
         """Lines this rule is about, judgeable or not."""
         r = self.rule
+        if r.missing_optional(self.fields):  # a refinement on a column the batch lacks: not about it
+            return "FALSE"
         parts = [self.base(a)]
         if r.regions:
             parts.append(regions_pred(a, r.regions))
@@ -118,7 +122,8 @@ class RuleContext:
         return sorted(cols)
 
     def judgeable(self, a: str) -> str:
-        parts = [f"{a}.{q(c)} IS NOT NULL" for c in self.needs() if c not in self.rule.impl.nullable_columns()]
+        impl = self.rule.impl  # `when` needs no column of its own: only that it can be decided
+        parts = [f"{a}.{q(c)} IS NOT NULL" for c in sorted(impl.columns()) if c not in impl.nullable_columns()]
         if self.rule.when is not None:
             parts.append(f"({self.rule.when.sql(a)}) IS NOT NULL")
         extra = self.rule.impl.judgeable(self, a)
@@ -144,9 +149,11 @@ class RuleContext:
 
     # -- the finding row -------------------------------------------------------------------------
     def finding(self, a: str, expected: str, actual: str, amount: str, ref: str = "NULL",
-                related: str = "NULL", severity: str | None = None) -> str:
+                related: str = "NULL", severity: str | None = None, severity_sql: str | None = None) -> str:
+        """One finding row; `severity` (a literal) or `severity_sql` (an expression, per row)
+        replaces the rule's own."""
         keys = ", ".join(f"{a}.{q(c)}" for c in ["_fid", "_row", *KEYS])
-        sev = lit(severity or self.rule.severity)
+        sev = severity_sql or lit(severity or self.rule.severity)
         return (f"{keys}, CAST({expected} AS VARCHAR) AS expected, CAST({actual} AS VARCHAR) AS actual, "
                 f"CAST({amount} AS DOUBLE) AS amount, CAST({ref} AS VARCHAR) AS ref, "
                 f"CAST({related} AS VARCHAR) AS related, {sev} AS severity")

@@ -24,7 +24,8 @@ from ..claims import money, normal
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
 from .context import KEYS, RuleContext, regions_pred
-from .findings import findings_sql, rules_table
+from . import identity
+from .findings import fetch, findings_sql
 from .lookups import Lookups, normalised_column
 from .survey import run_survey
 from .watch import watching
@@ -59,6 +60,7 @@ class EngineResult:
     conventions: dict[int, dict]
     sql: str = ""
     history: dict | None = None
+    fee_dates: dict = field(default_factory=dict)  # fid -> [first, last] fee date (ISO), from the survey
 
 
 def plan(contracts) -> list[Planned]:
@@ -111,7 +113,7 @@ def lines_select(batch, cols: set[str], conv: bool) -> str:
 def candidates(ctxs, contracts) -> str:
     """Predicate keeping the lines some rule may read: one list of every rule's codes (and the
     conditions of rules without codes), in some contract's jurisdiction."""
-    codes, prefixes, preds = set(), set(), set()
+    codes, prefixes, names, preds = set(), set(), set(), set()
     for p, ctx in ctxs.values():
         sets = p.rule.impl.candidate_codes()
         if sets is None:
@@ -121,10 +123,13 @@ def candidates(ctxs, contracts) -> str:
             cs = p.contract.code_sets[n]
             codes |= set(cs.codes)
             prefixes |= set(cs.prefixes)
+            names |= set(cs.names)
     parts = []
     if codes:
         parts.append(f"l.hilist_code IN ({', '.join(lit(c) for c in sorted(codes))})")
     parts += [f"starts_with(l.hilist_code, {lit(x)})" for x in sorted(prefixes)]
+    if names:  # items the documents name but give no code for: one regular expression over the name
+        parts.append(normal.name_like("l.hilist_name", sorted(names)))
     parts += sorted(preds - {"FALSE"})
     regions = sorted({r for c in contracts for r in c.regions})
     return f"({' OR '.join(parts) or 'FALSE'}) AND {regions_pred('l', regions)}"
@@ -134,25 +139,24 @@ def add_companions(con, ctxs, select: str, seq_join: tuple) -> None:
     """Lines a rule reads only beside others of their visit (a consultation fee in a visit that
     bills the diagnosis): added to lines_t by a semi-join on the visits that have the trigger."""
     for p, ctx in ctxs.values():
-        comp = p.rule.impl.companions(ctx) if not p.blocked else None
-        if not comp:
-            continue
-        own, trigger = comp
-        con.execute(f"""INSERT INTO lines_t BY NAME
+        for own, trigger in (p.rule.impl.companions(ctx) or []) if not p.blocked else []:
+            con.execute(f"""INSERT INTO lines_t BY NAME
             SELECT l.*{seq_join[0]} FROM ({select}) l
-            SEMI JOIN (SELECT DISTINCT t.mdtrt_id FROM lines_t t WHERE {ctx.jurisdiction('t')}
-                       AND {ctx.codes('t', trigger)}) v ON v.mdtrt_id = l.mdtrt_id
-            ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
-            {seq_join[1]}
-            WHERE {ctx.codes('l', own)} AND {ctx.jurisdiction('l')}""")
+                SEMI JOIN (SELECT DISTINCT t.mdtrt_id FROM lines_t t WHERE {ctx.jurisdiction('t')}
+                           AND {ctx.codes('t', trigger)}) v ON v.mdtrt_id = l.mdtrt_id
+                ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
+                {seq_join[1]}
+                WHERE {ctx.codes('l', own)} AND {ctx.jurisdiction('l')}""")
+
+
+MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays flat as batches grow
 
 
 def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"temp_directory": temp_dir})
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    if memory_limit:
-        con.execute(f"SET memory_limit = {lit(memory_limit)}")
+    con.execute(f"SET memory_limit = {lit(memory_limit or MEMORY_LIMIT)}")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     return con
@@ -160,7 +164,7 @@ def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duc
 
 def run(contracts, batch, threads: int | None = None, ledger=None, record: bool = False, judge: bool = True,
         source: str = "check", memory_limit: str | None = None, temp_dir: str | None = None,
-        progress=None) -> EngineResult:
+        progress=None, cache=None) -> EngineResult:
     """Judge `batch`; with a `ledger`, frequency rules also count its earlier lines, and with
     `record` the batch's counted lines are recorded in it (one transaction)."""
     from ..quality import quality_contract
@@ -172,7 +176,7 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
         if ledger is not None:
             ledger.attach(con)
         every = list(contracts) + ([quality_contract(contracts)] if judge else [])
-        return _run(con, every, batch, ledger, record, judge, source, t0, progress)
+        return _run(con, every, batch, ledger, record, judge, source, t0, progress, cache)
     finally:
         if ledger is not None:
             ledger.detach()
@@ -180,7 +184,7 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None) -> EngineResult:
+def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
     names = {}
     for c in contracts:
         for t in c.tables.values():
@@ -190,7 +194,7 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
             names[(c.key, t.name)] = name
     policy = [c for c in contracts if c.id != "data-quality"]
     with watching(con, progress, "validating", batch.lines):
-        survey = run_survey(con, batch, policy)
+        survey = run_survey(con, batch, policy, cache)
     t1 = time.perf_counter()
 
     plans = plan(contracts)
@@ -212,6 +216,8 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     seq = ledger.next_seq() if ledger is not None else 0
     with watching(con, progress, "judging", batch.lines):
         _build_lines(con, batch, ctxs, contracts, lookups, base, money_read, judge, ledger, seq)
+    if judge and "institution" in cols:  # institution identity (engine/identity.py), before lookups read it
+        identity.attach(con, contracts, names)
     conventions = {}
     if parts:
         for fid, conv, n in con.sql("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():
@@ -242,9 +248,8 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
         stats = count_rules(con, ctxs, lookups)
         t3 = time.perf_counter()
         runnable = {i: pc for i, pc in ctxs.items() if not pc[0].blocked}
-        con.register("rule_meta", rules_table(runnable))
         sql = findings_sql(runnable)
-        findings = con.sql(sql).to_arrow_table()
+        findings = fetch(con, sql, runnable, [cf.display for cf in batch.files])
     else:
         t3 = time.perf_counter()
     t4 = time.perf_counter()
@@ -259,12 +264,13 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
                                  [f.display for f in batch.files], source, batch.lines)
         recorded["earlier_lines"] = earlier
     t5 = time.perf_counter()
-    timings = {"survey_s": t1 - t0, "scan_s": t2 - t1, "counts_s": t3 - t2, "findings_s": t4 - t3}
+    timings = {"survey_s": t1 - t0, "scan_s": t2 - t1, "counts_s": t3 - t2, "findings_s": t4 - t3,
+               "survey_cached": survey.cached}
     if ledger is not None:
         timings["record_s"] = t5 - t4
     from .findings import empty_findings
     result = EngineResult(plans, stats, survey.in_force, findings if findings is not None else empty_findings(),
-                          timings, survey.conventions, sql)
+                          timings, survey.conventions, sql, fee_dates=survey.fee_dates)
     if ledger is not None:
         result.history = recorded or {"dry_run": True, "earlier_lines": earlier}
         result.history.update(ledger=str(ledger.path), schema_version=ledger.schema_version,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..kinds._common import lit
 from ..report.model import FINDING_SCHEMA
@@ -36,61 +37,90 @@ def message_sql(template: str) -> str:
     return " || ".join(out) or "''"
 
 
-def rules_table(ctxs) -> pa.Table:
-    rows = sorted(ctxs.items())
-    return pa.table({
-        "r": pa.array([i for i, _ in rows], pa.int32()),
-        "rule_id": [p.rule.id for _, (p, _) in rows],
-        "contract_id": [p.contract.id for _, (p, _) in rows],
-        "contract_version": [p.contract.version for _, (p, _) in rows],
-        "kind": [p.rule.kind for _, (p, _) in rows],
-    })
-
-
 def findings_sql(ctxs) -> str:
+    """Every finding, one UNION ALL over the rules; a finding of a superseded rule is dropped by an
+    anti-join with the superseding rule's lines (nothing is materialised whole)."""
+    by_id = {(p.contract.key, p.rule.id): i for i, (p, _) in ctxs.items()}
+    superseded_by: dict[int, list[int]] = {}
+    for i, (p, _) in ctxs.items():
+        for s in p.rule.supersedes:
+            j = by_id.get((p.contract.key, s))
+            if j is not None:
+                superseded_by.setdefault(j, []).append(i)
     branches = []
     for i, (p, ctx) in ctxs.items():
         r = p.rule
-        cite_doc = lit(r.source.document.number + " ")
-        cite = f"{cite_doc} || coalesce(f.ref, {lit(r.source.section)})"
-        branches.append(
-            f"SELECT {i} AS r, f.*, {message_sql(r.impl.message)} || '（' || {cite} || '）' AS message, "
-            f"coalesce(f.ref, {lit(r.source.section)}) AS citation FROM ({r.impl.findings(ctx)}) f")
-    by_id = {(p.contract.key, p.rule.id): i for i, (p, _) in ctxs.items()}
-    drops = [(by_id[(p.contract.key, s)], i) for i, (p, _) in ctxs.items() for s in p.rule.supersedes
-             if (p.contract.key, s) in by_id]
-    keep = ""
-    if drops:
-        conds = " OR ".join(f"(g.r = {i} AND f.r = {j})" for j, i in drops)
-        keep = (f"WHERE NOT EXISTS (SELECT 1 FROM f g WHERE g._fid = f._fid AND g._row = f._row AND ({conds}))")
+        cite = f"coalesce(f.ref, {lit(r.source.section)})"
+        message = f"{message_sql(r.impl.message)} || '（' || {lit(r.source.document.number + ' ')} || {cite} || '）'"
+        drop = "".join(f" ANTI JOIN (SELECT _fid, _row FROM ({ctxs[k][1].rule.impl.findings(ctxs[k][1])})) s{k} "
+                       f"ON s{k}._fid = f._fid AND s{k}._row = f._row" for k in superseded_by.get(i, []))
+        branches.append(f"SELECT {i} AS r, f.*, {message} AS message, {cite} AS citation "
+                        f"FROM ({r.impl.findings(ctx)}) f{drop}")
     union = "\nUNION ALL\n".join(branches) or "SELECT NULL LIMIT 0"
-    return final_sql(union, keep)
+    return final_sql(union)
 
 
 # The related line as the report shows it: RuleContext.related's keys, its file named (a batch
 # line's by the files table) and the engine's file index dropped. Rebuilt key by key rather than
 # patched, so that Spark SQL (which has no json_merge_patch) writes the same text.
 RELATED = (("mdtrt_id", None), ("feedetl_sn", None), ("fee_ocur_time", None), ("fixmedins_code", None),
-           ("fixmedins_name", None), ("in_history", "BOOLEAN"), ("row", "BIGINT"))
+           ("fixmedins_name", None), ("in_history", "BOOLEAN"), ("file", None), ("row", "BIGINT"))
 
 
-def final_sql(union: str, keep: str = "") -> str:
+def final_sql(union: str) -> str:
     """Every finding of `union` (rows of ctx.finding plus r, message, citation) in the report's columns."""
-    parts = [f"{k} := " + (f"CAST(f.related->>'{k}' AS {t})" if t else f"f.related->>'{k}'") for k, t in RELATED]
-    related = (f"CASE WHEN f.related IS NULL THEN NULL ELSE CAST(to_json(struct_pack({', '.join(parts)}, "
-               f"file := coalesce(f.related->>'file', rf.display))) AS VARCHAR) END")
-    return f"""WITH f AS MATERIALIZED (
-{union}
-)
-SELECT m.rule_id, m.contract_id, m.contract_version, f.severity, m.kind, f.mdtrt_id, f.feedetl_sn, f.psn_no,
-       f.fixmedins_code, f.fixmedins_name, f.hilist_code, f.hilist_name,
+    parts = [f"{k} := " + ("coalesce(f.related->>'file', rf.display)" if k == "file" else
+                           f"CAST(f.related->>'{k}' AS {t})" if t else f"f.related->>'{k}'") for k, t in RELATED]
+    related = f"CASE WHEN f.related IS NULL THEN NULL ELSE CAST(to_json(struct_pack({', '.join(parts)})) AS VARCHAR) END"
+    return f"""SELECT f.r AS _r, CAST(f._fid AS INTEGER) AS _f, f.severity, f.mdtrt_id, f.feedetl_sn,
+       f.psn_no, f.fixmedins_code, f.fixmedins_name, f.hilist_code, f.hilist_name,
        strftime(f.fee_ocur_time, '%Y-%m-%dT%H:%M:%S') AS fee_ocur_time, f.message, f.expected, f.actual,
-       round(coalesce(f.amount, 0), 2) AS amount, fl.display AS file, CAST(f._row AS BIGINT) AS row,
+       round(coalesce(f.amount, 0), 2) AS amount, CAST(f._row AS BIGINT) AS row,
        f.citation, {related} AS related, CAST(NULL AS VARCHAR) AS waiver
-FROM f JOIN rule_meta m ON m.r = f.r JOIN files fl ON fl.fid = f._fid
-     LEFT JOIN files rf ON rf.fid = TRY_CAST(f.related->>'fid' AS INTEGER)
-{keep}
-ORDER BY f.r, f._fid, f._row"""
+FROM (
+{union}
+) f LEFT JOIN files rf ON rf.fid = TRY_CAST(f.related->>'fid' AS INTEGER)"""
+
+
+SEVERITIES = ["violation", "suspect", "data_quality"]
+
+
+def fetch(con, sql: str, ctxs, files: list[str]) -> pa.Table:
+    """The findings as an Arrow table of FINDING_SCHEMA, streamed in batches. Rule, contract,
+    version, kind, severity and file are dictionary-encoded against dictionaries known up front
+    (the rules, the files), so no per-finding string is kept for them; the table is then put in
+    rule, file, row order by sorting three integers and taking one column at a time."""
+    size = max(ctxs, default=-1) + 1
+    meta = {k: [""] * size for k in ("rule_id", "contract_id", "contract_version", "kind")}  # no null in a dictionary
+    for i, (p, _) in ctxs.items():
+        meta["rule_id"][i], meta["contract_id"][i] = p.rule.id, p.contract.id
+        meta["contract_version"][i], meta["kind"][i] = p.contract.version, p.rule.kind
+    dicts = {k: pa.array(v, pa.string()) for k, v in meta.items()}
+    sev_dict, file_dict = pa.array(SEVERITIES), pa.array(files, pa.string())
+    sev_index = pa.array(SEVERITIES)
+    batches = []
+    for b in con.sql(sql).to_arrow_reader(batch_size=1 << 17):
+        r, f = b.column("_r").cast(pa.int32()), b.column("_f").cast(pa.int32())
+        cols = {k: pa.DictionaryArray.from_arrays(r, d) for k, d in dicts.items()}
+        cols["severity"] = pa.DictionaryArray.from_arrays(pc.index_in(b.column("severity"), value_set=sev_index)
+                                                         .cast(pa.int32()), sev_dict)
+        cols["file"] = pa.DictionaryArray.from_arrays(f, file_dict)
+        for name in FINDING_SCHEMA.names:
+            if name not in cols:
+                cols[name] = b.column(name).cast(FINDING_SCHEMA.field(name).type)
+        cols["_r"], cols["_f"] = r, f
+        batches.append(pa.table(cols))
+    if not batches:
+        return FINDING_SCHEMA.empty_table()
+    t = pa.concat_tables(batches)
+    del batches
+    order = pc.sort_indices(t, [("_r", "ascending"), ("_f", "ascending"), ("row", "ascending")])
+    columns = {name: t.column(name) for name in FINDING_SCHEMA.names}
+    del t
+    out = {}
+    for name in FINDING_SCHEMA.names:  # one column at a time: the table is never held twice
+        out[name] = pc.take(columns.pop(name), order).combine_chunks()
+    return pa.table(out, schema=FINDING_SCHEMA)
 
 
 def empty_findings() -> pa.Table:

@@ -17,16 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..claims import normal
-from ..claims.fields import COLUMNS
-from ..kinds._common import q
+from ..claims.fields import COLUMNS, LATE
+from ..kinds._common import lit, q
 
 
 def normalised_column(column: str) -> str | None:
     """The name of the precomputed normalised form of a text column in `lines`, or None."""
-    return f"{column}__n" if COLUMNS[column].family == "text" else None
+    return f"{column}__n" if COLUMNS[column].family == "text" and column not in LATE else None
 
 
 def claim_value(a: str, column: str) -> str:
+    """A claim column as compared with a table: names without spaces and with half-width brackets,
+    precomputed once per line as `<column>__n` (`institution` is normalised so by engine/identity.py)."""
     n = normalised_column(column)
     return f"{a}.{q(n)}" if n else f"{a}.{q(column)}"
 
@@ -40,10 +42,11 @@ def table_value(a: str, column: str, claim_column: str) -> str:
 class Lookup:
     index: int
     table: str                       # registered table name
-    match: tuple                     # ((claim column, table column, 'equal'|'prefix'), ...)
+    match: tuple                     # ((claim column, table column, 'equal'|'prefix'|'equal_or_blank'), ...)
     where: object                    # checks.expr.Expr over table columns, or None
     value: str | None
     listing: str | None
+    regions: tuple = ()              # the contract's jurisdiction: no other line is read by its rules
 
     @property
     def name(self) -> str:
@@ -84,8 +87,15 @@ class Lookup:
         on = []
         for claim_col, table_col, by in self.match:
             line_v, tab_v = claim_value("l", claim_col), table_value("t", table_col, claim_col)
-            on.append(f"starts_with({line_v}, {tab_v})" if by == "prefix" else f"{tab_v} = {line_v}")
+            if by == "prefix":
+                on.append(f"starts_with({line_v}, {tab_v})")
+            elif by == "equal_or_blank":  # an empty cell admits any value
+                on.append(f"(coalesce({tab_v}, '') = '' OR {tab_v} = {line_v})")
+            else:
+                on.append(f"{tab_v} = {line_v}")
         where = f" AND {self.where.sql('t')}" if self.where is not None else ""
+        if self.regions:  # no line outside the contract's jurisdiction is read by its rules
+            where += " AND (" + " OR ".join(f"starts_with(l.mdtrtarea_admvs, {lit(p)})" for p in self.regions) + ")"
         return (f"CREATE TEMP TABLE {self.name} AS SELECT l._fid, l._row, {self._aggregates()} "
                 f"FROM lines l JOIN {self.table} t ON {' AND '.join(on)}{where} GROUP BY l._fid, l._row")
 
@@ -97,11 +107,12 @@ class Lookups:
     def add(self, contract, table: str, match, where, value, listing) -> Lookup:
         match = tuple(tuple(m) for m in match)
         wtext = where.text if where is not None else None
+        regions = tuple(sorted(contract.regions))
         for lk in self.all:
-            if (lk.table, lk.match, lk.value, lk.listing) == (table, match, value, listing) and \
+            if (lk.table, lk.match, lk.value, lk.listing, lk.regions) == (table, match, value, listing, regions) and \
                     (lk.where.text if lk.where is not None else None) == wtext:
                 return lk
-        lk = Lookup(len(self.all), table, match, where, value, listing)
+        lk = Lookup(len(self.all), table, match, where, value, listing, regions)
         self.all.append(lk)
         return lk
 

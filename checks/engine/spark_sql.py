@@ -55,6 +55,9 @@ class Result:
     def to_arrow_table(self):
         return self.df.toArrow()
 
+    def to_arrow_reader(self, batch_size: int = 1 << 17):
+        return self.df.toArrow().to_reader(max_chunksize=batch_size)
+
 
 class SparkSQL:
     def __init__(self, session):

@@ -21,6 +21,7 @@ from ..claims import money, normal
 from ..claims.fields import FIELDS, KEYS
 from ..claims.values import compile_checks
 from ..errors import InputError, InputErrors
+from .cache import SurveyCache, scope_key
 from .context import version_scope
 
 SHOW = 3
@@ -30,6 +31,8 @@ SHOW = 3
 class Survey:
     in_force: dict[str, int]                                  # contract key -> lines
     conventions: dict[int, dict[str, int]] = field(default_factory=dict)  # fid -> convention -> lines
+    cached: bool = False                                      # everything proven before (engine/cache.py)
+    fee_dates: dict[int, list] = field(default_factory=dict)  # fid -> [first, last] fee date (China time, ISO)
 
     def convention_of(self, fid: int) -> str:
         return money.file_convention(self.conventions.get(fid, {}))
@@ -91,9 +94,50 @@ def _col(check) -> str:
     return f"l.p_{check.field}" if check.name == "readable" else f"l.v_{check.field}"
 
 
-def run_survey(con, batch, contracts) -> Survey:
+def run_survey(con, batch, contracts, cache=None) -> Survey:
+    """Check the batch's values and identities and count the lines in force, or take from
+    `cache` (engine/cache.py) what was proven of these very files before."""
+    cache = cache or SurveyCache(None)
+    keys = {cf.fid: cache.file_key(cf) for cf in batch.hashed().files} if cache.on else {}
+    known = {fid: cache.get(k) for fid, k in keys.items()}
+    scopes = {c.key: scope_key(c) for c in contracts}
+    checked = cache.on and all(known[cf.fid].get("checked") for cf in batch.files)
+    counted = cache.on and all(s in known[cf.fid].get("in_force", {}) for cf in batch.files for s in scopes.values()) \
+        and all("fee_dates" in known[cf.fid] for cf in batch.files)
+    batch_key = cache.batch_key(batch) if cache.on else None
+    unique = cache.on and (known[batch.files[0].fid].get("unique") if len(batch.files) == 1
+                           else cache.get(batch_key).get("unique"))
+    survey = Survey({c.key: 0 for c in contracts})
+    survey.cached = checked and counted and bool(unique)
+    if checked and counted:
+        for cf in batch.files:
+            for c in contracts:
+                survey.in_force[c.key] += known[cf.fid]["in_force"][scopes[c.key]]
+            survey.fee_dates[cf.fid] = known[cf.fid]["fee_dates"]
+    else:
+        per_file = _scan(con, batch, contracts, survey, check_values=not checked)
+        for fid, counts in per_file.items():
+            entry = known.setdefault(fid, {})
+            entry["checked"] = True
+            entry.setdefault("in_force", {}).update({scopes[k]: n for k, n in counts.items()})
+            entry["fee_dates"] = survey.fee_dates.get(fid)
+    if not unique:
+        errors = duplicate_errors(con, batch)
+        if errors:
+            raise InputErrors(errors)
+    if cache.on and not survey.cached:
+        for cf in batch.files:  # the batch's identities are unique, so each file's are
+            known[cf.fid]["unique"] = True
+            cache.put(keys[cf.fid], known[cf.fid])
+        if len(batch.files) > 1:
+            cache.put(batch_key, {"unique": True})
+    return survey
+
+
+def _scan(con, batch, contracts, survey, check_values: bool = True) -> dict[int, dict[str, int]]:
+    """The one scan: failing values per check and file (raised), lines in force per version."""
     present = batch_fields(batch)
-    checks = compile_checks(present, batch.partition_typed())
+    checks = compile_checks(present, batch.partition_typed()) if check_values else []
     rows_checks = [c for c in checks if c.name != "pattern" and _may_fail(batch, c)]
     patterns = [c for c in checks if c.name == "pattern"]
     src = _source(batch, present)
@@ -101,26 +145,27 @@ def run_survey(con, batch, contracts) -> Survey:
     for c in rows_checks:
         aggs.append(f"count(*) FILTER (WHERE {c.sql(_col(c))})")
     aggs += [f"count(*) FILTER (WHERE {version_scope('l', c)})" for c in contracts]
+    aggs += ["min(l.fee_date)", "max(l.fee_date)"]
     rows = con.sql(f"SELECT l._fid, {', '.join(aggs)} FROM {src} GROUP BY l._fid").fetchall()
-    by_path = {cf.fid: cf for cf in batch.files}
-    survey = Survey({c.key: 0 for c in contracts})
-    errors = []
+    by_fid = {cf.fid: cf for cf in batch.files}
+    errors, per_file = [], {cf.fid: {c.key: 0 for c in contracts} for cf in batch.files}
     for row in rows:
-        cf = by_path[row[0]]
+        cf = by_fid[row[0]]
         vals = row[2:]
         for k, c in enumerate(rows_checks):
             if vals[k]:
                 errors.append(_row_error(con, batch, src, cf, c, vals[k]))
         base = len(rows_checks)
         for j, c in enumerate(contracts):
-            survey.in_force[c.key] += int(vals[base + j] or 0)
+            n = int(vals[base + j] or 0)
+            survey.in_force[c.key] += n
+            per_file[cf.fid][c.key] = n
+        first, last = row[-2], row[-1]
+        survey.fee_dates[cf.fid] = [first.isoformat(), last.isoformat()] if first and last else None
     errors += _pattern_errors(con, batch, src, patterns)
     if errors:
         raise InputErrors(errors)
-    errors = duplicate_errors(con, batch)
-    if errors:
-        raise InputErrors(errors)
-    return survey
+    return per_file
 
 
 def _name(cf, field_: str) -> str:

@@ -1,168 +1,220 @@
-"""The claim-line DataFrame an exported suite runs on: columns read as claimcheck reads them,
-plus the helper columns the suite declares. pandas only; no Great Expectations needed.
+"""The claim-line frame an exported suite runs on, computed with claimcheck's own SQL.
 
-An exported suite is self-contained: its meta holds `claimcheck.frame`, with
-  columns  {claim column: type family} for every claim column the suite reads,
-  helpers  [{name, op, args, definition}], computed in order before validation.
-`prepare(df, frame)` applies both to a DataFrame as `pandas.read_parquet` returns it. Every op
-reproduces the DuckDB expression claimcheck evaluates for the same rule (tested against DuckDB
-in tests/test_gx_export.py), so GX sees the values claimcheck judges.
+    frame = prepare({"claims.parquet": pyarrow.parquet.read_table("claims.parquet")}, suite)
 
-Column normalisation (claimcheck's `lines` view): codes and text become trimmed text (integers as
-their decimal text); numbers float64 (decimals converted exactly, through their text); timestamps
-local times in Asia/Shanghai without zone; dates midnight datetimes; booleans True/False/None.
+Every value GX compares is the value claimcheck compares, because the engine's own builders
+compute it here, in DuckDB, before validation:
+- claim columns found as claimcheck finds them (national names in any case, or a column map) and
+  normalised as its `lines` are (checks/claims/batch.py Batch.value, engine lines_select): codes
+  trimmed text, numbers DOUBLE, times China local time, absent or all-empty columns NULL;
+- `fee_date`; `inpolicy_amt` by checks/claims/money.py, each file's convention decided over the
+  lines the contract's rules read (engine candidates() and companions, as a check of this
+  contract does); `institution` and `institution_via` by checks/engine/identity.py;
+- the suite's helper columns: SQL the export wrote from the kinds' and the condition language's
+  own SQL (limits, amounts, tolerances, condition values, the kind's narrowing), evaluated over
+  the engine's `lines` with the rules' reference-table lookups joined (checks/engine/lookups.py).
+The contract version (and the user tables it was exported with) must be at hand: the suite is
+planned again from it and must name the same helper columns, so a suite and its frame cannot
+drift apart. Give one table per claim file: a file's money convention is the file's. Arrow tables
+keep the file's types exactly; a pandas DataFrame read with numpy types turns an integer code
+column with empty cells into floats ('1.0'), which is not what claimcheck reads from the file.
 """
 from __future__ import annotations
 
-import decimal
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-TIME_ZONE = "Asia/Shanghai"
-# characters DuckDB's trim() removes: Unicode category Zs (space separators)
-ZS = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+from ..claims import money, normal
+from ..claims.batch import Batch, ClaimFile
+from ..claims.columns import load_column_map, resolve
+from ..claims.fields import FIELDS
+from ..claims.structure import structure_errors
+from ..contract.loader import default_contracts_dir, load_contracts, supply_tables
+from ..engine import duckdb_engine, identity
+from ..engine.context import RuleContext
+from ..engine.lookups import Lookups, normalised_column
+from ..kinds._common import q
+from .gx_context import slug, table_names
+from .plan import KEYS, plan_contracts
 
-OPS = {}
-
-
-def op(name: str):
-    def deco(fn):
-        OPS[name] = fn
-        return fn
-    return deco
-
-
-def prepare(df: pd.DataFrame, frame: dict) -> pd.DataFrame:
-    """A copy of `df` with the suite's columns normalised and its helper columns added."""
-    out = df.copy(deep=False)
-    for col, family in frame["columns"].items():
-        if col in out.columns:
-            out[col] = normalise(out[col], family)
-    for h in frame["helpers"]:
-        if h["op"] not in OPS:
-            raise ValueError(f"helper {h['name']}: unknown op {h['op']!r}; known: {', '.join(sorted(OPS))}")
-        out[h["name"]] = OPS[h["op"]](out, **h["args"])
-    return out
+DERIVED_OUT = ["fee_date", "inpolicy_amt", "institution", "institution_via"]
+ROW = "__claimcheck_row"  # the line's position in its table, added before DuckDB reads it
 
 
-def normalise(s: pd.Series, family: str) -> pd.Series:
-    if family in ("code", "text"):
-        return _text(s)
-    if family == "number":
-        return _number(s)
-    if family == "timestamp":
-        return _local(s)
-    if family == "date":
-        return _local(s).dt.normalize()
-    if family == "boolean":
-        return s.astype(object).where(s.notna(), None)
-    raise ValueError(f"unknown type family {family!r}")
+class FrameError(ValueError):
+    """The frame cannot be made for this suite (another contract, a table missing, bad input)."""
 
 
-def _text(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(s):  # integer codes with nulls arrive as float64
-        s = s.map(lambda v: None if pd.isna(v) else str(int(v)) if float(v).is_integer() else repr(v))
-    elif pd.api.types.is_integer_dtype(s):
-        s = s.astype("Int64").astype(str).where(s.notna(), None)
-    return s.astype("str").str.strip(ZS)
+@dataclass
+class _FrameBatch(Batch):
+    view: str = ""
+
+    def source_sql(self) -> str:
+        return f"(SELECT *, {self.files[0].fid} AS file_index, {ROW} AS file_row_number FROM {self.view})"
 
 
-def _number(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype("float64")
-    # Python Decimals: through their text, as DuckDB's exact decimal-to-double cast (Arrow's direct
-    # cast is off by one unit in the last place for about one value in eight)
-    text = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in s],
-                    pa.string())
-    return pd.Series(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), index=s.index)
+def prepare(files, suite: dict, *, contracts=None, tables: dict | None = None, columns=None,
+            memory_limit: str | None = None):
+    """A pandas DataFrame of every claim line (normalised columns, derived and helper columns, and
+    `claim_file`, the name of its file) for validating `suite`. `files`: an Arrow table or pandas
+    DataFrame, or {file name: table}; `contracts`: the contracts folder (default: the bundled
+    ones); `tables`: user tables by name, as `--table`; `columns`: a column map, as `--columns`
+    (MAP.yaml, or its dict)."""
+    meta = suite["meta"]["claimcheck"]
+    versions, plan = _plan(meta, contracts, tables or {})
+    spec = plan.frame_spec()
+    if spec != meta["frame"]:
+        raise FrameError(f"suite {suite.get('name')}: {_difference(meta['frame'], spec)}; export the suite again "
+                         f"from this contract version")
+    if not isinstance(files, dict):
+        files = {"frame": files}
+    if not files:
+        raise FrameError("no claim lines given: pass a table, or {file name: table}")
+    if isinstance(columns, (str, Path)):
+        columns = load_column_map(columns)
+    tmp = tempfile.mkdtemp(prefix="claimcheck-gx-")
+    con = duckdb_engine.connect(None, memory_limit, tmp)
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
+    try:
+        return _frame(con, files, versions, plan, columns or {})
+    finally:
+        con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _local(s: pd.Series) -> pd.Series:
-    if not (pd.api.types.is_datetime64_any_dtype(s)):
-        s = pd.to_datetime(s)
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_convert(TIME_ZONE).dt.tz_localize(None)
-    return s.astype("datetime64[ns]")
+def _plan(meta: dict, contracts, tables: dict):
+    cid, version = meta["contract_id"], meta["version"]
+    root = Path(contracts) if contracts else default_contracts_dir()
+    folder = root / cid if (root / cid).is_dir() else root
+    versions = [v for v in load_contracts(folder) if v.id == cid]
+    declared = {t.name for v in versions for t in v.tables.values() if t.supplied_by_user}
+    mine = {k: p for k, p in tables.items() if k.rpartition(".")[2] in declared and k.rpartition(".")[0] in ("", cid)}
+    supply_tables(versions, mine)
+    missing = sorted(set(meta["frame"].get("tables_supplied", [])) - {k.rpartition(".")[2] for k in mine})
+    if missing:
+        raise FrameError(f"the suite {cid}@{version} was exported with the user table(s) {', '.join(missing)}: "
+                         f"give them as tables={{{', '.join(repr(m) + ': PATH' for m in missing)}}}")
+    plans = [p for p in plan_contracts(versions) if p.contract.version == version]
+    if not plans:
+        raise FrameError(f"contract {cid} has no version {version} in {folder}")
+    return versions, plans[0]
 
 
-@op("date_of")
-def date_of(df, column):
-    """CAST(column AS DATE), as a midnight datetime."""
-    return df[column].dt.normalize()
+def _difference(want: dict, got: dict) -> str:
+    for key in ("contract_id", "version", "tables_supplied", "columns"):
+        if want.get(key) != got.get(key):
+            return f"the suite's frame {key} is {want.get(key)!r}, the contract's {got.get(key)!r}"
+    names = {h["name"]: h for h in got["helpers"]}
+    for h in want.get("helpers", []):
+        if names.get(h["name"]) != h:
+            return f"helper column {h['name']} differs from the contract's ({names.get(h['name'], 'none')})"
+    return "the contract's plan names helper columns the suite lacks"
 
 
-@op("norm")
-def norm(df, column):
-    """cc_norm(column): trimmed, full-width brackets folded to ASCII, spaces removed."""
-    s = df[column].astype("str").str.strip(ZS)
-    return (s.str.replace("（", "(", regex=False).str.replace("）", ")", regex=False)
-            .str.replace(" ", "", regex=False).str.replace("\u3000", "", regex=False)
-            .str.replace("\u00a0", "", regex=False))
+def _claim_file(i: int, name: str, data, column_map: dict) -> tuple[ClaimFile, set[str]]:
+    cols = [str(c) for c in data.columns] if not isinstance(data, pa.Table) else data.column_names
+    sources, errors = resolve(name, cols, {}, column_map)
+    if not errors:  # the structure claimcheck demands of a claim file: the fields, of the right types
+        schema = data.schema if isinstance(data, pa.Table) else pa.Schema.from_pandas(data, preserve_index=False)
+        errors = structure_errors(name, schema, sources)
+    if errors:
+        raise FrameError("\n".join(str(e) for e in errors))
+    rows = data.num_rows if isinstance(data, pa.Table) else len(data)
+    empty = set()
+    for f, s in sources.items():
+        if isinstance(data, pa.Table):
+            col = data.column(s.column)
+            blank = pa.types.is_null(col.type) or col.null_count == rows
+        else:
+            blank = bool(data[s.column].isna().all())
+        if blank:
+            empty.add(f)
+    return ClaimFile(Path(name), name, rows, cols, sources, empty=empty, fid=i), {f for f in sources if f not in empty}
 
 
-@op("lookup")
-def lookup(df, keys, rows, table=None, value=None):
-    """The value of the reference-table row whose keys equal the line's `keys` columns (NaN: none)."""
-    ref = pd.DataFrame(rows, columns=[*keys, "__v"])
-    ref["__v"] = ref["__v"].astype("float64")
-    left = df[keys].reset_index(drop=True)
-    for k in keys:
-        ref[k] = ref[k].astype("str")
-        left[k] = left[k].astype("str")
-    joined = left.merge(ref, how="left", on=keys, validate="many_to_one")
-    return pd.Series(joined["__v"].to_numpy(), index=df.index)
+def _frame(con, files: dict, versions, plan, column_map: dict):
+    c = plan.contract
+    names = {}
+    for j, v in enumerate(versions):
+        own = table_names(v) if v is c else {t: f"ref{j}_{slug(t)}" for t in v.tables}
+        for t in v.tables.values():
+            if t.data is not None:
+                con.register(own[t.name], t.data)
+            names[(v.key, t.name)] = own[t.name]
+    selects, fields = [], set()
+    for i, (name, data) in enumerate(files.items()):
+        cf, supplied = _claim_file(i, name, data, column_map)
+        fields |= supplied
+        rows = pa.array(range(cf.rows), pa.int64())
+        con.register(f"claims_{i}", data.append_column(ROW, rows) if isinstance(data, pa.Table)
+                     else data.assign(**{ROW: rows.to_numpy()}))
+        batch = _FrameBatch([cf], False, column_map, view=f"claims_{i}")
+        selects.append(duckdb_engine.lines_select(batch, read_columns(versions, plan), True))
+    union = " UNION ALL BY NAME ".join(f"({s})" for s in selects)
+
+    # the lines a check of this contract reads: what a file's money convention is decided over
+    lookups = Lookups()
+    ctxs = {p.index: (p, RuleContext(p.rule, p.contract, {}, lookups, fields, blocked=p.blocked))
+            for p in duckdb_engine.plan(versions) if p.index is not None}
+    cand = duckdb_engine.candidates(ctxs, versions)
+    text = "".join(f", {normal.name(f'l.{q(col)}')} AS {q(normalised_column(col))}"
+                   for col in sorted(plan.ctx.lookups.text_columns()))
+    con.execute(f"CREATE TEMP TABLE lines_t AS SELECT l.*, coalesce({cand}, FALSE) AS _cand{text} FROM ({union}) l")
+    for p, ctx in ctxs.values():  # lines read only beside others of their visit (engine add_companions)
+        for own, trigger in (p.rule.impl.companions(ctx) or []) if not p.blocked else []:
+            con.execute(f"""UPDATE lines_t AS u SET _cand = TRUE WHERE NOT u._cand AND {ctx.codes('u', own)}
+                AND {ctx.jurisdiction('u')} AND u.mdtrt_id IN (SELECT DISTINCT t.mdtrt_id FROM lines_t t
+                WHERE t._cand AND {ctx.jurisdiction('t')} AND {ctx.codes('t', trigger)})""")
+    counts: dict[int, dict] = {}
+    for fid, conv, n in con.sql("SELECT _fid, _conv, count(*) FROM lines_t WHERE _cand GROUP BY ALL").fetchall():
+        counts.setdefault(fid, {})[conv] = n
+    con.register("files_src", pa.table({"fid": list(range(len(files))), "name": list(files),
+                                        "convention": [money.file_convention(counts.get(i, {}))
+                                                       for i in range(len(files))]}))
+    con.execute("CREATE TEMP TABLE files AS SELECT * FROM files_src")
+    identity.attach(con, versions, names)
+    v = lambda n: f"l.{n}"  # noqa: E731
+    con.execute(f"CREATE TEMP VIEW lines AS SELECT l.*, {money.inpolicy(v, 'l._conv', 'f.convention')} "
+                f"AS inpolicy_amt FROM lines_t l LEFT JOIN files f ON f.fid = l._fid")
+    for lk in plan.ctx.lookups.all:
+        con.execute(lk.create_sql())
+
+    spec = plan.frame_spec()
+    out = ["fl.name AS claim_file"]
+    out += [f"l.{q(col)}" for col in sorted(set(spec["columns"]) | set(KEYS) | set(DERIVED_OUT))]
+    for h in spec["helpers"]:
+        sql = ("TRUE" if h["sql"] in fields else "FALSE") if h["op"] == "supplied" else h["sql"]
+        out.append(f"({sql}) AS {q(h['name'])}")
+    joins = "".join(lk.join("l") for lk in plan.ctx.lookups.all)
+    table = con.sql(f"SELECT {', '.join(out)} FROM lines l{joins} JOIN files fl ON fl.fid = l._fid "
+                    f"ORDER BY l._fid, l._row").to_arrow_table()
+    return plain(table.to_pandas(date_as_object=False))
 
 
-@op("eval")
-def evaluate(df, expr):
-    """A pandas DataFrame.eval expression over claim and helper columns (SQL arithmetic: NULL -> NaN)."""
-    return pd.Series(df.eval(expr, engine="python"), index=df.index).astype("float64")
+def read_columns(versions, plan) -> set[str]:
+    """The claim fields the frame needs: what any rule of the contract reads (its `when`, and
+    every column its SQL reads, lookup keys included), the money parts, what identity and the
+    candidates read, and what the suite names."""
+    cols = set(plan.frame_spec()["columns"]) | set(money.PARTS) | set(identity.KEYS)
+    cols |= {"mdtrt_id", "feedetl_sn", "psn_no", "fee_ocur_time", "hilist_code", "hilist_name", "mdtrtarea_admvs"}
+    for v in versions:
+        for r in v.rules:
+            cols |= set(r.impl.reads()) | set(r.when.columns if r.when is not None else ())
+    return cols & set(FIELDS)
 
 
-@op("steps")
-def steps(df, count, first, each_further, max=None):
-    """least(first + greatest(count - 1, 0) * each_further, max)."""
-    total = first + np.maximum(df[count].astype("float64") - 1, 0) * each_further
-    return total if max is None else np.minimum(total, max)
-
-
-@op("round_half_away")
-def round_half_away(df, column, digits):
-    """DuckDB's round(x, digits) on doubles: the exact binary value rounded half away from zero."""
-    x = df[column].to_numpy(dtype="float64")
-    scale = 10.0 ** digits
-    y = np.abs(x) * scale
-    k = np.floor(y + 0.5)
-    frac = y - np.floor(y)
-    near = np.isfinite(y) & (np.abs(frac - 0.5) < 1e-6)  # a tie within float error: decide exactly
-    q = decimal.Decimal(1).scaleb(-digits)
-    for i in np.nonzero(near)[0]:
-        exact = decimal.Decimal(float(abs(x[i]))).quantize(q, rounding=decimal.ROUND_HALF_UP)
-        k[i] = float(exact.scaleb(digits))
-    return pd.Series(np.copysign(k / scale, x), index=df.index)
-
-
-@op("age_years")
-def age_years(df, birth, on):
-    """date_sub('year', CAST(birth AS DATE), CAST(on AS DATE)): whole years, DuckDB's month-end rule."""
-    b, t = df[birth].dt.normalize(), df[on].dt.normalize()
-    swap = b > t
-    start, end = b.where(~swap, t), t.where(~swap, b)
-    end_days = end.dt.days_in_month
-    sd = start.dt.day.where(~((end.dt.day == end_days) & (start.dt.day > end_days)), end_days)
-    months = ((end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month)
-              - (end.dt.day < sd).astype("float64"))
-    years = np.trunc(months / 12)
-    return pd.Series(np.where(swap, -years, years), index=df.index).astype("float64")
-
-
-@op("risk_ratio")
-def risk_ratio(df, column):
-    """A risk written '1:N' as the number 1/N; NaN when it is not of that form or N is 0."""
-    parts = df[column].astype("str").str.split(":")
-    num = pd.to_numeric(parts.str[0].str.strip(), errors="coerce")
-    den = pd.to_numeric(parts.str[1].str.strip(), errors="coerce")
-    return (num / den.where(den != 0)).astype("float64")
+def plain(df):
+    """NULL as None (booleans) or NaN (integers), so that no pandas comparison meets <NA>: a
+    comparison with a missing value is then False, as the row conditions are written."""
+    for col in df.columns:
+        dtype = str(df[col].dtype)
+        if dtype == "boolean":
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+        elif dtype.startswith(("Int", "UInt")):
+            df[col] = df[col].astype("float64")
+    return df

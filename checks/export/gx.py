@@ -1,16 +1,14 @@
 """`claimcheck export gx`: one Great Expectations 1.x expectation suite per contract version.
 
-Each rule becomes expectations (gx_kinds.py) whose row_condition is the rule's scope written as a
-pandas query: the version's jurisdiction (mdtrtarea_admvs prefixes) and dates (fee date within
-effective_from … effective_to; window rules judge every date), the rule's regions and
-except_regions, code sets, `when`, the kind's own narrowing, and — for a rule another rule
-supersedes — "not where the superseding rule finds the line". GX 1.24 serialises a pandas-parser
-condition as a pass-through condition ({"type": "pass_through", "pass_through_filter": …}), which
-its pandas engine hands to DataFrame.query; that is the form written here.
+The plan (plan.py) gives each exported rule's expectations and row conditions; here they become
+GX objects. GX 1.24 serialises a pandas-parser condition as a pass-through condition
+({"type": "pass_through", "pass_through_filter": …}), which its pandas engine hands to
+DataFrame.query; that is the form written here.
 
-Every expectation's meta carries rule id, contract id and version, severity, kind and source
-(document, section, quote). The suite's meta carries the DataFrame it expects (columns and helper
-columns, see frame.py) and the rules not exported, each with the reason.
+Every expectation's meta carries rule id, contract id and version, the severity of the findings
+it makes, kind and source (document, section, quote). The suite's meta carries the frame it runs
+on (claim columns, derived columns and helper columns, each with its definition and SQL) and the
+rules not exported, each with the reason.
 """
 from __future__ import annotations
 
@@ -23,13 +21,9 @@ from great_expectations.expectations.registry import get_expectation_impl
 from great_expectations.expectations.row_conditions import PassThroughCondition
 
 from .. import __version__
-from .frame import TIME_ZONE
-from .gx_context import Context, NotExportable, Translation
-from .gx_kinds import translate
-from .pandas_query import Unsupported, conjunction
+from .plan import DERIVED, FILE_CONVENTION, KEYS, VersionPlan, plan_contracts
 
 SEVERITY = {"violation": "critical", "suspect": "warning"}
-KEYS = ["mdtrt_id", "feedetl_sn"]
 
 
 @dataclass
@@ -45,122 +39,29 @@ class SuiteExport:
 
 
 def export_contracts(contracts) -> list[SuiteExport]:
-    newest_window = {}
-    for c in contracts:  # loaded in date order per contract: the last one defining a window rule judges it
-        for r in c.rules:
-            if r.impl.window_rule:
-                newest_window[(c.id, r.id)] = c.version
-    return [export_version(c, newest_window) for c in contracts]
+    return [suite_of(p) for p in plan_contracts(contracts)]
 
 
-def export_version(c, newest_window: dict) -> SuiteExport:
-    ctx = Context(c)
-    ctx.use(*KEYS)
-    done: dict[str, tuple[Translation, str]] = {}
-    reasons: dict[str, str] = {}
-    try:
-        for r in c.rules:
-            kept = dict(ctx.helpers), dict(ctx.columns)
-            try:
-                not_run_by_claimcheck(c, r, newest_window)
-                t = translate(r, ctx)
-                done[r.id] = (t, rule_scope(ctx, c, r, t))
-            except (NotExportable, Unsupported) as e:
-                reasons[r.id] = str(e) if isinstance(e, NotExportable) else f"its scope has no pandas form: {e}"
-                ctx.helpers, ctx.columns = kept  # no helper column for a rule not exported
-    finally:
-        ctx.close()
-    exps, out = [], SuiteExport(c, {})
-    for r in c.rules:
-        if r.id in done:
-            t, scope = done[r.id]
-            try:
-                scope = conjunction([scope, *superseded_by(c, r, done, reasons)])
-            except NotExportable as e:
-                reasons[r.id] = str(e)
-        if r.id in reasons:
-            out.not_exportable.append({"rule_id": r.id, "kind": r.kind, "severity": r.severity, "title": r.title,
-                                       "reason": reasons[r.id], "source": r.source.as_dict()})
-            continue
-        out.exported.append(r.id)
-        exps += [expectation(c, r, e, conjunction([scope, e.condition])) for e in t.expectations]
-    suite = gx.ExpectationSuite(name=f"{c.id}@{c.version}", expectations=exps, meta=suite_meta(c, ctx, out))
+def suite_of(plan: VersionPlan) -> SuiteExport:
+    c = plan.contract
+    out = SuiteExport(c, {}, [rp.rule.id for rp in plan.exported], plan.not_exportable)
+    exps = [expectation(c, rp.rule, e) for rp in plan.exported for e in rp.expectations]
+    suite = gx.ExpectationSuite(name=f"{c.id}@{c.version}", expectations=exps, meta=suite_meta(plan, out))
     out.suite = suite.to_json_dict()
     return out
 
 
-def not_run_by_claimcheck(c, r, newest_window) -> None:
-    """Rules claimcheck itself does not run in this version are not exported either."""
-    for t in r.impl.tables():
-        if c.tables[t].data is None:
-            raise NotExportable(c.tables[t].missing_reason())
-    if r.impl.window_rule and newest_window[(c.id, r.id)] != c.version:
-        raise NotExportable(f"judged by the newest version defining {r.id} ({newest_window[(c.id, r.id)]}), "
-                            "as claimcheck does when the versions are checked together")
-
-
-def superseded_by(c, r, done, reasons) -> list[str]:
-    """Conditions dropping the lines a superseding rule finds (claimcheck drops those findings)."""
-    out = []
-    for s in c.rules:
-        if r.id not in s.supersedes:
-            continue
-        if s.id in reasons or done[s.id][0].fails is None:
-            raise NotExportable(f"its findings are dropped where {s.id} (which supersedes it) finds the same "
-                                f"line, and {s.id}'s verdict has no pandas condition in the export")
-        t, scope = done[s.id]
-        out.append(f"~(({scope}) & {t.fails})")
-    return out
-
-
-def regions(ctx, prefixes) -> str:
-    ctx.use("mdtrtarea_admvs")
-    return " | ".join(f"mdtrtarea_admvs.str.startswith({p!r}, na=False)" for p in prefixes)
-
-
-def codes(ctx, c, names) -> str:
-    ctx.use("hilist_code")
-    sets = []
-    for n in names:
-        cs = c.code_sets[n]
-        parts = [f"(hilist_code in {sorted(set(cs.codes))!r})"] if cs.codes else []
-        parts += [f"hilist_code.str.startswith({p!r}, na=False)" for p in sorted(set(cs.prefixes))]
-        pred = "(" + " | ".join(parts) + ")"
-        if cs.except_codes:
-            pred = f"({pred} & (hilist_code not in {sorted(set(cs.except_codes))!r}))"
-        sets.append(pred)
-    return " | ".join(sets)
-
-
-def rule_scope(ctx, c, r, t: Translation) -> str:
-    parts = [regions(ctx, c.regions)]
-    if not r.impl.window_rule:
-        day = ctx.fee_date()
-        parts.append(f"{day} >= {c.effective_from.isoformat()!r}")
-        if c.effective_to:
-            parts.append(f"{day} <= {c.effective_to.isoformat()!r}")
-    if r.regions:
-        parts.append(regions(ctx, r.regions))
-    if r.except_regions:
-        parts.append(f"~({regions(ctx, r.except_regions)})")
-    if r.codes:
-        parts.append(codes(ctx, c, r.codes))
-    if r.when is not None:
-        ctx.use(*r.when.columns)
-        parts.append(ctx.q.true(r.when._tree))
-    parts.append(t.applies)
-    return conjunction(parts)
-
-
-def expectation(c, r, e, condition: str):
-    meta = {"rule_id": r.id, "contract_id": c.id, "contract_version": c.version, "severity": r.severity,
+def expectation(c, r, e):
+    severity = e.severity or r.severity
+    meta = {"rule_id": r.id, "contract_id": c.id, "contract_version": c.version, "severity": severity,
             "kind": r.kind, "title": r.title, "title_en": r.title_en, "source": r.source.as_dict(), "checks": e.what}
     cls = get_expectation_impl(e.type)
-    return cls(**e.kwargs, row_condition=PassThroughCondition(pass_through_filter=condition), meta=meta,
-               severity=SEVERITY[r.severity], description=f"{r.id}@{c.version}: {e.what}")
+    return cls(**e.kwargs, row_condition=PassThroughCondition(pass_through_filter=e.condition), meta=meta,
+               severity=SEVERITY[severity], description=f"{r.id}@{c.version}: {e.what}")
 
 
-def suite_meta(c, ctx, out: SuiteExport) -> dict:
+def suite_meta(plan: VersionPlan, out: SuiteExport) -> dict:
+    c = plan.contract
     return {"claimcheck": {
         "contract_id": c.id, "version": c.version, "title": c.title, "title_en": c.title_en,
         "jurisdiction": {"name": c.jurisdiction, "regions": c.regions},
@@ -168,12 +69,15 @@ def suite_meta(c, ctx, out: SuiteExport) -> dict:
         "effective_to": c.effective_to.isoformat() if c.effective_to else None,
         "exported_by": f"claimcheck {__version__}",
         "keys": KEYS,
-        "frame": {"time_zone": TIME_ZONE, "columns": dict(sorted(ctx.columns.items())),
-                  "helpers": [h.as_dict() for h in ctx.helpers.values()]},
+        "frame": plan.frame_spec(),
+        "frame_notes": {"derived": DERIVED, "file_convention": FILE_CONVENTION,
+                        "columns": "claim columns normalised as claimcheck reads them: codes trimmed text, numbers "
+                                   "DOUBLE, times China local time, absent columns NULL"},
         "exported_rules": out.exported,
         "not_exportable": out.not_exportable,
-        "how_to_run": "checks.export.frame.prepare(df, meta['claimcheck']['frame']) adds the helper columns; "
-                      "then validate on a GX pandas batch of that DataFrame (see checks/export/gx_run.py)",
+        "how_to_run": "checks.export.frame.prepare({file name: Arrow table or DataFrame}, suite) computes the frame "
+                      "with claimcheck's own SQL (the contract version and user tables named here must be at hand); "
+                      "then validate a GX pandas batch of it: checks.export.gx_run.run_suite(suite, files)",
     }}
 
 

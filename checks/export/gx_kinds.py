@@ -1,17 +1,23 @@
-"""Each rule kind as Great Expectations expectations on a pandas DataFrame of claim lines.
+"""Each rule kind as Great Expectations expectations on the claim-line frame (frame.py).
 
 One function per kind, registered with @translates(kind) as the kinds register themselves.
-A translator returns the expectations whose failing lines, within the rule's scope (which gx.py
-writes as each expectation's row_condition), are exactly the lines claimcheck reports for the
-rule; or raises NotExportable saying why GX cannot express the kind.
+A translator returns the expectations whose failing lines, among the lines the rule judges
+(which gx.py writes as each expectation's row_condition), are exactly the lines claimcheck
+reports for the rule; or raises NotExportable saying why GX cannot express the kind.
+
+The values compared are the engine's: a limit, the amount it is compared with, the tolerance
+added to it are helper columns holding the kind's own SQL (Limit.sql, the amount expression,
+`+ 0.005`), so a GX comparison of two columns is claimcheck's comparison of the same doubles.
 """
 from __future__ import annotations
 
 import re
 
+from ..engine.identity import crosswalk_given
+from ..engine.lookups import table_value
 from ..kinds._common import TOLERANCE, q
 from ..kinds.selfpay import ROUNDING
-from .gx_context import Context, Expect, NotExportable, Translation, slug, threshold
+from .gx_context import SEP, Context, Expect, NotExportable, Translation
 from .gx_require import require_expectations
 
 TRANSLATE = {}
@@ -30,39 +36,17 @@ def translate(rule, ctx: Context) -> Translation:
     return TRANSLATE[rule.kind](rule, ctx)
 
 
-# ---- limits shared by ceiling and payment_limit ------------------------------------------------
-def limit_column(rule, limit, ctx: Context) -> tuple[str | None, str]:
-    """(helper column of the limit per unit or per line, or None for a fixed value; its words)."""
-    if limit.kind == "value":
-        return None, f"{limit.spec['value']} per unit"
-    name = f"cc_limit_{slug(rule.id)}"
-    if limit.kind == "steps":
-        s = limit.spec["steps"]
-        ctx.helper(name, "steps", {"count": "cnt", **s}, f"{rule.id}: {limit.describe()} (over cnt)", reads=["cnt"])
-        return name, limit.describe()
-    lk = limit.spec["lookup"]
-    pairs = list(lk["match"].items())
-    keys = [ctx.norm(c) for c, _ in pairs]
-    where = f"WHERE {limit.where.sql('t')}" if limit.where else ""
-    cols = ", ".join(f"cc_norm(CAST(t.{q(tc)} AS VARCHAR))" for _, tc in pairs)
-    rows = ctx.sql(f"SELECT {cols}, max(t.{q(lk['value'])}) FROM {ctx.table_sql(lk['table'])} t {where} "
-                   f"GROUP BY ALL ORDER BY ALL")
-    rows = [list(r) for r in rows if None not in r[:-1]]  # a NULL key matches no line
-    ctx.helper(name, "lookup", {"keys": keys, "rows": rows, "table": lk["table"], "value": lk["value"]},
-               f"{rule.id}: max({lk['table']}.{lk['value']}) over the table rows"
-               + (f" where {lk['where']}" if "where" in lk else "")
-               + " matching " + ", ".join(f"{c} = {tc}" for c, tc in pairs) + " (names normalised as cc_norm)")
-    return name, limit.describe()
+def cap(rule, ctx, total_sql: str, words: str) -> str:
+    """A helper column: the limit plus the tolerance, as the kind's SQL computes `total + 0.005`."""
+    return ctx.helper(f"max_{rule.id}", f"{total_sql} + {TOLERANCE}",
+                      f"{rule.id}: {words}, plus the {TOLERANCE} tolerance (the kind's own SQL)")
 
 
-def over_limit(rule, ctx, amount: str, total_expr: str, words: str, reads) -> Translation:
-    """Findings where `amount` > total + 0.005, total given as a pandas expression."""
-    cap = ctx.evaluate(f"cc_max_{slug(rule.id)}", f"{total_expr} + {TOLERANCE!r}",
-                       f"{rule.id}: {words}, plus the {TOLERANCE} tolerance", reads)
+def at_most(rule, ctx, amount: str, limit_col: str, words: str) -> Translation:
     e = Expect("expect_column_pair_values_a_to_be_greater_than_b",
-               {"column_A": cap, "column_B": amount, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
+               {"column_A": limit_col, "column_B": amount, "or_equal": True, "ignore_row_if": "either_value_is_missing"},
                f"{amount} at most {words} (+{TOLERANCE})")
-    return Translation([e], fails=f"({amount} > {cap})")
+    return Translation([e], fails=f"({amount} > {limit_col})")
 
 
 @translates("ceiling")
@@ -71,47 +55,39 @@ def ceiling(rule, ctx):
     if impl.per:
         raise NotExportable(
             f"sums the lines of each {'+'.join(impl.per)} group and reports the total once, on the group's "
-            "last line; GX has no grouped aggregate (expect_column_sum_to_be_between sums a whole column)")
-    col, words = limit_column(rule, impl.limit, ctx)
+            "last line; GX expectations judge a line alone or a whole column (expect_column_sum_to_be_between "
+            "sums every line), and a helper column holding the group total would be claimcheck's verdict, not GX's")
     amount = "pric" if impl.limit.per_unit else "det_item_fee_sumamt"
     ctx.use(amount)
-    applies = f"{col}.notna()" if impl.limit.kind == "lookup" else ""
-    if col is None:
-        top = threshold(impl.limit.spec["value"])
+    limit, _ = impl.limit.sql(ctx.rule_context(rule), "l")
+    words = impl.limit.describe()
+    if impl.limit.kind == "value":  # a fixed number: the threshold DuckDB compares with, as a literal
+        top = ctx.sql(f"SELECT CAST({limit} + {TOLERANCE} AS DOUBLE)")[0][0]
         e = Expect("expect_column_values_to_be_between", {"column": amount, "max_value": top},
                    f"{amount} at most {words} (+{TOLERANCE})")
         return Translation([e], fails=f"({amount} > {top!r})")
-    t = over_limit(rule, ctx, amount, col, words, [])
-    t.applies = applies
-    return t
+    return at_most(rule, ctx, amount, cap(rule, ctx, limit, words), words)
 
 
 @translates("payment_limit")
 def payment_limit(rule, ctx):
     impl = rule.impl
-    amount = ctx.value_column(impl.amount._tree, f"cc_amount_{slug(rule.id)}")
-    col, words = limit_column(rule, impl.limit, ctx)
+    amount = ctx.value_column(impl.amount._tree)
+    limit, _ = impl.limit.sql(ctx.rule_context(rule), "l")
     ctx.use("cnt")
-    if col is None:
-        total = f"({float(impl.limit.spec['value'])!r} * cnt)"
-    else:
-        total = f"({col} * cnt)" if impl.limit.per_unit else col
-    t = over_limit(rule, ctx, amount, total, words + (" times cnt" if impl.limit.per_unit else ""), ["cnt"])
-    t.applies = f"{col}.notna()" if impl.limit.kind == "lookup" else ""
-    return t
+    total = f"({limit} * l.cnt)" if impl.limit.per_unit else limit
+    words = impl.limit.describe() + (" times cnt" if impl.limit.per_unit else "")
+    return at_most(rule, ctx, amount, cap(rule, ctx, total, words), words)
 
 
 @translates("selfpay")
 def selfpay(rule, ctx):
-    p, s = rule.params, slug(rule.id)
-    base = ctx.q.value(rule.impl.base._tree)
-    ctx.use(*rule.impl.base.columns, "preselfpay_amt")
-    raw = ctx.evaluate(f"cc_selfpay_raw_{s}", f"{base} * {p['ratio']!r}",
-                       f"{rule.id}: ({rule.impl.base.text}) × {p['ratio']}")
-    expected = ctx.helper(f"cc_selfpay_expected_{s}", "round_half_away", {"column": raw, "digits": 2},
-                          f"{rule.id}: round(({rule.impl.base.text}) × {p['ratio']}, 2), half away from zero")
-    excess = ctx.evaluate(f"cc_selfpay_excess_{s}", f"preselfpay_amt - {expected}",
-                          f"{rule.id}: preselfpay_amt minus the expected self-pay-first amount")
+    p = rule.params
+    base = rule.impl.base
+    ctx.use(*base.columns, "preselfpay_amt")
+    excess = ctx.helper(f"selfpay_excess_{rule.id}", f"(l.preselfpay_amt - round({base.sql('l')} * {p['ratio']}, 2))",
+                        f"{rule.id}: preselfpay_amt minus round(({base.text}) × {p['ratio']}, 2), the expected "
+                        "self-pay-first amount (the kind's own SQL)")
     if p["mode"] == "at_most":
         kw, fails = {"max_value": ROUNDING}, f"({excess} > {ROUNDING!r})"
     else:
@@ -119,8 +95,8 @@ def selfpay(rule, ctx):
         fails = f"(({excess} > {ROUNDING!r}) | ({excess} < {-ROUNDING!r}))"
     word = "at most" if p["mode"] == "at_most" else "exactly"
     e = Expect("expect_column_values_to_be_between", {"column": excess, **kw},
-               f"preselfpay_amt {word} {p['ratio']:.0%} of {rule.impl.base.text} (to {ROUNDING})")
-    return Translation([e], applies=f"({base} > 0)", fails=fails)  # NaN > 0 is False, as NULL in SQL
+               f"preselfpay_amt {word} {p['ratio']:.0%} of {base.text} (to {ROUNDING})")
+    return Translation([e], fails=fails)
 
 
 @translates("care_setting")
@@ -129,97 +105,131 @@ def care_setting(rule, ctx):
     ctx.use("med_type")
     e = Expect("expect_column_values_to_be_in_set", {"column": "med_type", "value_set": allowed},
                f"med_type one of {', '.join(allowed)}")
-    return Translation([e], fails=f"((med_type not in {allowed!r}) & (med_type == med_type))")
+    return Translation([e], fails=f"(med_type not in {allowed!r})")
 
 
 @translates("window")
 def window(rule, ctx):
-    impl, col = rule.impl, ctx.fee_date()
+    impl = rule.impl
     # GX reads 'yyyy-mm-dd' as a date, which pandas will not compare with datetimes: give midnight
-    kw = {"column": col, "min_value": f"{impl.start.isoformat()}T00:00:00"}
-    fails = f"({col} < {impl.start.isoformat()!r})"
+    kw = {"column": "fee_date", "min_value": f"{impl.start.isoformat()}T00:00:00"}
+    fails = f"(fee_date < {impl.start.isoformat()!r})"
     if impl.end:
         kw["max_value"] = f"{impl.end.isoformat()}T00:00:00"
-        fails = f"({fails} | ({col} > {impl.end.isoformat()!r}))"
+        fails = f"({fails} | (fee_date > {impl.end.isoformat()!r}))"
     e = Expect("expect_column_values_to_be_between", kw, f"fee date within {impl.start} … {impl.end or '(open)'}")
     return Translation([e], fails=fails)
 
 
-@translates("scope")
-def scope(rule, ctx):
-    impl = rule.impl
-    pairs = list(impl.match.items())  # claim column -> (table column, equal|prefix)
-    where = f"WHERE {impl.where.sql('t')}" if impl.where else ""
-    table = ctx.table_sql(impl.table.name)
-
-    def values(cols):
-        sel = ", ".join(f"cc_norm(CAST(t.{q(tc)} AS VARCHAR))" for tc in cols)
-        return [r for r in ctx.sql(f"SELECT DISTINCT {sel} FROM {table} t {where} ORDER BY ALL") if None not in r]
-
-    applies = ""
-    lo = rule.params.get("listed_only")
-    if lo:
-        if impl.match[lo][1] != "equal":
-            raise NotExportable("listed_only on a prefix match has no GX form in the export")
-        applies = f"({ctx.norm(lo)} in {[r[0] for r in values([impl.match[lo][0]])]!r})"
-    cols = [ctx.norm(c) for c, _ in pairs]
-    label = f"{impl.table.name} ({impl.table.title})"
-    if len(pairs) == 1:
-        (c, (tc, by)), col = pairs[0], cols[0]
-        found = [r[0] for r in values([tc])]
-        if by == "prefix":
-            regex = "^(?:" + "|".join(re.escape(v) for v in found) + ")"
-            main = Expect("expect_column_values_to_match_regex", {"column": col, "regex": regex},
-                          f"{c} starts with a {tc} of {label}")
-        else:
-            main = Expect("expect_column_values_to_be_in_set", {"column": col, "value_set": found},
-                          f"{c} is a {tc} of {label}")
-        empty = Expect("expect_column_values_to_not_be_null", {"column": col}, f"{c} is given (empty matches no row)")
-        return Translation([main, empty], applies=applies)
-    if len(pairs) == 2 and all(by == "equal" for _, (_, by) in pairs):
-        return Translation(pair_in_table(pairs, cols, values([tc for _, (tc, _) in pairs]), label), applies=applies)
-    raise NotExportable("matches more than two columns, or several with a prefix: GX's set expectations "
-                        "take one column or a pair")
-
-
-def pair_in_table(pairs, cols, rows, label) -> list[Expect]:
-    """(a, b) must be a row: split on the column with fewer values, one in-set expectation per value.
-
-    GX 1.24.1's expect_column_pair_values_to_be_in_set cannot take a row_condition on pandas (its
-    filtered-row count ignores the condition, missing_count turns negative and it raises
-    InvalidCacheValueError), so the pair is written with single-column expectations."""
-    (a, b), (col_a, col_b) = [c for c, _ in pairs], cols
-    if len({r[0] for r in rows}) < len({r[1] for r in rows}):
-        (a, b), (col_a, col_b), rows = (b, a), (col_b, col_a), [(r[1], r[0]) for r in rows]
-    allowed: dict[str, list[str]] = {}
-    for x, key in rows:
-        allowed.setdefault(key, []).append(x)
-    out = [Expect("expect_column_values_to_be_in_set", {"column": col_b, "value_set": sorted(allowed)},
-                  f"{b} appears in {label}")]
-    out += [Expect("expect_column_values_to_be_in_set", {"column": col_a, "value_set": sorted(xs)},
-                   f"({a}, {b}={key}) is a row of {label}", f"{col_b} == {key!r}")
-            for key, xs in sorted(allowed.items())]
-    out += [Expect("expect_column_values_to_not_be_null", {"column": col}, f"{c} is given (empty matches no row)")
-            for c, col in ((a, col_a), (b, col_b))]
-    return out
-
-
 @translates("eligibility")
 def eligibility(rule, ctx):
-    return Translation(require_expectations(rule.impl.require._tree, ctx, slug(rule.id)))
+    tree = rule.impl.require._tree
+    return Translation(require_expectations(tree, ctx), fails=ctx.q.false(tree))
+
+
+@translates("scope")
+def scope(rule, ctx):
+    """The line's match values must be a row of the table (rows chosen by `where`, cells normalised
+    as the engine's lookups normalise them): one column compared by equality is an in-set
+    expectation; several, or a prefix or blank-admitting cell, a regular expression over a helper
+    key joining the line's values, one alternative per row."""
+    impl = rule.impl
+    ctx.rule_context(rule)  # declares the listed_only lookup its scope reads
+    pairs = list(impl.match.items())  # claim column -> (table column, equal|prefix|equal_or_blank)
+    where = f"WHERE {impl.where.sql('t')}" if impl.where else ""
+    cells = ", ".join(f"{table_value('t', tc, c)}" for c, (tc, _) in pairs)
+    rows = ctx.sql(f"SELECT DISTINCT {cells} FROM {ctx.table_sql(impl.table.name)} t {where} ORDER BY ALL")
+    label = f"{impl.table.name} ({impl.table.title})"
+    names = ", ".join(c for c, _ in pairs)
+    if len(pairs) == 1 and pairs[0][1][1] == "equal":
+        col = ctx.claim_value(pairs[0][0])
+        found = [r[0] for r in rows if r[0] is not None]  # a NULL cell matches no line
+        main = Expect("expect_column_values_to_be_in_set", {"column": col, "value_set": found},
+                      f"{names} is a {pairs[0][1][0]} of {label}")
+        fails = f"~({col} in {found!r})"
+    elif all(by == "equal" for _, (_, by) in pairs):
+        key = key_column(rule, ctx, pairs)
+        found = [SEP.join(r) for r in rows if None not in r]
+        main = Expect("expect_column_values_to_be_in_set", {"column": key, "value_set": found},
+                      f"({names}) is a row of {label}")
+        fails = f"~({key} in {found!r})"
+    else:
+        key = key_column(rule, ctx, pairs) if len(pairs) > 1 else ctx.claim_value(pairs[0][0])
+        alts = sorted({alt for r in rows if (alt := _row_regex(r, pairs)) is not None})
+        regex = "^(?:" + "|".join(alts) + ")$" if alts else "(?!)"
+        main = Expect("expect_column_values_to_match_regex", {"column": key, "regex": regex},
+                      f"({names}) matches a row of {label} "
+                      f"({', '.join(f'{c} {by} {tc}' for c, (tc, by) in pairs)})")
+        fails = f"~({key}.str.contains({regex!r}, regex=True, na=False))"
+    expectations = [main]
+    if "institution" in impl.match and not crosswalk_given(ctx.contract):
+        # a finding resting on a name nothing matched is suspect without the user's crosswalk
+        ctx.use("institution_via")
+        expectations = [Expect(main.type, main.kwargs, main.what + " (institution identified)",
+                               "institution_via.notna()"),
+                        Expect(main.type, main.kwargs, main.what + " (name matched no listed institution or alias, "
+                               "and no crosswalk was supplied: suspect)", "institution_via.isna()", "suspect")]
+    return Translation(expectations, fails=f"({fails})")
+
+
+def key_column(rule, ctx, pairs) -> str:
+    """A helper column joining the line's match values (normalised as lookups compare them)."""
+    parts = []
+    for c, _ in pairs:
+        col = ctx.claim_value(c)
+        parts.append(f"l.{q(col)}" if col == c else ctx.helpers[col].sql)
+    return ctx.helper(f"key_{rule.id}", " || chr(31) || ".join(parts),
+                      f"{rule.id}: {', '.join(c for c, _ in pairs)} joined by U+001F (names normalised)")
+
+
+def _row_regex(row, pairs) -> str | None:
+    """One table row as an alternative of the scope regex (None: a NULL cell matches no line)."""
+    out = []
+    for value, (_, (_, by)) in zip(row, pairs):
+        if by == "equal_or_blank" and (value is None or value == ""):
+            out.append(f"[^{SEP}]*")
+        elif value is None:
+            return None
+        elif by == "prefix":
+            out.append(re.escape(value) + f"[^{SEP}]*")
+        else:
+            out.append(re.escape(value))
+    return re.escape(SEP).join(out)
+
+
+_GROUP = ("GX expectations judge each line alone, or a whole column at once; none looks across the "
+          "rows of a group, and a helper column holding the group's verdict would be claimcheck's verdict, not GX's")
 
 
 @translates("frequency")
 def frequency(rule, ctx):
-    per = "+".join(rule.params["per"])
+    p = rule.params
+    per = "+".join(p["per"])
+    fb = p.get("fallback")
+    extra = (f"; with an incomplete key it counts by {'+'.join(fb['per'])} within {fb['within_days']} days "
+             f"({fb.get('severity', 'suspect')}), each finding's amount the share of units above the limit"
+             if fb else "")
     raise NotExportable(
         f"a running count per {per} in date order, where refund lines count negative and cancel what they "
-        "refund, flagging only the lines past the limit: GX expectations judge each line alone or a column "
-        "as a whole, and expect_compound_columns_to_be_unique would flag the first payment and refunded ones too")
+        f"refund, flagging only the lines past the limit{extra}: {_GROUP}; expect_compound_columns_to_be_unique "
+        "would flag the first payment and refunded ones too")
 
 
 @translates("exclusion")
 def exclusion(rule, ctx):
+    unless = rule.params.get("unless_with")
     raise NotExportable(
         f"judges a line by the other lines of its visit (a finding only when the same mdtrt_id also bills "
-        f"{', '.join(rule.params['with'])}); no GX expectation looks across the rows of a group")
+        f"{', '.join(rule.params['with'])}" + (f" and none of {', '.join(unless)}" if unless else "") + f"): {_GROUP}")
+
+
+@translates("addon")
+def addon(rule, ctx):
+    raise NotExportable(
+        f"needs a base item ({', '.join(rule.params['base'])}) with units left after refunds in the same visit "
+        f"(mdtrt_id): {_GROUP}")
+
+
+@translates("money_identity")
+def money_identity(rule, ctx):
+    raise NotExportable("a built-in data-quality rule (DQ-MONEY), not a contract rule")

@@ -1,13 +1,15 @@
 """Contract conditions as pandas `DataFrame.query` strings, with SQL's three-valued logic.
 
-A condition over claim columns is NULL when a value it needs is empty; claimcheck reads
-`coalesce(cond, FALSE)` for a rule's `when` and treats a NULL `require` as not met. pandas has no
-NULL: `x != 0` is True for NaN and `~(x > 0)` is True for NaN. So each condition is translated
-twice: `true(c)` selects the lines where c is TRUE, `false(c)` those where it is FALSE; the lines
-in neither are the NULL ones. NOT swaps the two, AND and OR combine them as Kleene logic does.
+A condition over claim columns is NULL when a value it needs is empty; claimcheck judges a rule's
+lines only where its `when` is TRUE (NULL: in scope, but not judgeable). pandas has no NULL:
+`x != 0` is True for NaN and `~(x > 0)` is True for NaN. So each condition is translated twice:
+`true(c)` selects the lines where c is TRUE, `false(c)` those where it is FALSE; the lines in
+neither are the NULL ones. NOT swaps the two, AND and OR combine them as Kleene logic does.
 
-Custom functions (age_years, risk_ratio) become helper columns (see frame.py). What has no
-faithful pandas form (LIKE, division, text functions, …) raises Unsupported with the reason.
+Only columns and literals are written in pandas. Any other value (a function such as age_years
+or risk_ratio, arithmetic, a cast, coalesce) is a helper column the frame gets from DuckDB, by
+the engine's own SQL for that part (Context.value_column); a boolean part with no pandas form
+(LIKE, …) is a helper column holding its truth value (Context.bool_column).
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from sqlglot import exp
 
 COMPARE = {exp.EQ: "==", exp.NEQ: "!=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
 NEGATE = {"==": "!=", "!=": "==", ">": "<=", ">=": "<", "<": ">=", "<=": ">"}
-ARITH = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*"}
 
 
 class Unsupported(Exception):
@@ -58,36 +59,25 @@ def is_literal(node) -> bool:
         return False
 
 
-class Translator:
-    """Renders condition trees; `helpers.function(name, columns)` names a helper column."""
+def coalesce_bool(node):
+    """(x, default) for coalesce(x, TRUE|FALSE), else None."""
+    if isinstance(node, exp.Coalesce) and len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Boolean):
+        return strip(node.this), node.expressions[0].this
+    return None
 
-    def __init__(self, helpers):
-        self.helpers = helpers
+
+class Translator:
+    """Renders condition trees; `ctx` (the export's Context) names helper columns."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
 
     # ---- values -------------------------------------------------------------------------
     def value(self, node) -> str:
         node = strip(node)
-        if isinstance(node, exp.Column):
-            return node.name
         if is_literal(node):
             return repr(literal(node))
-        if type(node) in ARITH:
-            return f"({self.value(node.this)} {ARITH[type(node)]} {self.value(node.expression)})"
-        if isinstance(node, exp.Neg):
-            return f"(-{self.value(node.this)})"
-        if isinstance(node, exp.Anonymous):
-            cols = [column_name(a) for a in node.expressions]
-            if None in cols:
-                raise Unsupported(f"{node.sql()}: the export takes only column arguments")
-            return self.helpers.function(node.name.lower(), cols)
-        raise Unsupported(f"{node.sql()}: {type(node).__name__.lower()} has no pandas form in the export")
-
-    def nullable(self, node) -> str | None:
-        """A mask of non-null values of `node` (None for a literal, never null)."""
-        if is_literal(node):
-            return None
-        v = self.value(node)
-        return f"({v} == {v})"  # NaN != NaN; pandas compares missing values as unequal
+        return self.ctx.value_column(node)
 
     # ---- conditions ---------------------------------------------------------------------
     def true(self, node) -> str:
@@ -97,50 +87,48 @@ class Translator:
         return self._render(strip(node), False)
 
     def _render(self, node, want: bool) -> str:  # noqa: C901 (one branch per node type)
-        if isinstance(node, exp.Paren):
-            return self._render(strip(node), want)
+        node = strip(node)
         if isinstance(node, exp.Not):
-            return self._render(strip(node.this), not want)
+            return self._render(node.this, not want)
         if isinstance(node, (exp.And, exp.Or)):
-            a, b = self._render(strip(node.this), want), self._render(strip(node.expression), want)
+            a, b = self._render(node.this, want), self._render(node.expression, want)
             joint = "&" if isinstance(node, exp.And) == want else "|"
             return f"({a} {joint} {b})"
+        cb = coalesce_bool(node)
+        if cb:  # coalesce(x, D): x where x is known, D where it is NULL (never NULL itself)
+            x, default = cb
+            return f"(~{self._render(x, not want)})" if default == want else self._render(x, want)
         if type(node) in COMPARE:
-            return self._compare(node.this, COMPARE[type(node)] if want else NEGATE[COMPARE[type(node)]],
-                                 node.expression)
+            op = COMPARE[type(node)] if want else NEGATE[COMPARE[type(node)]]
+            return self._compare(node.this, op, node.expression)
         if isinstance(node, exp.Between):
             lo = self._compare(node.this, ">=" if want else "<", node.args["low"])
             hi = self._compare(node.this, "<=" if want else ">", node.args["high"])
             return f"({lo} {'&' if want else '|'} {hi})"
-        if isinstance(node, exp.In):
-            col = self._column(node.this, "IN")
+        if isinstance(node, exp.In) and not node.args.get("query"):
+            col = self.value(node.this)
             values = [literal(v) for v in node.expressions]
             if any(v is None for v in values):
                 raise Unsupported("IN lists with NULL")
             return f"({col} in {values!r})" if want else f"(({col} not in {values!r}) & ({col} == {col}))"
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
-            col = self._column(node.this, "IS NULL")
+            col = self.value(node.this)
             return f"{col}.isna()" if want else f"{col}.notna()"
-        if isinstance(node, exp.StartsWith):
-            col = self._column(node.this, "starts_with")
+        if isinstance(node, exp.StartsWith) and is_literal(node.expression):
+            col = self.value(node.this)
             prefix = literal(node.expression)
             return (f"{col}.str.startswith({prefix!r}, na=False)" if want
                     else f"(~{col}.str.startswith({prefix!r}, na=True))")
-        if isinstance(node, exp.Column):  # a boolean column
-            return f"({node.name} == {want!r})"
-        raise Unsupported(f"{node.sql()}: {type(node).__name__.lower()} has no pandas-query form in the export")
-
-    def _column(self, node, what) -> str:
-        name = column_name(node)
-        if name is None:
-            raise Unsupported(f"{what} over an expression ({strip(node).sql()}); the export takes a column")
-        return name
+        if isinstance(node, exp.Boolean):
+            return "(index == index)" if node.this == want else "(index != index)"
+        col = self.value(node) if isinstance(node, exp.Column) else self.ctx.bool_column(node)
+        return f"({col} == {want!r})"  # a boolean column, or a helper holding the part's truth value
 
     def _compare(self, a, op, b) -> str:
         left, right = self.value(a), self.value(b)
         if op != "!=":
             return f"({left} {op} {right})"
-        known = [m for m in (self.nullable(a), self.nullable(b)) if m]
+        known = [f"({v} == {v})" for v, n in ((left, a), (right, b)) if not is_literal(n)]
         return "(" + " & ".join([f"({left} != {right})", *known]) + ")"
 
 

@@ -12,6 +12,8 @@ import importlib
 import pkgutil
 from typing import ClassVar
 
+from ..claims.fields import DERIVED, LATE
+
 KINDS: dict[str, type["RuleKind"]] = {}
 
 
@@ -75,13 +77,15 @@ class RuleKind:
         if self.rule.codes:
             parts.append(ctx.codes(a, self.rule.codes))
         if self.rule.when is not None:
-            parts.append(f"coalesce({self.rule.when.sql(a)}, TRUE)")
+            # a condition on a column derived after the scan (inpolicy_amt, institution) cannot narrow it
+            late = self.rule.when.columns & (LATE | set(DERIVED))
+            parts.append("TRUE" if late else f"coalesce({self.rule.when.sql(a)}, TRUE)")
         return "(" + " AND ".join(parts) + ")" if parts else "FALSE"
 
-    def companions(self, ctx) -> tuple[list[str], list[str]] | None:
-        """(code sets, trigger code sets): lines of the first it reads only in visits that also
+    def companions(self, ctx) -> list[tuple[list[str], list[str]]]:
+        """[(code sets, trigger code sets)]: lines of the first it reads only in visits that also
         bill the second (the engine adds them in a second, cheap step)."""
-        return None
+        return []
 
     def applies(self, ctx, a: str) -> str | None:
         """An extra predicate on line alias `a` narrowing the lines the rule is about."""

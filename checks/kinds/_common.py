@@ -20,7 +20,7 @@ def fmt(sql: str) -> str:
 def text(a: str, column: str) -> str:
     """A line's value as text for a message: numbers as their shortest decimal (500.0, 1e-05),
     marked DOUBLE so that another dialect writes them the same way."""
-    if FIELDS[column].family == "number":
+    if column in FIELDS and FIELDS[column].family == "number":
         return f"CAST(CAST({a}.{q(column)} AS DOUBLE) AS VARCHAR)"
     return f"CAST({a}.{q(column)} AS VARCHAR)"
 
@@ -34,8 +34,8 @@ def lit(value: str) -> str:
 
 
 LIMIT_SCHEMA = {
-    "description": "A limit: a fixed `value` per unit, a per-unit `lookup` in a reference table, "
-                   "or per-line `steps` over cnt (first unit, each further unit, maximum).",
+    "description": "A limit: a fixed `value` per unit, a `lookup` in a reference table (per unit, or "
+                   "per line with per: line), or per-line `steps` over cnt (first unit, each further unit, maximum).",
     "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
     "properties": {
         "value": {"type": "number", "minimum": 0},
@@ -48,6 +48,9 @@ LIMIT_SCHEMA = {
                           "description": "claim column -> table column; a line matches a row when all are equal"},
                 "value": {"type": "string", "description": "the table column holding the limit"},
                 "where": {"type": "string", "description": "condition over table columns choosing rows"},
+                "per": {"enum": ["unit", "line"], "default": "unit",
+                        "description": "unit: the value is per unit of cnt; line: per line whatever cnt is "
+                                       "(an item priced per time, where cnt 2 is a second time)"},
             },
         },
         "steps": {
@@ -66,7 +69,7 @@ class Limit:
     def __init__(self, spec: dict, contract, error, path=("limit",)):
         self.spec = spec
         self.kind = next(iter(spec))
-        self.per_unit = self.kind != "steps"
+        self.per_unit = self.kind == "value" or (self.kind == "lookup" and spec["lookup"].get("per") != "line")
         if self.kind == "lookup":
             lk = spec["lookup"]
             table = contract.tables.get(lk["table"])
@@ -133,4 +136,4 @@ class Limit:
             cap = f", at most {s['max']}" if "max" in s else ""
             return f"{s['first']} for the first unit, +{s['each_further']} each further{cap}"
         lk = self.spec["lookup"]
-        return f"per unit, from table {lk['table']}.{lk['value']}"
+        return f"per {lk.get('per', 'unit')}, from table {lk['table']}.{lk['value']}"

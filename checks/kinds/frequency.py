@@ -8,15 +8,20 @@ key (its visit, line, date and institution) so both payments can be seen. With `
 per embryo or per egg, where cnt is not the number of payments). Either way a refund line
 (negative quantity or amount, or refd_setl_flag = '1') counts negative and cancels what it refunds.
 
+Lines of earlier batches come from the ledger, which keeps claim fields only: a frequency rule's
+`when` may not read a derived column (inpolicy_amt, institution); the loader says so.
+
 A line whose key is incomplete (e.g. fetts empty, common outside maternity settlements) is never
 dropped. Without a `fallback` it is counted as not judgeable. With one, it is judged by the
 fallback key within a window of days: a line is a finding (at the fallback's severity, usually
 suspect) when it and the earlier lines of the same fallback key within `within_days` days before
-it, one of each pair lacking the full key, exceed the limit.
+it, one of each pair lacking the full key, exceed the limit. A line whose own units exceed the
+limit (cnt 2 of a once-only item) is a finding at the rule's severity, whatever its key.
 
 Why: a limit on the number of fund payments is broken by the second payment, which usually
 arrives in another visit.
-Money at stake: the whole line.
+Money at stake: the line's part above the limit: the whole line for a second payment, the excess
+units' share of it when one line holds several units (cnt 2: half the line).
 
 Example:
     - id: JS-7
@@ -26,13 +31,13 @@ Example:
       params:
         per: [psn_no, fetts]
         limit: 1
-        fallback: {per: [psn_no], within_days: 280, severity: suspect}
+        fallback: {per: [psn_no], within_days: 210, severity: suspect}
 """
 from __future__ import annotations
 
 from ..claims.fields import FIELDS
 from . import RuleKind, register
-from ._common import TOLERANCE, lit
+from ._common import TOLERANCE, lit, q
 
 
 @register("frequency")
@@ -83,39 +88,52 @@ class Frequency(RuleKind):
         refund = "l.cnt < 0 OR l.det_item_fee_sumamt < 0 OR coalesce(l.refd_setl_flag = '1', FALSE)"
         units = f"(CASE WHEN {refund} THEN -1 ELSE 1 END) * {unit}"
         keys = ", ".join(self.p["per"])
-        counted = ctx.counted(self.p["per"])
+        fb = self.p.get("fallback")
+        counted = ctx.counted(fb["per"] if fb else self.p["per"])  # earlier lines of the batch's (fallback) keys
+
+        def share(a, total):  # the line's part above the limit: all of it, or its excess units' share
+            return f"round({a}.det_item_fee_sumamt * least(1, ({total} - {limit}) / nullif({a}.unit, 0)), 2)"
         primary = f"""
             SELECT {ctx.finding('w', lit(f'{limit} 次（每 {keys}）'), "printf('%g', CAST(w.running AS DOUBLE))",
-                                'w.det_item_fee_sumamt', related='w.first')}
-            FROM (SELECT l.*,
+                                share('w', 'w.running'), related='w.first')}
+            FROM (SELECT l.*, {unit} AS unit,
                          sum({units}) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,
                          first_value({ctx.related('l')}) OVER (PARTITION BY {per} ORDER BY {order}) AS first
                   FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')} AND {self._complete('l')}) w
             WHERE w._in_batch AND w.running > {limit} + {TOLERANCE}"""
-        fb = self.p.get("fallback")
         if not fb:
             return primary
         fper = ", ".join(f"l.{c}" for c in fb["per"])
         on = " AND ".join(f"m.{c} = x.{c}" for c in fb["per"])
         days, sev = fb["within_days"], fb.get("severity", "suspect")
         missing = "/".join(c for c in self.p["per"] if c not in fb["per"])
-        return f"""{primary}
-            UNION ALL
+        # one line paying more than the limit by itself is the rule's own finding, whatever its key
+        severity = f"CASE WHEN x.u > {limit} + {TOLERANCE} THEN {lit(self.rule.severity)} ELSE {lit(sev)} END"
+        keyed = f"""SELECT l.*, {unit} AS unit, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
+                               row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord
+                        FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')}"""
+        fallback = f"""
             SELECT {ctx.finding('x', lit(f'{limit} 次（{missing} 为空时：同一 {", ".join(fb["per"])} {days} 天内）'),
-                                "printf('%g', CAST(x.total AS DOUBLE))", 'x.det_item_fee_sumamt',
-                                related='x.first', severity=sev)}
-            FROM (SELECT x.*, x.u + sum(m.u) AS total, arg_min(m.j, m.ord) AS first
-                  FROM (SELECT l.*, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
-                               row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord
-                        FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')}) x
-                  JOIN (SELECT l.*, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
-                               row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord
-                        FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')}) m
+                                "printf('%g', CAST(x.total AS DOUBLE))", share('x', 'x.total'),
+                                related='coalesce(x.first, x.j)', severity_sql=severity)}
+            FROM (SELECT *, u + prior AS total FROM (
+                  SELECT x.*, coalesce(sum(m.u), 0) AS prior, count(m.u) AS partners, arg_min(m.j, m.ord) AS first
+                  FROM ({keyed}) x
+                  LEFT JOIN ({keyed}) m
                     ON {on} AND m.ord < x.ord AND m.fee_date >= x.fee_date - INTERVAL {days} DAY
                        AND NOT (x.ok AND m.ok)
                   WHERE x._in_batch AND x.u > 0
-                  GROUP BY ALL) x
-            WHERE x.total > {limit} + {TOLERANCE}"""
+                  GROUP BY ALL)) x
+            WHERE x.total > {limit} + {TOLERANCE} AND (NOT x.ok OR x.partners > 0)"""
+        # a line both counts find is reported once, as the key's
+        from ..engine.context import FINDING_COLUMNS
+
+        cols = ", ".join(q(c) for c in FINDING_COLUMNS)  # both are ctx.finding rows: the same columns in the same order
+        return f"""
+            SELECT {cols} FROM (
+              SELECT {cols}, row_number() OVER (PARTITION BY _fid, _row ORDER BY _k) AS _n
+              FROM (SELECT *, 1 AS _k FROM ({primary}) UNION ALL SELECT *, 2 AS _k FROM ({fallback}))) z
+            WHERE z._n = 1"""
 
     def judgeable(self, ctx, a):
         fb = self.p.get("fallback")

@@ -1,10 +1,12 @@
 """Fund payment standard (医保支付限额 / 基金最高支付标准) on the in-policy amount.
 
-What it checks: the amount the fund's share is computed on — by default `inscp_scp_amt`
-(符合政策范围金额); a contract may name another expression over claim columns in `amount` —
-may not exceed the payment standard: a fixed `value` or table `lookup` per unit (times `cnt`),
-or `steps` per line. A charge above the standard is not itself a finding: the part above is
-the patient's. A fund share computed on more than the standard is.
+What it checks: the amount the fund's share is computed on — by default `inpolicy_amt` (政策范围
+内金额 including 先行自付, the same under both money conventions); a contract may name another
+expression over claim columns in `amount` — may not exceed the payment standard: a fixed `value`
+or table `lookup` per unit (times `cnt`), a `lookup` with `per: line` (an item paid per time:
+the standard applies to the line whatever its cnt, and a cnt above 1 is a frequency matter), or
+`steps` per line. A charge above the standard is not itself a finding: the part above is the
+patient's. A fund share computed on more than the standard is.
 
 Why: the fund overpays by exactly the amount above the standard.
 Money at stake: the in-policy amount above the standard.
@@ -14,8 +16,7 @@ Example:
       kind: payment_limit
       codes: [nipt_detection, nipt_diagnosis]
       params:
-        amount: inscp_scp_amt + preselfpay_amt
-        limit: {lookup: {table: attachment3, match: {hilist_code: hilist_code}, value: limit}}
+        limit: {lookup: {table: attachment3, match: {hilist_code: hilist_code}, value: payment_limit}}
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class PaymentLimit(RuleKind):
     params_schema = {
         "type": "object", "additionalProperties": False, "required": ["limit"],
         "properties": {"limit": LIMIT_SCHEMA,
-                       "amount": {"type": "string", "default": "inscp_scp_amt",
+                       "amount": {"type": "string", "default": "inpolicy_amt",
                                   "description": "expression over claim columns: the fund-eligible amount"}},
     }
 

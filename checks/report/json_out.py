@@ -23,12 +23,12 @@ def _dump(value) -> bytes:
 def write_json(report, path) -> None:
     head = report.head_dict()
     active = COLUMNS.replace(', CAST("waiver" AS JSON) AS "waiver"', "")
-    with target(path, ".json") as tmp, open(tmp, "wb") as out, findings_db(report.table) as con:
+    with target(path, ".json") as tmp, open(tmp, "wb") as out, findings_db(report.table) as db:
         out.write(b"{\n")
         for key in ("claimcheck_report", "summary", "contracts", "inputs", "engine", "history", "rules"):
             out.write(f'"{key}": '.encode() + _dump(head[key]) + b",\n")
         out.write(b'"violations": ')
-        json_array(con, out, active, "NOT waived")
+        json_array(db, out, active, "NOT waived")
         out.write(b',\n"waived": ')
-        json_array(con, out, COLUMNS, "waived")
+        json_array(db, out, COLUMNS, "waived")
         out.write(b',\n"waivers": ' + _dump(head["waivers"]) + b"\n}\n")

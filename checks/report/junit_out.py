@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from .safe import xml
-from .stream import findings_db
 from .target import target
 
 SHOW = 20
 
 
 def _first_findings(report) -> dict[tuple, list[tuple]]:
-    """The first SHOW active findings of every rule, in report order."""
-    with findings_db(report.table) as con:
-        rows = con.sql(f"""SELECT contract_id, contract_version, rule_id, file, row, mdtrt_id, feedetl_sn, message
-                           FROM (SELECT *, row_number() OVER (PARTITION BY contract_id, contract_version, rule_id
-                                                              ORDER BY _i) AS k FROM f WHERE NOT waived)
-                           WHERE k <= {SHOW} ORDER BY _i""").fetchall()
+    """The first SHOW active findings of every rule, in report order (no sort over the table)."""
+    t = report.active
     out: dict[tuple, list[tuple]] = {}
-    for c, v, r, *rest in rows:
-        out.setdefault((c, v, r), []).append(tuple(rest))
+    if t.num_rows == 0:
+        return out
+    key = pc.binary_join_element_wise(*(pc.cast(t[c], pa.string()) for c in ("contract_id", "contract_version",
+                                                                             "rule_id")), "\x1f")
+    for k in pc.unique(key).to_pylist():
+        rows = pc.indices_nonzero(pc.equal(key, k)).slice(0, SHOW)
+        part = t.take(rows).select(["file", "row", "mdtrt_id", "feedetl_sn", "message"]).to_pylist()
+        out[tuple(k.split("\x1f"))] = [(r["file"], r["row"], r["mdtrt_id"], r["feedetl_sn"], r["message"]) for r in part]
     return out
 
 

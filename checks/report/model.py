@@ -15,14 +15,15 @@ import pyarrow.compute as pc
 SEVERITY_RANK = {"data_quality": 1, "suspect": 2, "violation": 3}
 STATUSES = ("pass", "fail", "waived", "not_applicable", "error")
 
+_D = pa.dictionary(pa.int32(), pa.string())  # rules, severities, files: one small dictionary each
 FINDING_SCHEMA = pa.schema([
-    ("rule_id", pa.string()), ("contract_id", pa.string()), ("contract_version", pa.string()),
-    ("severity", pa.string()), ("kind", pa.string()),
+    ("rule_id", _D), ("contract_id", _D), ("contract_version", _D),
+    ("severity", _D), ("kind", _D),
     ("mdtrt_id", pa.string()), ("feedetl_sn", pa.string()), ("psn_no", pa.string()),
     ("fixmedins_code", pa.string()), ("fixmedins_name", pa.string()),
     ("hilist_code", pa.string()), ("hilist_name", pa.string()), ("fee_ocur_time", pa.string()),
     ("message", pa.string()), ("expected", pa.string()), ("actual", pa.string()), ("amount", pa.float64()),
-    ("file", pa.string()), ("row", pa.int64()), ("citation", pa.string()),
+    ("file", _D), ("row", pa.int64()), ("citation", pa.string()),
     ("related", pa.string()),   # JSON: the line a frequency finding collides with
     ("waiver", pa.string()),    # JSON: the waiver that accepted this finding, or null
 ])
@@ -101,12 +102,14 @@ class Report:
     # -- the findings ------------------------------------------------------------------------
     @property
     def active(self) -> pa.Table:
-        """Findings no waiver accepted."""
-        return self.table.filter(pc.is_null(self.table["waiver"]))
+        """Findings no waiver accepted (the table itself when nothing was waived: no copy)."""
+        w = self.table["waiver"]
+        return self.table if w.null_count == len(w) else self.table.filter(pc.is_null(w))
 
     @property
     def waived_table(self) -> pa.Table:
-        return self.table.filter(pc.is_valid(self.table["waiver"]))
+        w = self.table["waiver"]
+        return self.table.slice(0, 0) if w.null_count == len(w) else self.table.filter(pc.is_valid(w))
 
     @property
     def findings(self) -> list[Finding]:
@@ -123,8 +126,7 @@ class Report:
     # -- summaries ---------------------------------------------------------------------------
     def summary(self) -> dict:
         by_sev = {s: 0 for s in SEVERITY_RANK}
-        for r in self.rules:
-            by_sev[r.severity] += r.findings
+        by_sev.update(self._severities())  # each finding's own (a violation rule may report suspect ones)
         by_status = {s: 0 for s in STATUSES}
         for r in self.rules:
             by_status[r.status] += 1
@@ -143,9 +145,13 @@ class Report:
             "lines_not_judged": sum(r.lines_not_judged for r in self.rules),
         }
 
+    def _severities(self) -> dict[str, int]:
+        counts = pc.value_counts(self.active["severity"]).to_pylist()
+        return {c["values"]: c["counts"] for c in counts}
+
     def worst(self) -> int:
-        """Highest severity rank among active findings (0 when there are none)."""
-        return max((SEVERITY_RANK[r.severity] for r in self.rules if r.findings), default=0)
+        """Highest severity rank among active findings, each by its own severity (0 when there are none)."""
+        return max((SEVERITY_RANK[s] for s in self._severities()), default=0)
 
     def errors(self) -> list[RuleResult]:
         return [r for r in self.rules if r.status == "error"]

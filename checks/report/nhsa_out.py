@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .stream import findings_db, json_elements
+from .stream import findings_db, json_elements, per_rule
 from .target import target
 
 BEHAVIOUR = {"ceiling": "超标准收费", "scope": "超限定范围", "window": "超时间范围", "care_setting": "超医疗类别",
@@ -54,16 +54,14 @@ def _columns() -> str:
 
 def write_nhsa(report, path) -> None:
     rules = {(r.contract_id, r.contract_version, r.rule_id): r for r in report.rules}
-    keys = list(rules)
-    meta = pa.table({
-        "contract_id": [k[0] for k in keys], "contract_version": [k[1] for k in keys], "rule_id": [k[2] for k in keys],
-        "rule_name": [rules[k].title for k in keys],
-        "evid": [f"{r.source['document']} {r.source['section']}：{r.source['quote']}" for r in rules.values()],
-        "behaviour": [BEHAVIOUR.get(r.kind, "数据质量") for r in rules.values()]})
-    with target(path, ".json") as tmp, open(tmp, "wb") as out, findings_db(report.table) as con:
-        con.register("meta", meta)
-        con.execute("CREATE TEMP VIEW g AS SELECT f.*, meta.rule_name, meta.evid, meta.behaviour FROM f "
-                    "JOIN meta USING (contract_id, contract_version, rule_id)")
+    t = report.table
+    extra = {
+        "rule_name": per_rule(t, {k: r.title for k, r in rules.items()}, pa.string()),
+        "evid": per_rule(t, {k: f"{r.source['document']} {r.source['section']}：{r.source['quote']}"
+                             for k, r in rules.items()}, pa.string()),
+        "behaviour": per_rule(t, {k: BEHAVIOUR.get(r.kind, "数据质量") for k, r in rules.items()}, pa.string()),
+    }
+    with target(path, ".json") as tmp, open(tmp, "wb") as out, findings_db(t, **extra) as db:
         out.write(b'{"output": {"result": [')
-        n = json_elements(con, out, _columns(), "NOT f.waived AND f.severity <> 'data_quality'", source="g")
+        n = json_elements(db, out, _columns(), "NOT f.waived AND f.severity <> 'data_quality'")
         out.write(b"\n]}}\n" if n else b"]}}\n")

@@ -11,9 +11,10 @@ import json
 from urllib.parse import quote
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import __version__
-from .stream import findings_db, json_elements
+from .stream import findings_db, json_elements, per_rule
 from .target import target
 
 LEVEL = {"violation": "error", "suspect": "warning", "data_quality": "note"}
@@ -77,15 +78,15 @@ def write_sarif(report, path) -> None:
         "columnKind": "unicodeCodePoints",
     }
     dump = lambda v: json.dumps(v, ensure_ascii=False, allow_nan=False).encode("utf-8")  # noqa: E731
-    keys = list(index)
     files = sorted({i["file"] for i in report.inputs})
-    with target(path, ".sarif") as tmp, open(tmp, "wb") as out, findings_db(report.table) as con:
-        con.register("ix", pa.table({"contract_id": [k[0] for k in keys], "contract_version": [k[1] for k in keys],
-                                     "rule_id": [k[2] for k in keys], "i": list(range(len(keys)))}))
-        con.register("uris", pa.table({"file": files, "uri": [_uri(x) for x in files]}))
-        con.execute("CREATE TEMP VIEW g AS SELECT f.*, ix.i AS rule_index, uris.uri FROM f "
-                    "JOIN ix USING (contract_id, contract_version, rule_id) LEFT JOIN uris USING (file)")
+    t = report.table
+    rule_index = per_rule(t, index, pa.int32())
+    uri = pc.take(pa.array([_uri(x) for x in files], pa.string()),
+                  pc.index_in(pc.cast(t["file"], pa.string()), value_set=pa.array(files, pa.string())))
+    if isinstance(uri, pa.ChunkedArray):
+        uri = uri.combine_chunks() if uri.num_chunks else pa.array([], pa.string())
+    with target(path, ".sarif") as tmp, open(tmp, "wb") as out, findings_db(t, rule_index=rule_index, uri=uri) as db:
         out.write(dump(head)[:-1] + b', "runs": [' + dump(run_head)[:-1] + b', "results": [')
-        n = json_elements(con, out, _results_sql(False), "NOT f.waived", source="g")
-        json_elements(con, out, _results_sql(True), "f.waived", first=n == 0, source="g")
+        n = json_elements(db, out, _results_sql(False), "NOT f.waived")
+        json_elements(db, out, _results_sql(True), "f.waived", first=n == 0)
         out.write(b"\n]}]}\n")

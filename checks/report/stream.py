@@ -9,58 +9,92 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+
+
+CHUNK = 200_000  # findings per COPY: DuckDB's memory follows the chunk, not the report
+
+
+class FindingsDB:
+    """The findings table (with `_i`, `waived` and extra columns) and a DuckDB connection that
+    serialises it in chunks: each chunk is registered as `f` in turn, so memory stays flat."""
+
+    def __init__(self, con, table: pa.Table):
+        self.con, self.table = con, table
+
+    def chunks(self):
+        for start in range(0, max(self.table.num_rows, 1), CHUNK):
+            self.con.register("f", self.table.slice(start, CHUNK))
+            yield
 
 
 @contextlib.contextmanager
-def findings_db(table: pa.Table):
-    """A DuckDB connection where `f` is the findings table with `_i` (position) and `waived`."""
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = true")
-    con.register("src", table)
-    con.execute("CREATE TEMP VIEW f AS SELECT *, row_number() OVER () - 1 AS _i, waiver IS NOT NULL AS waived FROM src")
+def findings_db(table: pa.Table, **extra: pa.Array):
+    """A FindingsDB over `table` plus `_i` (position), `waived` and `extra` columns."""
+    tmp = tempfile.mkdtemp(prefix="claimcheck-")
+    con = duckdb.connect(config={"temp_directory": tmp})
+    con.execute("SET memory_limit = '512MB'")
+    con.execute("SET preserve_insertion_order = true")  # rows leave in table order: no sort needed
+    t = table.append_column("_i", pa.array(range(table.num_rows), pa.int64()))
+    t = t.append_column("waived", pc.is_valid(table["waiver"]))
+    for name, arr in extra.items():
+        t = t.append_column(name, arr)
     try:
-        yield con
+        yield FindingsDB(con, t)
     finally:
         con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def json_array(con, out, columns: str, where: str = "TRUE", order: str = "f._i", source: str = "f") -> int:
+def per_rule(table: pa.Table, values: dict[tuple, object], typ: pa.DataType) -> pa.Array:
+    """An array aligned with `table`: values[(contract_id, contract_version, rule_id)] for each row."""
+    keys = list(values)
+    text = lambda c: pc.cast(table[c], pa.string())  # noqa: E731
+    row_key = pc.binary_join_element_wise(text("contract_id"), text("contract_version"), text("rule_id"), "\x1f")
+    index = pc.index_in(row_key, value_set=pa.array(["\x1f".join(k) for k in keys], pa.string())).cast(pa.int32())
+    if isinstance(index, pa.ChunkedArray):
+        index = index.combine_chunks() if index.num_chunks else pa.array([], pa.int32())
+    return pa.DictionaryArray.from_arrays(index, pa.array([values[k] for k in keys], typ))  # no copy per row
+
+
+def json_array(db: FindingsDB, out, columns: str, where: str = "TRUE") -> int:
     """Write a JSON array to binary file `out`, one object per finding: `columns` is a SELECT list
     over `f` whose aliases are the object's keys (JSON-typed columns nest). Return the count."""
     out.write(b"[")
-    n = json_elements(con, out, columns, where, order, source=source)
+    n = json_elements(db, out, columns, where)
     out.write(b"\n]" if n else b"]")
     return n
 
 
-def json_elements(con, out, columns: str, where: str = "TRUE", order: str = "f._i", first: bool = True,
-                  source: str = "f") -> int:
-    """The objects of json_array without the brackets (`first`: whether none precede them).
-    `source` is the view read as `f` (the findings, or a view over them with more columns)."""
-    n = con.sql(f"SELECT count(*) FROM {source} f WHERE {where}").fetchall()[0][0]
-    if n == 0:
-        return 0
+def json_elements(db: FindingsDB, out, columns: str, where: str = "TRUE", first: bool = True) -> int:
+    """The objects of json_array without the brackets (`first`: whether none precede them)."""
+    total = 0
     fd, tmp = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     try:
         path = tmp.replace("'", "''")
-        con.execute(f"COPY (SELECT {columns} FROM {source} f WHERE {where} ORDER BY {order}) TO '{path}' "
-                    f"(FORMAT json, ARRAY true)")
-        size = os.path.getsize(tmp)
-        with open(tmp, "rb") as fh:
-            # DuckDB writes "[\n\t{…},\n\t{…}\n]\n": copy what lies between the brackets
-            fh.seek(1)
-            if not first:
-                out.write(b",")
-            remaining = size - 1 - 3
-            while remaining > 0:
-                chunk = fh.read(min(1 << 20, remaining))
-                out.write(chunk)
-                remaining -= len(chunk)
+        for _ in db.chunks():
+            n = db.con.sql(f"SELECT count(*) FROM f WHERE {where}").fetchall()[0][0]
+            if not n:
+                continue
+            db.con.execute(f"COPY (SELECT {columns} FROM f WHERE {where}) TO '{path}' (FORMAT json, ARRAY true)")
+            size = os.path.getsize(tmp)
+            with open(tmp, "rb") as fh:
+                # DuckDB writes "[\n\t{…},\n\t{…}\n]\n": copy what lies between the brackets
+                fh.seek(1)
+                if not (first and total == 0):
+                    out.write(b",")
+                remaining = size - 1 - 3
+                while remaining > 0:
+                    chunk = fh.read(min(1 << 20, remaining))
+                    out.write(chunk)
+                    remaining -= len(chunk)
+            total += n
     finally:
         os.unlink(tmp)
-    return n
+    return total

@@ -9,6 +9,12 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def target(path, suffix: str = ""):
     """Yield a temporary path to write to; on success it becomes `path` (or goes to stdout)."""
@@ -24,6 +30,7 @@ def target(path, suffix: str = ""):
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
+            os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file would be, not mkstemp's 0600
             os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,5 +1,6 @@
 """Fuzhou NIPT subsidy scenarios (one per contract version): eligible subsidised tests at the
-two pilot institutions, and one planted line per FZ rule."""
+two pilot institutions (one printed with the documents' own short name), and one planted line
+per FZ rule."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,14 +14,14 @@ def _scenario(tag: str, start: dt.datetime, days: int, lines: int, rng):
     p = Plan(tag)
 
     def line(institution=None, subsidy=500.0, price=1200.0, risk="1:500", age=30, poor=False, insured="350102",
-             when=None, psn=None, fetts="1"):
+             when=None, psn=None, fetts="1", brdy=None):
         v, new_psn = p.ids()
         day = when or start + dt.timedelta(days=int(rng.integers(0, days)))
         return fee_line(mdtrt_id=v, sn=1, psn_no=psn or new_psn, region="350102",
                         institution=institution or PILOTS[p.n % 2], code="FZNIPT0001",
                         name="无创产前DNA检测减免补助（福州市出生缺陷防控项目）", price=price, when=day, level="03",
                         ratio=0.0, inscp_scp_amt=0.0, fulamt_ownpay_amt=price - subsidy, insuplc_admdvs=insured,
-                        brdy=dt.date(day.year - age, 3, 1), subsidy_amt=subsidy, serum_risk=risk,
+                        brdy=brdy or dt.date(day.year - age, 3, 1), subsidy_amt=subsidy, serum_risk=risk,
                         poverty_flag=poor, fetts=fetts)
 
     for k in range(floor(24, lines, 150)):
@@ -30,9 +31,15 @@ def _scenario(tag: str, start: dt.datetime, days: int, lines: int, rng):
             p.add(line(risk="1:8000", age=36))
         else:
             p.add(line(insured="359900" if k % 4 == 1 else "350102"))
+    p.add(line(institution="市一医院"))  # the documents' own short name for 福州市第一医院
+    day = start + dt.timedelta(days=90)  # 35 the day after the test, but a high serum risk: eligible anyway
+    p.add(line(when=day, brdy=dt.date(day.year - 35, day.month, day.day) + dt.timedelta(days=1)))
     for _ in range(max(1, lines // 5000)):
         p.plant("FZ-1-insured", line(insured="350203"))
         p.plant("FZ-1-risk", line(risk="1:2000", age=30))
+        day = start + dt.timedelta(days=60)  # 35 the day after the test, low risk: suspect
+        p.plant("FZ-1-age", line(risk="1:5000", when=day, brdy=dt.date(day.year - 35, day.month, day.day)
+                                 + dt.timedelta(days=1)))
         p.plant("FZ-2", line(subsidy=600.0))
         p.plant("FZ-2-poor", line(institution="福建省妇幼保健院", subsidy=1100.0, price=1300.0, poor=True))
         p.plant("FZ-3", line(institution="福建医科大学附属协和医院"))

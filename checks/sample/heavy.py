@@ -2,7 +2,8 @@
 produces. Every NIPT detection is charged 10 yuan above the institution's price in 附件1, so each
 is one finding (JS-1-price at a selected prenatal diagnosis institution, JS-2-price elsewhere) and
 nothing else; one pregnancy in five also has its diagnosis visit, billed correctly. Vectorised:
-these lines are most of such a batch."""
+these lines are most of such a batch. Diagnoses are billed, as the rules require, at the
+prenatal diagnosis institution (a screening institution's partner)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -34,6 +35,7 @@ class Institutions:
         self.rule = np.array(["JS-1-price" if i["role"] == "中选产前诊断机构" else "JS-2-price" for i in info])
         low = [r.startswith("3206") and c in ("一类", "基层") for r, c in zip(self.region, self.cls)]
         self.diagnosis_price = np.where(low, 54.0, 60.0)  # Nantong's class-1 and primary price, else 60
+        self.diag = np.array([b.names.index(i["diag_at"]) for i in info])  # where its diagnoses are billed
 
 
 def split(total: float, limit: float):
@@ -52,7 +54,7 @@ def overcharged(inst: Institutions, n: int, rng: np.random.Generator, chunk: str
     day = rng.integers(0, 330, size=npreg)
     preg = np.concatenate([np.arange(npreg), np.arange(ndiag)])  # detections, then the diagnoses
     diag = np.arange(n) >= npreg
-    at = where[preg]
+    at = np.where(diag, inst.diag[where[preg]], where[preg])  # diagnoses at the prenatal diagnosis institution
     visit = np.concatenate([numbered(chunk + TAG + "D", np.arange(1, npreg + 1), 8).to_numpy(zero_copy_only=False),
                             numbered(chunk + TAG + "G", np.arange(1, ndiag + 1), 8).to_numpy(zero_copy_only=False)])
     price = np.where(diag, inst.diagnosis_price[at], inst.price[at] + OVERCHARGE)

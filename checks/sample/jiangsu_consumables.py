@@ -1,12 +1,15 @@
-"""Jiangsu consumables scenario: catalogue consumables at their listed price, one NIPT reagent line
-(a service, judged by the NIPT contract only), and one planted line per CS rule."""
+"""Jiangsu consumables scenario: catalogue consumables at their listed price in Nanjing (a filed
+product by the institution that filed it), one NIPT reagent line (a service, judged by the NIPT
+contract only), and one planted line per CS rule."""
 from __future__ import annotations
 
 import datetime as dt
 
 from .rows import Plan, fee_line, floor
 
-NANJING = ("320106", "南京鼓楼医院")
+NANJING = ("320106", "南京鼓楼医院")  # filed the sample catalogue's 备案采购 product
+OTHER = ("320106", "江苏省人民医院(江苏省妇幼保健院)")
+NANTONG = ("320602", "南通市第一人民医院")
 
 
 def scenario(contracts, lines: int, rng, prefix: str = ""):
@@ -14,11 +17,11 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
     items = cat.data.to_pylist() if cat.data is not None else []
     p = Plan(prefix + "JSC")
 
-    def line(code, name, price, **kw):
+    def line(code, name, price, at=NANJING, **kw):
         v, psn = p.ids()
         day = dt.datetime(2025, 2, 1, 9) + dt.timedelta(days=int(rng.integers(0, 300)))
-        kw = {"institution": NANJING[1], "list_type": "301", "med_type": "21", **kw}
-        return fee_line(mdtrt_id=v, sn=1, psn_no=psn, region=NANJING[0], code=code, name=name, price=price,
+        kw = {"institution": at[1], "list_type": "301", "med_type": "21", **kw}
+        return fee_line(mdtrt_id=v, sn=1, psn_no=psn, region=at[0], code=code, name=name, price=price,
                         when=day, **kw)
 
     for k in range(floor(20, lines, 200)):
@@ -33,4 +36,8 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
         p.plant("CS-1", line("C9999000000000000002", "目录外冠脉球囊", 980.0))
         it = items[2]
         p.plant("CS-2", line(it["hilist_code"], it["product_name"], it["listed_price"] + 10))
+        city = next(i for i in items if i["region"] != "32")  # listed for one city only, used in another
+        p.plant("CS-1", line(city["hilist_code"], city["product_name"], city["listed_price"], at=NANTONG))
+        filed = next(i for i in items if i["filing_fixmedins_code"])  # a filed product, used by another hospital
+        p.plant("CS-1-filed", line(filed["hilist_code"], filed["product_name"], filed["listed_price"], at=OTHER))
     return p.rows, p.planted

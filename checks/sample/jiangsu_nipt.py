@@ -1,5 +1,6 @@
-"""Jiangsu NIPT scenario: clean pregnancies (detection, then diagnosis) and one planted
-violation pattern per rule, each recorded as (rule_id, mdtrt_id, feedetl_sn)."""
+"""Jiangsu NIPT scenario: clean pregnancies (detection, then diagnosis at the prenatal diagnosis
+institution) and one planted violation pattern per rule, each recorded as (rule_id, mdtrt_id,
+feedetl_sn)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,6 +12,10 @@ DETECTION_LIMIT, DIAGNOSIS_LIMIT, RATIO = 370.0, 60.0, 0.10
 UNLISTED = ("南京和睦妇产医院", "320105")  # not in 附件1
 CONSULTATION = ("110200001", "门诊诊查费")
 DIAG = ("250700010-b", "胎儿染色体非整倍体无创产前基因诊断服务")
+PARTNER = "合作产前筛查机构"
+SAMPLING = ("C0000000000000000099", "游离DNA保存管")  # billed beside the detection: included in its price
+DRAW = ("120400002a", "静脉采血")
+OTHER_LAB = ("250101015", "血细胞分析")
 
 
 def _class(name: str, role: str) -> str:
@@ -32,12 +37,24 @@ def nantong(n, i):
     return i["city"] == "3206"
 
 
-def nantong_low(n, i):
-    return i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层")
+def diagnostic(n, i):  # qualified for prenatal diagnosis: may bill the diagnosis service
+    return i["role"] != PARTNER
+
+
+def screening(n, i):
+    return not diagnostic(n, i)
+
+
+def nantong_low(n, i):  # a Nantong diagnosis institution of class 一类/基层: the 54-yuan diagnosis price
+    return i["city"] == "3206" and _class(n, i["role"]) in ("一类", "基层") and diagnostic(n, i)
 
 
 def outside_nantong(n, i):
     return i["city"] != "3206"
+
+
+def diagnostic_outside_nantong(n, i):
+    return outside_nantong(n, i) and diagnostic(n, i)
 
 
 def pricey(n, i):
@@ -54,8 +71,11 @@ class Builder:
         rows = table.data.to_pylist()
         self.inst = {}
         for r in rows:
-            i = self.inst.setdefault(r["institution"], {"codes": {}, "role": r["role"], "city": r["city_admvs"]})
-            i["codes"][r["hilist_code"]] = r["price"]
+            i = self.inst.setdefault(r["institution"], {"codes": {}, "role": r["role"], "city": r["city_admvs"],
+                                                        "diag_at": r["price_basis"].removeprefix("合作产前诊断机构 ")
+                                                        if r["role"] == PARTNER else r["institution"]})
+            # an institution in two rows (吴中, 江滨) may charge the higher of their prices, as the rules read them
+            i["codes"][r["hilist_code"]] = max(r["price"], i["codes"].get(r["hilist_code"], 0.0))
         self.names = sorted(self.inst)
         self.all_codes = sorted({r["hilist_code"] for r in rows})
         for i in self.inst.values():
@@ -99,7 +119,13 @@ class Builder:
         return self.line(p, visit, sn, over.pop("code", p["code"]), "无创产前基因检测服务", over.pop("price", p["price"]),
                          when or p["day"], limit=DETECTION_LIMIT, **over)
 
-    def diagnosis(self, p, visit, sn=1, when=None, **over):
+    def diagnosis(self, p, visit, sn=1, when=None, at_own=False, **over):
+        """The diagnosis service, at the pregnancy's prenatal diagnosis institution (its own, or its
+        partner's when it is a screening institution; `at_own`: at its own institution anyway)."""
+        at = self.inst[p["name"]]["diag_at"] if p["name"] in self.inst and not at_own else p["name"]
+        if at != p["name"]:
+            d = self.inst[at]
+            p = {**p, "name": at, "region": d["city"] + "02", "class": _class(at, d["role"])}
         std = 54.0 if p["region"].startswith("3206") and p["class"] in ("一类", "基层") else 60.0
         return self.line(p, visit, sn, DIAG[0], DIAG[1], over.pop("price", std), when or p["day"] + dt.timedelta(days=10),
                          limit=DIAGNOSIS_LIMIT, **over)
@@ -112,7 +138,7 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
     b = Builder(contracts["jiangsu-nipt@1.0.0"].tables["attachment1"], rng, prefix + "JSN")
     clean = floor(40, lines, 60)
     for k in range(clean):  # clean pregnancies: detection visit, then diagnosis visit (a fifth in one visit)
-        p = b.pregnancy(fetts=str(1 + k % 2))
+        p = b.pregnancy(b.pick(diagnostic) if k % 5 == 0 else None, fetts=str(1 + k % 2))
         if k % 5 == 0:
             b.detection(p, b.vid("NA"))
             b.diagnosis(p, b.vid("NA"), 2, when=p["day"] + dt.timedelta(hours=2))
@@ -124,6 +150,18 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
     b.detection(p, b.vid("NA"), fixmedins_name="江苏省人民医院（江苏省妇幼保健院）")
     p = b.pregnancy(b.pick(nantong_low))
     b.diagnosis(p, b.vid("NB"))
+    # the name without its bracketed second name; a blood draw in a visit with another blood test
+    p = b.pregnancy("江苏省人民医院(江苏省妇幼保健院)")
+    v = b.vid("NA")
+    b.detection(p, v, fixmedins_name="江苏省人民医院")
+    b.line(p, v, 2, *DRAW, 4.0, p["day"], ratio=0.0, chrgitm_lv="01")
+    b.line(p, v, 3, *OTHER_LAB, 20.0, p["day"], ratio=0.0, chrgitm_lv="01")
+    # a cfDNA tube in a visit without a detection; Nantong care with no insured place, exactly 10%
+    p = b.pregnancy()
+    b.line(p, b.vid("NC"), 1, *SAMPLING, 35.0, p["day"], ratio=0.0, chrgitm_lv="03", list_type="301",
+           inscp_scp_amt=0.0, fulamt_ownpay_amt=35.0)
+    p = b.pregnancy(b.pick(nantong))
+    b.detection(p, b.vid("NA"), insuplc_admdvs=None)
     # outside Jiangsu the Jiangsu prices do not apply; before 2025 the version is not in force
     p = b.pregnancy()
     b.detection(p, b.vid("NZ"), price=800.0, mdtrtarea_admvs="330106", fixmedins_name="杭州市妇产科医院")
@@ -147,7 +185,7 @@ def plant_all(b: Builder):
     p = b.pregnancy(b.pick(partner))
     b.plant("JS-2-price", b.detection(p, b.vid("V"), price=p["price"] + 30))
 
-    p = b.pregnancy(b.pick(outside_nantong))  # charged twice in one visit, self-paid: only the 560 cap is broken
+    p = b.pregnancy(b.pick(diagnostic_outside_nantong))  # charged twice in one visit, self-paid: only the 560 cap
     v = b.vid("V")
     b.detection(p, v, cnt=2.0, preselfpay_amt=0.0, inscp_scp_amt=0.0, overlmt_amt=0.0,
                 fulamt_ownpay_amt=2 * p["price"])
@@ -161,7 +199,7 @@ def plant_all(b: Builder):
     p = b.pregnancy(b.pick(nantong_low))  # above 60 too: reported once, under the Nantong rule
     b.plant("JS-4-NT", b.diagnosis(p, b.vid("V"), price=66.0))
 
-    p = b.pregnancy()
+    p = b.pregnancy(b.pick(diagnostic))
     v = b.vid("V")
     b.diagnosis(p, v)
     b.plant("JS-5", b.line(p, v, 2, *CONSULTATION, 15.0, p["day"] + dt.timedelta(days=10), ratio=0.0,
@@ -177,6 +215,10 @@ def plant_all(b: Builder):
     p = b.pregnancy(b.pick(nantong))
     b.plant("JS-6-NT", b.detection(p, b.vid("V"), preselfpay_amt=18.5, inscp_scp_amt=351.5))
 
+    p = b.pregnancy(b.pick(nantong))  # insured place not recorded: presumed Nantong, suspect
+    b.plant("JS-6-NT-presumed", b.detection(p, b.vid("V"), preselfpay_amt=18.5, inscp_scp_amt=351.5,
+                                            insuplc_admdvs=None))
+
     p = b.pregnancy()
     b.plant("JS-6-class", b.detection(p, b.vid("V"), chrgitm_lv="03"))
 
@@ -187,9 +229,27 @@ def plant_all(b: Builder):
     b.detection(p, b.vid("V"))
     b.plant("JS-7-detection", b.detection(p, b.vid("W"), when=p["day"] + dt.timedelta(days=30)))
 
+    p = b.pregnancy(fetts=None)  # no fetts: the same person twice within 210 days, suspect
+    b.detection(p, b.vid("V"))
+    b.plant("JS-7-detection", b.detection(p, b.vid("W"), when=p["day"] + dt.timedelta(days=45)))
+
     p = b.pregnancy()
     b.diagnosis(p, b.vid("V"))
     b.plant("JS-7-diagnosis", b.diagnosis(p, b.vid("W"), when=p["day"] + dt.timedelta(days=40)))
+
+    p = b.pregnancy(b.pick(screening))  # a screening partner bills the diagnosis
+    b.plant("JS-DIAG-INST", b.diagnosis(p, b.vid("V"), at_own=True))
+
+    p = b.pregnancy()  # a cfDNA tube, self-paid, beside the detection whose price includes it
+    v = b.vid("V")
+    b.detection(p, v)
+    b.plant("JS-SAMPLE", b.line(p, v, 2, *SAMPLING, 35.0, p["day"], ratio=0.0, chrgitm_lv="03", list_type="301",
+                                inscp_scp_amt=0.0, fulamt_ownpay_amt=35.0))
+
+    p = b.pregnancy()  # a blood draw beside the detection, no other blood test in the visit
+    v = b.vid("V")
+    b.detection(p, v)
+    b.plant("JS-SAMPLE-draw", b.line(p, v, 2, *DRAW, 4.0, p["day"], ratio=0.0, chrgitm_lv="01"))
 
     p = b.pregnancy(UNLISTED[0])
     b.plant("JS-8", b.detection(p, b.vid("V")))

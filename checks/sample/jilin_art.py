@@ -1,5 +1,5 @@
 """Jilin assisted-reproduction scenario: complete outpatient cycles within the fund payment
-standards from 2024-07-01, and one planted line per JL rule."""
+standards from 2024-07-01 at an approved institution, and one planted line per JL rule."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,11 +16,11 @@ CYCLE = [  # code, name, unit price, cnt, per-unit standard for the in-policy am
 def scenario(contracts, lines: int, rng, prefix: str = ""):
     p = Plan(prefix + "JLA")
 
-    def line(code, name, price, cnt=1.0, when=None, psn=None, diag="Q95.000", **kw):
+    def line(code, name, price, cnt=1.0, when=None, psn=None, diag="Q95.000", institution="吉林大学第一医院", **kw):
         v, new_psn = p.ids()
         day = when or dt.datetime(2024, 8, 1, 9) + dt.timedelta(days=int(rng.integers(0, 400)))
         kw = {"med_type": "14", **kw}
-        return fee_line(mdtrt_id=v, sn=1, psn_no=psn or new_psn, region="220102", institution="吉林大学第一医院",
+        return fee_line(mdtrt_id=v, sn=1, psn_no=psn or new_psn, region="220102", institution=institution,
                         code=code, name=name, price=price, cnt=cnt, when=day, main_diag_code=diag, **kw)
 
     for _ in range(floor(4, lines, 400, small=100)):
@@ -41,4 +41,9 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
         p.plant("JL-PGT", line("311600008", "组织、细胞活检（辅助生殖）", 1500.0, diag="N97.900"))
         p.plant("JL-class", line("311600010", "精子优选处理", 900.0, level="01"))
         p.plant("JL-W", line("311600010", "精子优选处理", 900.0, when=dt.datetime(2024, 6, 20, 10)))
+        p.plant("JL-3", line("311600009", "人工授精", 600.0, cnt=2.0))  # one line, two times
+        first = p.add(line("311600012", "单精子注射", 3000.0, limit=3000.0))
+        p.plant("JL-3-embryo", line("311600012", "单精子注射", 3000.0, limit=3000.0, psn=first["psn_no"],
+                                    when=first["fee_ocur_time"] + dt.timedelta(days=90)))
+        p.plant("JL-INST", line("311600009", "人工授精", 600.0, institution="长春市某民营医院"))
     return p.rows, p.planted

@@ -1,0 +1,80 @@
+"""A contract's `institutions:` block: how a claim line's institution is identified.
+
+The documents name institutions, never their 定点医药机构编号, and hospital systems print names
+their own way (without a bracketed second name, with a misprint corrected). The block names the
+table column holding the canonical names, a table of aliases (each with its reason) and a user
+table crosswalking fixmedins_code to an institution; checks/engine/identity.py resolves each line
+to the derived column `institution` from them.
+
+Checked on load: the tables and columns exist; every alias names a canonical institution; no
+alias names two institutions or is another institution's canonical name; a rule may read
+`institution` only in a contract that has the block.
+"""
+from __future__ import annotations
+
+from ..claims.normal import name_text
+from ..errors import Choices, ContractError
+from ..paths import shown
+from .model import Institutions
+
+ALIAS_COLUMNS = ("institution", "alias", "reason")
+CROSSWALK_COLUMNS = ("fixmedins_code", "institution")
+
+
+def load_institutions(spec: dict | None, tables: dict, loc) -> Institutions | None:
+    if not spec:
+        return None
+    at = ("institutions",)
+
+    def table(key, name, need):
+        if name not in tables:
+            raise loc.error(at + (key,), f"institutions.{key}: unknown table {name!r}", Choices(sorted(tables), name))
+        missing = [c for c in need if c not in tables[name].columns]
+        if missing:
+            raise loc.error(at + (key,), f"institutions.{key}: table {name!r} has no column {missing[0]!r} "
+                                         f"(it needs {', '.join(need)})", Choices(sorted(tables[name].columns), missing[0]))
+        return tables[name]
+
+    names = spec["names"]
+    table("names", names["table"], (names["column"],))
+    inst = Institutions((names["table"], names["column"]), spec.get("aliases"), spec.get("crosswalk"))
+    if inst.aliases:
+        table("aliases", inst.aliases, ALIAS_COLUMNS)
+    if inst.crosswalk:
+        cw = table("crosswalk", inst.crosswalk, CROSSWALK_COLUMNS)
+        if not cw.supplied_by_user:
+            raise loc.error(at + ("crosswalk",), f"institutions.crosswalk: table {inst.crosswalk!r} must be "
+                                                 "supplied by the user (supplied_by_user: true)")
+    _check_aliases(inst, tables)
+    return inst
+
+
+def _check_aliases(inst: Institutions, tables: dict) -> None:
+    """Every alias points at a canonical name, and reads as one institution only (bundled tables)."""
+    ntable, ncol = inst.names
+    canon_t = tables[ntable]
+    if not inst.aliases or canon_t._data is None or tables[inst.aliases]._data is None:
+        return  # user-supplied or not read yet: checked when read
+    canon = {name_text(v) for v in canon_t._data.column(ncol).to_pylist() if v}
+    at = tables[inst.aliases]
+    seen: dict[str, str] = {}
+    for i, row in enumerate(at._data.select(["institution", "alias"]).to_pylist()):
+        where = shown(at.file)
+        target, alias = name_text(row["institution"]), name_text(row["alias"])
+        if target not in canon:
+            raise ContractError(where, f"row {i + 1}: alias {row['alias']!r} names {row['institution']!r}, which is "
+                                       f"not an institution of {ntable}.{ncol}", i + 2)
+        if alias in canon and alias != target:
+            raise ContractError(where, f"row {i + 1}: alias {row['alias']!r} is itself an institution of "
+                                       f"{ntable}.{ncol}, not another name of {row['institution']!r}", i + 2)
+        if seen.get(alias, target) != target:
+            raise ContractError(where, f"row {i + 1}: alias {row['alias']!r} names both {seen[alias]!r} and "
+                                       f"{row['institution']!r}", i + 2)
+        seen[alias] = target
+
+
+def check_rule_identity(rule, version, loc, path) -> None:
+    reads = set(rule.impl.reads()) | (set(rule.when.columns) if rule.when is not None else set())
+    if "institution" in reads and version.institutions is None:
+        raise loc.error(path, f"rule {rule.id} reads institution, but the contract does not say how institutions "
+                              "are identified: add an institutions: block (names, aliases, crosswalk)")

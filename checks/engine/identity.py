@@ -1,0 +1,89 @@
+"""Institution identity on the candidate lines: the derived columns `institution` and
+`institution_via`, from each contract's `institutions:` block (checks/contract/institutions.py).
+
+Resolved once per distinct (fixmedins_code, fixmedins_name, mdtrtarea_admvs) of the candidate
+lines — a few hundred however many lines there are — and written onto the candidate lines (`lines_t`) in one UPDATE:
+1. the user's crosswalk, when supplied: the line's code names the institution (via 'code'; the
+   name it gives is read through the aliases, so it may be any name the contract knows);
+2. else the name, normalised as every name is (no spaces, half-width brackets), equal to an
+   alias (via 'alias') or to a canonical name (via 'name'); never a part of a name, never a
+   likeness (南京鼓楼医院 is a part of 南京鼓楼医院集团宿迁医院, another hospital);
+3. else `institution` is the name as printed and `institution_via` is NULL; a rule whose finding
+   rests on it says so (kinds/scope.py).
+`institution` is written normalised as names are compared (no spaces, half-width brackets), so
+lookups compare it as it is, with no per-line work.
+A contract's lists apply in its own jurisdiction only. Where versions of a contract meet, the
+first answer by priority (code, alias, name), then by name, is taken.
+"""
+from __future__ import annotations
+
+from ..claims import normal
+from ..kinds._common import q
+from .context import regions_pred
+
+KEYS = ("fixmedins_code", "fixmedins_name", "mdtrtarea_admvs")
+
+
+def crosswalk_given(contract) -> bool:
+    inst = contract.institutions
+    return bool(inst and inst.crosswalk and contract.tables[inst.crosswalk].data is not None)
+
+
+def _branches(contract, table_names: dict) -> list[str]:
+    inst = contract.institutions
+
+    def table(name):
+        if name is None or contract.tables[name].data is None:
+            return None
+        return table_names[(contract.key, name)]
+
+    nt, ncol = inst.names
+    names, aliases, cross = table(nt), table(inst.aliases), table(inst.crosswalk)
+    canon = (f"(SELECT DISTINCT CAST({q(ncol)} AS VARCHAR) AS institution FROM {names} "
+             f"WHERE {q(ncol)} IS NOT NULL)") if names else None
+    n = normal.name
+    where = regions_pred("p", contract.regions)
+    out = []
+    if canon:
+        out.append(f"SELECT p.*, 3 AS pri, c.institution, 'name' AS via FROM ident_pairs p "
+                   f"JOIN {canon} c ON {n('c.institution')} = {n('p.fixmedins_name')} WHERE {where}")
+    if aliases:
+        out.append(f"SELECT p.*, 2 AS pri, CAST(a.institution AS VARCHAR) AS institution, 'alias' AS via "
+                   f"FROM ident_pairs p JOIN {aliases} a ON {n('a.alias')} = {n('p.fixmedins_name')} "
+                   f"WHERE {where} AND a.institution IS NOT NULL")
+    if cross:
+        given = "CAST(w.institution AS VARCHAR)"
+        joins, named = "", [given]
+        if aliases:
+            joins += f" LEFT JOIN {aliases} a ON {n('a.alias')} = {n(given)}"
+            named.insert(0, "CAST(a.institution AS VARCHAR)")
+        if canon:
+            joins += f" LEFT JOIN {canon} c ON {n('c.institution')} = {n(given)}"
+            named.insert(-1, "c.institution")
+        code = normal.key("w.fixmedins_code")
+        out.append(f"SELECT p.*, 1 AS pri, coalesce({', '.join(named)}) AS institution, 'code' AS via "
+                   f"FROM ident_pairs p JOIN {cross} w ON {code} = p.fixmedins_code AND {code} <> '' "
+                   f"AND {n(given)} <> ''{joins} WHERE {where}")
+    return out
+
+
+def attach(con, contracts, table_names: dict) -> None:
+    """Add `institution` and `institution_via` to the candidate lines (temp table `lines_t`)."""
+    branches = [b for c in contracts if c.institutions is not None for b in _branches(c, table_names)]
+    keys = ", ".join(KEYS)
+    con.execute(f"CREATE TEMP TABLE ident_pairs AS SELECT DISTINCT {keys} FROM lines_t")
+    found = "\nUNION ALL\n".join(branches) or f"SELECT *, 0 AS pri, NULL AS institution, NULL AS via FROM ident_pairs LIMIT 0"
+    # the match of highest priority (code, alias, name), then the first name: one sortable key, so
+    # that arg_min (min_by on Spark) picks it (every match names an institution)
+    key = "CAST(f.pri AS VARCHAR) || f.institution"
+    con.execute(f"""CREATE TEMP TABLE ident AS
+        SELECT p.{', p.'.join(KEYS)},
+               {normal.name(f"coalesce(arg_min(f.institution, {key}), p.fixmedins_name)")} AS institution,
+               arg_min(f.via, {key}) AS via
+        FROM ident_pairs p LEFT JOIN ({found}) f USING ({keys})
+        GROUP BY p.{', p.'.join(KEYS)}""")
+    on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM l.{k}" for k in KEYS)  # an empty code: by its name
+    # the table rebuilt with the two columns (no ALTER/UPDATE: the same statement runs on Spark)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lines_t AS SELECT l.*, CAST(i.institution AS VARCHAR) AS institution, "
+                f"CAST(i.via AS VARCHAR) AS institution_via FROM lines_t l LEFT JOIN ident i ON {on}")
+    con.execute("DROP TABLE ident_pairs")
