@@ -134,19 +134,6 @@ def test_hive_partition_can_supply_a_required_column(tmp_path):
     assert [f.rule_id for f in check([str(tmp_path / "b")]).findings] == ["JS-1-price"]
 
 
-def test_a_finding_names_its_own_file_when_other_partitions_are_outside_the_jurisdiction(tmp_path):
-    """Jilin's folder comes first and no Jiangsu rule reads it: the Nanjing line is still named
-    by its own file and row (DuckDB numbers files after pruning partitions)."""
-    for region, rows in [("220102", [line(1), line(2)]), ("320106", [line(3), line(4, price=520.0)])]:
-        part = tmp_path / "b" / f"mdtrtarea_admvs={region}"
-        part.mkdir(parents=True)
-        pq.write_table(table([{k: v for k, v in r.items() if k != "mdtrtarea_admvs"} for r in rows]),
-                       part / "x.parquet")
-    [f] = check([str(tmp_path / "b")]).findings
-    assert (f.rule_id, f.mdtrt_id, f.row) == ("JS-1-price", line(4)["mdtrt_id"], 2)
-    assert "mdtrtarea_admvs=320106" in f.file
-
-
 def test_optional_column_in_only_some_files_leaves_their_lines_not_judged(write):
     a = write([line(1)], "a.parquet")
     b = write([{k: v for k, v in line(2).items() if k != "chrgitm_lv"}], "b.parquet")
@@ -169,3 +156,39 @@ def test_claims_are_not_modified(write):
     before = path.read_bytes()
     check([str(path)])
     assert path.read_bytes() == before
+
+
+def test_a_filter_on_a_partition_folder_does_not_renumber_the_files(tmp_path):
+    """DuckDB prunes the folders a filter excludes before numbering the files it reads; the
+    batch's source gives every line the number of its own file all the same."""
+    import duckdb
+
+    from checks.claims.batch import open_batch
+
+    for region, rows in [("220102", [line(1), line(2)]), ("320106", [line(3)]), ("320205", [line(4), line(5)])]:
+        part = tmp_path / "b" / f"mdtrtarea_admvs={region}"
+        part.mkdir(parents=True)
+        pq.write_table(table([{k: v for k, v in r.items() if k != "mdtrtarea_admvs"} for r in rows]),
+                       part / "x.parquet")
+    batch = open_batch([str(tmp_path / "b")], {})
+    got = duckdb.sql(f"SELECT file_index, filename FROM {batch.source_sql()} r "
+                     "WHERE starts_with(r.mdtrtarea_admvs, '32') GROUP BY ALL ORDER BY 1").fetchall()
+    assert got == [(cf.fid, str(cf.path)) for cf in batch.files[1:]]
+
+
+def test_a_partitioned_sample_names_each_finding_by_its_own_file(tmp_path):
+    import pyarrow.compute as pc
+
+    from conftest import ROOT
+
+    t = pq.read_table(ROOT / "sample_claims/jiangsu-nipt-1.0.0.parquet")
+    for region in pc.unique(t["mdtrtarea_admvs"]).to_pylist():
+        part = tmp_path / "b" / f"mdtrtarea_admvs={region}"
+        part.mkdir(parents=True)
+        pq.write_table(t.filter(pc.equal(t["mdtrtarea_admvs"], region)).drop_columns(["mdtrtarea_admvs"]),
+                       part / "x.parquet")
+    report = check([str(tmp_path / "b")], str(ROOT / "contracts/jiangsu-nipt"))
+    assert report.findings
+    for f in report.findings:  # the line the finding names is in the file it names, at its row
+        lines = pq.read_table(f.file).to_pylist()
+        assert (lines[f.row - 1]["mdtrt_id"], lines[f.row - 1]["feedetl_sn"]) == (f.mdtrt_id, f.feedetl_sn)
