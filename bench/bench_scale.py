@@ -113,7 +113,7 @@ def make_copies(batch: Path, folder: Path, copies: int) -> Path:
         con.execute(f"""COPY (SELECT * REPLACE (mdtrt_id || '-{k}' AS mdtrt_id, psn_no || '-{k}' AS psn_no)
                               FROM read_parquet('{src}'))
                         TO '{folder}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (mdtrtarea_admvs),
-                                       APPEND, FILENAME_PATTERN 'copy{k}_{{i}}')""")
+                                       APPEND, FILENAME_PATTERN 'copy{k}_{{uuid}}')""")
     (folder / "_SUCCESS").write_text("")
     files = list(folder.rglob("*.parquet"))
     size = sum(f.stat().st_size for f in files)

@@ -81,6 +81,8 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
             from .engine.diagnose import diagnose, reading_error
             if reading_error(e):
                 raise diagnose(batch, e) from None
+            if type(e).__name__ == "OutOfMemoryException":
+                raise UsageError(out_of_memory(memory_limit, batch.lines, e)) from None
             raise
     result.timings = {"contracts_s": t1 - t0, "open_s": t2 - t1, **result.timings}
     report = build_report(contracts, batch.hashed(), result)
@@ -90,6 +92,17 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     if accepted is not None:
         apply_waivers(report, accepted)
     return report
+
+
+def out_of_memory(memory_limit: str | None, lines: int, e: Exception) -> str:
+    """What to do when DuckDB needs more memory than it may take: it spills sorts, joins and
+    aggregates to --temp-dir, but the candidate lines and some rules' work must fit."""
+    from .engine.duckdb_engine import MEMORY_LIMIT
+
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return (f"checking {lines:,} lines needs more memory than --memory-limit {memory_limit or MEMORY_LIMIT} allows "
+            f"(DuckDB: {first}); the lines some rule reads are held in memory: give it more, e.g. "
+            "--memory-limit 2GB, or check the batch in parts")
 
 
 HISTORY_ON_SPARK = ("--history is DuckDB-only: the ledger is a DuckDB file that the engine reads, judges "

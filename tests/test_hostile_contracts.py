@@ -138,3 +138,9 @@ def test_a_column_map_that_is_not_a_mapping(tmp_path, write):
 
 def test_memory_limit_that_is_not_a_size(write):
     refused(run("check", write([line()]), "--memory-limit", "lots"), "--memory-limit", "512MB")
+
+
+def test_a_memory_limit_too_small_for_the_batch_says_so_and_how_to_go_on():
+    sample = Path(__file__).resolve().parents[1] / "sample_claims" / "jiangsu-nipt-1.0.0.parquet"
+    refused(run("check", sample, "--memory-limit", "4MB", "--no-cache"),
+            "3,000 lines needs more memory than --memory-limit 4MB allows", "--memory-limit 2GB")

@@ -137,16 +137,27 @@ def candidates(ctxs, contracts) -> str:
 
 def add_companions(con, ctxs, select: str, seq_join: tuple) -> None:
     """Lines a rule reads only beside others of their visit (a consultation fee in a visit that
-    bills the diagnosis): added to lines_t by a semi-join on the visits that have the trigger."""
-    for p, ctx in ctxs.values():
-        for own, trigger in (p.rule.impl.companions(ctx) or []) if not p.blocked else []:
-            con.execute(f"""INSERT INTO lines_t BY NAME
-            SELECT l.*{seq_join[0]} FROM ({select}) l
-                SEMI JOIN (SELECT DISTINCT t.mdtrt_id FROM lines_t t WHERE {ctx.jurisdiction('t')}
-                           AND {ctx.codes('t', trigger)}) v ON v.mdtrt_id = l.mdtrt_id
-                ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
-                {seq_join[1]}
-                WHERE {ctx.codes('l', own)} AND {ctx.jurisdiction('l')}""")
+    bills the diagnosis): the visits that have each trigger are found among the candidate lines,
+    then one scan adds every companion line of those visits to lines_t."""
+    pairs = [(ctx, own, trigger) for p, ctx in ctxs.values() if not p.blocked
+             for own, trigger in (p.rule.impl.companions(ctx) or [])]
+    if not pairs:
+        return
+    marks = ", ".join(f"max(CASE WHEN k = {k} THEN 1 ELSE 0 END) AS c{k}" for k in range(len(pairs)))
+    found = " UNION ALL ".join(f"SELECT t.mdtrt_id, {k} AS k FROM lines_t t WHERE {ctx.jurisdiction('t')} "
+                               f"AND {ctx.codes('t', trigger)}" for k, (ctx, _, trigger) in enumerate(pairs))
+    con.execute(f"CREATE TEMP TABLE companion_visits AS SELECT mdtrt_id, {marks} FROM ({found}) GROUP BY mdtrt_id")
+    wanted = " OR ".join(f"({ctx.codes('l', own)} AND {ctx.jurisdiction('l')} AND v.c{k} = 1)"
+                         for k, (ctx, own, _) in enumerate(pairs))
+    # the same without the visit's marks: a filter on the scan alone, applied before the join
+    lines_of = " OR ".join(f"({ctx.codes('l', own)} AND {ctx.jurisdiction('l')})" for ctx, own, _ in pairs)
+    con.execute(f"""INSERT INTO lines_t BY NAME
+        SELECT l.*{seq_join[0]} FROM ({select}) l
+            JOIN companion_visits v ON v.mdtrt_id = l.mdtrt_id
+            ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
+            {seq_join[1]}
+            WHERE ({lines_of}) AND ({wanted})""")
+    con.execute("DROP TABLE companion_visits")
 
 
 MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays flat as batches grow
