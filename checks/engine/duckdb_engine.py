@@ -259,8 +259,9 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
         stats = count_rules(con, ctxs, lookups)
         t3 = time.perf_counter()
         runnable = {i: pc for i, pc in ctxs.items() if not pc[0].blocked}
-        sql = findings_sql(runnable)
-        findings = fetch(con, sql, runnable, [cf.display for cf in batch.files])
+        queries = findings_sql(runnable, per_rule=not getattr(con, "findings_in_one_query", False))
+        sql = ";\n".join(queries)
+        findings = fetch(con, queries, runnable, [cf.display for cf in batch.files])
     else:
         t3 = time.perf_counter()
     t4 = time.perf_counter()

@@ -37,8 +37,11 @@ def message_sql(template: str) -> str:
     return " || ".join(out) or "''"
 
 
-def findings_sql(ctxs) -> str:
-    """Every finding, one UNION ALL over the rules; a finding of a superseded rule is dropped by an
+def findings_sql(ctxs, per_rule: bool = False) -> list[str]:
+    """Every finding, in one UNION ALL over the rules, or (`per_rule`) one query per rule, whose
+    results are concatenated: DuckDB runs the branches of a union side by side, so the work
+    states of every rule (windows, joins) are held at once, and at 100M lines they outgrow a
+    memory limit that each rule alone fits in. A finding of a superseded rule is dropped by an
     anti-join with the superseding rule's lines (nothing is materialised whole)."""
     by_id = {(p.contract.key, p.rule.id): i for i, (p, _) in ctxs.items()}
     superseded_by: dict[int, list[int]] = {}
@@ -56,8 +59,9 @@ def findings_sql(ctxs) -> str:
                        f"ON s{k}._fid = f._fid AND s{k}._row = f._row" for k in superseded_by.get(i, []))
         branches.append(f"SELECT {i} AS r, f.*, {message} AS message, {cite} AS citation "
                         f"FROM ({r.impl.findings(ctx)}) f{drop}")
-    union = "\nUNION ALL\n".join(branches) or "SELECT NULL LIMIT 0"
-    return final_sql(union)
+    if per_rule:
+        return [final_sql(b) for b in branches]
+    return [final_sql("\nUNION ALL\n".join(branches))] if branches else []
 
 
 # The related line as the report shows it: RuleContext.related's keys, its file named (a batch
@@ -85,7 +89,7 @@ FROM (
 SEVERITIES = ["violation", "suspect", "data_quality"]
 
 
-def fetch(con, sql: str, ctxs, files: list[str]) -> pa.Table:
+def fetch(con, queries: list[str], ctxs, files: list[str]) -> pa.Table:
     """The findings as an Arrow table of FINDING_SCHEMA, streamed in batches. Rule, contract,
     version, kind, severity and file are dictionary-encoded against dictionaries known up front
     (the rules, the files), so no per-finding string is kept for them; the table is then put in
@@ -99,7 +103,7 @@ def fetch(con, sql: str, ctxs, files: list[str]) -> pa.Table:
     sev_dict, file_dict = pa.array(SEVERITIES), pa.array(files, pa.string())
     sev_index = pa.array(SEVERITIES)
     batches = []
-    for b in con.sql(sql).to_arrow_reader(batch_size=1 << 17):
+    for b in (b for sql in queries for b in con.sql(sql).to_arrow_reader(batch_size=1 << 17)):
         r, f = b.column("_r").cast(pa.int32()), b.column("_f").cast(pa.int32())
         cols = {k: pa.DictionaryArray.from_arrays(r, d) for k, d in dicts.items()}
         cols["severity"] = pa.DictionaryArray.from_arrays(pc.index_in(b.column("severity"), value_set=sev_index)

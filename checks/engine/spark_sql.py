@@ -60,6 +60,9 @@ class Result:
 
 
 class SparkSQL:
+    # the findings of every rule as one UNION ALL: one Spark job, whose stages spill as needed
+    findings_in_one_query = True
+
     def __init__(self, session):
         self.spark = session
         self.cached: list = []
