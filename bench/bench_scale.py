@@ -1,6 +1,6 @@
 """Beyond one machine's comfort: DuckDB and Spark (local mode) at 10M lines, DuckDB at 100M.
 
-    python bench/bench_scale.py [--lines 10000000] [--copies 10] [--memory-limit 4GB]
+    python bench/bench_scale.py [--lines 10000000] [--copies 10] [--memory-limit 2GB]
                                 [--spark-master local[2]] [--spark-driver-memory 8g] [--skip spark|100m]
 
 Every measurement is a separate `claimcheck check` process writing the findings as Parquet, timed
@@ -126,7 +126,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lines", type=int, default=10_000_000)
     ap.add_argument("--copies", type=int, default=10)
-    ap.add_argument("--memory-limit", default="4GB")
+    ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--spark-master", default="local[2]")
     ap.add_argument("--spark-driver-memory", default="8g")
     ap.add_argument("--skip", action="append", default=[], choices=["spark", "100m"])

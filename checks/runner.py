@@ -102,7 +102,7 @@ def out_of_memory(memory_limit: str | None, lines: int, e: Exception) -> str:
     first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return (f"checking {lines:,} lines needs more memory than --memory-limit {memory_limit or MEMORY_LIMIT} allows "
             f"(DuckDB: {first}); the lines some rule reads are held in memory: give it more with "
-            "--memory-limit (100M lines of a realistic batch take 4GB), or check the batch in parts")
+            "--memory-limit (100M lines of a realistic batch take 2GB), or check the batch in parts")
 
 
 HISTORY_ON_SPARK = ("--history is DuckDB-only: the ledger is a DuckDB file that the engine reads, judges "

@@ -109,9 +109,14 @@ class Frequency(RuleKind):
         missing = "/".join(c for c in self.p["per"] if c not in fb["per"])
         # one line paying more than the limit by itself is the rule's own finding, whatever its key
         severity = f"CASE WHEN x.u > {limit} + {TOLERANCE} THEN {lit(self.rule.severity)} ELSE {lit(sev)} END"
+        # only the fallback keys with a line missing a key value: elsewhere every pair has both keys
+        # and the rule's own count decides (without this, a person's lines would all be paired)
+        gap = (f"SELECT DISTINCT {', '.join(f'g.{c}' for c in fb['per'])} FROM {ctx.lines('g', counted)} "
+               f"WHERE {ctx.scope('g')} AND NOT ({self._complete('g')})")
+        at_gap = " AND ".join(f"gp.{c} = l.{c}" for c in fb["per"])
         keyed = f"""SELECT l.*, {unit} AS unit, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
                                row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord
-                        FROM {ctx.lines('l', counted)} WHERE {ctx.scope('l')}"""
+                        FROM {ctx.lines('l', counted)} SEMI JOIN ({gap}) gp ON {at_gap} WHERE {ctx.scope('l')}"""
         fallback = f"""
             SELECT {ctx.finding('x', lit(f'{limit} 次（{missing} 为空时：同一 {", ".join(fb["per"])} {days} 天内）'),
                                 "printf('%g', CAST(x.total AS DOUBLE))", share('x', 'x.total'),
