@@ -82,7 +82,7 @@ def attach(con, contracts, table_names: dict) -> None:
                arg_min(f.via, {key}) AS via
         FROM ident_pairs p LEFT JOIN ({found}) f USING ({keys})
         GROUP BY p.{', p.'.join(KEYS)}""")
-    on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM l.{k}" for k in KEYS)  # an empty code: by its name
+    on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM l.{k}" for k in KEYS)  # null-safe, as ident's GROUP BY is
     # the table rebuilt with the two columns (no ALTER/UPDATE: the same statement runs on Spark)
     con.execute(f"CREATE OR REPLACE TEMP TABLE lines_t AS SELECT l.*, CAST(i.institution AS VARCHAR) AS institution, "
                 f"CAST(i.via AS VARCHAR) AS institution_via FROM lines_t l LEFT JOIN ident i ON {on}")
