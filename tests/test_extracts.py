@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
+
 import pytest
 
 import extracts
@@ -91,3 +93,26 @@ def test_without_the_map_the_warehouse_extract_is_refused_with_what_is_missing(r
     p = run_cli("check", warehouse, "--contracts", NIPT)
     assert p.returncode == 2
     assert "column mdtrt_id: required column is missing" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_the_oracle_export_partitioned_by_region_names_each_finding_by_its_file_and_row(root, tmp_path):
+    """The same export as hive folders (MDTRTAREA_ADMVS=…, upper case as the exporter writes it),
+    a Jilin folder first that no Jiangsu rule reads: the verdicts are the flat file's, and each
+    finding names the file and row its line is on."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    flat = pq.read_table(extracts.build("oracle_incl", extracts.ORACLE, tmp_path / "flat.parquet"))
+    jilin = flat.slice(0, 2).set_column(0, "MDTRT_ID", pa.array(["JL0001", "JL0002"]))
+    jilin = jilin.set_column(5, "MDTRTAREA_ADMVS", pa.array(["220102", "220102"]))
+    whole = pa.concat_tables([jilin, flat])
+    for region in pc.unique(whole["MDTRTAREA_ADMVS"]).to_pylist():
+        folder = tmp_path / "ds" / f"MDTRTAREA_ADMVS={region}"
+        folder.mkdir(parents=True)
+        part = whole.filter(pc.equal(whole["MDTRTAREA_ADMVS"], region)).drop_columns(["MDTRTAREA_ADMVS"])
+        pq.write_table(part, folder / "part-0.parquet")
+    report = check([str(tmp_path / "ds")], root / NIPT)
+    assert found(report) == extracts.expected()
+    for f in report.findings:
+        line = pq.read_table(f.file).to_pylist()[f.row - 1]
+        assert (line["MDTRT_ID"].strip(), line["FEEDETL_SN"].strip()) == (f.mdtrt_id, f.feedetl_sn)

@@ -143,3 +143,16 @@ def test_names_match_as_the_normalised_like_would(patterns):
         like = " OR ".join(f"lower({normal.name(lit(text))}) LIKE lower({normal.name(lit(p))})" for p in patterns)
         ((want, got),) = duckdb.sql(f"SELECT {like}, {normal.name_like(lit(text), patterns)}").fetchall()
         assert got == want, (text, patterns)
+
+
+@pytest.mark.parametrize("fetts,found", [(("1", None), [("JS-7-detection", "suspect")]),
+                                         ((None, "1"), [("JS-7-detection", "suspect")]),
+                                         (("1", "2"), []), (("1", "1"), [("JS-7-detection", "violation")])])
+def test_the_fetts_fallback_pairs_a_line_with_and_a_line_without_the_pregnancy(write, fetts, found):
+    """One person, two fund-paid detections 60 days apart: with one pregnancy number missing the
+    fallback pairs them (suspect); with both given, the pregnancy numbers decide alone, and a
+    person whose lines all carry them is never paired by the fallback."""
+    rows = [line(1, psn_no="P00001", fetts=fetts[0]),
+            line(2, psn_no="P00001", fetts=fetts[1], fee_ocur_time=dt.datetime(2025, 5, 1, 9, 30))]
+    report = check([str(write(rows))])
+    assert [(f.rule_id, f.severity) for f in report.findings] == found

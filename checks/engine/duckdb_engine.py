@@ -195,14 +195,28 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
+def table_names(contracts) -> dict[tuple[str, str], str]:
+    """{(contract key, table name): the name the engine's SQL reads the table by}."""
     names = {}
     for c in contracts:
         for t in c.tables.values():
-            name = f"ref_{len(names)}"
+            names[(c.key, t.name)] = f"ref_{len(names)}"
+    return names
+
+
+def contexts(plans, names: dict, batch, lookups, history: bool = False) -> dict[int, tuple]:
+    """{rule index: (plan, RuleContext)} for the rules that run, sharing `lookups`."""
+    return {p.index: (p, RuleContext(p.rule, p.contract, {t: names[(p.contract.key, t)] for t in p.contract.tables},
+                                     lookups, batch.fields, history, blocked=p.blocked))
+            for p in plans if p.index is not None}
+
+
+def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
+    names = table_names(contracts)
+    for c in contracts:
+        for t in c.tables.values():
             if t.data is not None:
-                con.register(name, t.data)
-            names[(c.key, t.name)] = name
+                con.register(names[(c.key, t.name)], t.data)
     policy = [c for c in contracts if c.id != "data-quality"]
     with watching(con, progress, "validating", batch.lines):
         survey = run_survey(con, batch, policy, cache)
@@ -210,12 +224,7 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
 
     plans = plan(contracts)
     lookups = Lookups()
-    ctxs = {}
-    for p in plans:
-        if p.index is not None:
-            tn = {t: names[(p.contract.key, t)] for t in p.contract.tables}
-            ctxs[p.index] = (p, RuleContext(p.rule, p.contract, tn, lookups, batch.fields, ledger is not None,
-                                            blocked=p.blocked))
+    ctxs = contexts(plans, names, batch, lookups, ledger is not None)
     money_read = any("inpolicy_amt" in ctx.needs() for _, ctx in ctxs.values())
     parts = money_read or any(p.rule.kind == "money_identity" for p, _ in ctxs.values())
     cols = _columns_read(ctxs) | (set(money.PARTS) if parts else set())

@@ -20,9 +20,8 @@ import tempfile
 import time
 
 from ..errors import InputError, InputErrors, UsageError
-from .context import RuleContext
 from .dialect import Unsupported, called_functions, register, to_spark
-from .duckdb_engine import EngineResult, Planned, _run, plan
+from .duckdb_engine import EngineResult, Planned, _run, contexts, plan, table_names
 from .lookups import Lookups
 from .spark_source import TZ, SparkBatch, register_claims
 
@@ -105,16 +104,7 @@ def private(spark):
 def refusals(contracts, batch, exists) -> dict[tuple[str, str], str]:
     """{(contract key, rule id): why it cannot run on Spark} for every rule whose SQL has no Spark form."""
     out = {}
-    lookups = Lookups()
-    names = {}
-    for c in contracts:
-        for t in c.tables.values():
-            names[(c.key, t.name)] = f"ref_{len(names)}"
-    for p in plan(contracts):
-        if p.index is None:
-            continue
-        ctx = RuleContext(p.rule, p.contract, {t: names[(p.contract.key, t)] for t in p.contract.tables}, lookups,
-                          batch.fields, blocked=p.blocked)
+    for p, ctx in contexts(plan(contracts), table_names(contracts), batch, Lookups()).values():
         ctx.source = "(SELECT * FROM claim_src)"
         impl = p.rule.impl
         try:
