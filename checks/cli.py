@@ -247,8 +247,10 @@ def sample(out, lines, seed, planted, scenarios, profile, partition_lines, chunk
 # registered here; they need `guarded` from above
 from .cli_contracts import contracts, explain, functions, kinds  # noqa: E402
 from .cli_history import history  # noqa: E402
+from .cli_serve import serve  # noqa: E402
+from .cli_waivers import waivers as waivers_group  # noqa: E402
 
-for command in (contracts, explain, kinds, functions, history):
+for command in (contracts, explain, kinds, functions, history, serve, waivers_group):
     main.add_command(command)
 
 

@@ -1,0 +1,278 @@
+"""The HTTP service (Starlette on uvicorn): the national audit calls and the pipeline endpoints.
+
+Every answer to a national call is the national envelope; an error is `infcode` -1 with an
+`err_msg` naming the JSON path (bad input) or an error id that the server log carries (a fault of
+ours) — never a stack trace. Checks run in worker threads, at most `concurrency` at a time, each
+bounded by `timeout`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import time
+
+import anyio
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ..errors import ClaimcheckError
+from . import national
+from .guard import Failure, Guard, guarded, read_body, read_json
+from .metrics import Metrics
+from .service import SETTLEMENT, Service, Settings
+from .store import Store, append_waivers, dumps, waiver_entry
+
+log = logging.getLogger("claimcheck.serve")
+
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d%H%M%S")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    service = Service(settings)
+    metrics = Metrics()
+    store = Store(settings.dispositions_path()) if settings.dispositions_path() else None
+    limiter = anyio.CapacityLimiter(max(1, settings.concurrency))
+
+    async def in_thread(fn, *args):
+        """Run `fn` in a worker thread within the request timeout (an abandoned check finishes
+        in its thread; the client gets the timeout answer at once)."""
+        try:
+            with anyio.fail_after(settings.timeout):
+                return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True, limiter=limiter)
+        except TimeoutError:
+            raise Failure(504, f"the check did not finish within {settings.timeout:g} s (--timeout)",
+                          "timeout") from None
+
+    def audit(msg: national.Message, refmsgid: str, request: Request) -> dict:
+        timings = {}
+        record = bool(settings.record_settlements and settings.history and msg.infno == "3102"
+                      and msg.trig_scen in SETTLEMENT)
+        t0 = time.perf_counter()
+        report = national.check_message(msg, lambda paths: service.check(paths, record, timings))
+        t1 = time.perf_counter()
+        answer = national.national_answer(report, msg, refmsgid)
+        t2 = time.perf_counter()
+        if store is not None:
+            store.remember(report)
+        for r in answer["output"]["result"]:
+            metrics.found(r["rule_id"])
+        request.state.log = {"lines": msg.table.num_rows, "results": len(answer["output"]["result"]),
+                             "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1),
+                             **({"recorded": report.history.get("recorded")} if record and report.history else {})}
+        return answer
+
+    async def audit_call(request: Request, infno: str | None = None) -> Response:
+        obj = await read_json(request, settings)
+        refmsgid = str(obj.get("msgid") or "") if isinstance(obj, dict) else ""
+        try:
+            msg = national.read_message(obj)
+        except ClaimcheckError as e:
+            raise Failure(400, str(e), "malformed", refmsgid) from None
+        if infno is not None:
+            msg.infno = infno
+        elif msg.infno not in ("3101", "3102"):
+            raise Failure(400, f"request.infno: {msg.infno!r} is not an audit call here; expected 3101 or 3102 "
+                               "(or 3103 at POST /3103)", "malformed", refmsgid)
+        request.state.infno = msg.infno
+        try:
+            answer = await in_thread(audit, msg, refmsgid, request)
+        except Failure as f:
+            f.refmsgid = refmsgid
+            raise
+        except ClaimcheckError as e:
+            raise Failure(400, str(e), "input", refmsgid) from None
+        return Response(dumps(answer), media_type="application/json")
+
+    async def post_3101(request):
+        return await audit_call(request, "3101")
+
+    async def post_3102(request):
+        return await audit_call(request, "3102")
+
+    async def post_root(request):
+        obj = await read_json(request, settings)
+        infno = str(obj.get("infno")) if isinstance(obj, dict) and obj.get("infno") is not None else None
+        request._json_cache = obj
+        if infno == "3103":
+            return await post_3103(request)
+        return await audit_call(request)
+
+    async def post_3103(request):
+        obj = await read_json(request, settings)
+        refmsgid = str(obj.get("msgid") or "") if isinstance(obj, dict) else ""
+        request.state.infno = "3103"
+        data = ((obj.get("input") or {}) if isinstance(obj, dict) and isinstance(obj.get("input"), dict) else {})
+        data = data.get("data")
+        if not isinstance(data, dict):
+            raise Failure(400, "request.input.data: missing; expected an object holding warn_type and warns",
+                          "malformed", refmsgid)
+        warns = data.get("warns")
+        if not isinstance(warns, list) or not warns:
+            raise Failure(400, "request.input.data.warns: expected a non-empty list of "
+                               "{warn_rslt_id, dspo_way, dspo_way_rea}", "malformed", refmsgid)
+        if store is None:
+            raise Failure(400, "this server keeps no dispositions: start it with --waivers or --dispositions",
+                          "config", refmsgid)
+        owner = str(obj.get("opter_name") or obj.get("opter") or "").strip() or "3103"
+        rows, entries = [], []
+        for i, w in enumerate(warns):
+            p = f"request.input.data.warns[{i}]"
+            if not isinstance(w, dict):
+                raise Failure(400, f"{p}: expected an object", "malformed", refmsgid)
+            jr, way, why = (str(w.get(k) or "").strip() for k in ("warn_rslt_id", "dspo_way", "dspo_way_rea"))
+            if not jr:
+                raise Failure(400, f"{p}.warn_rslt_id: missing; expected the jr_id of a result", "malformed",
+                              refmsgid)
+            if way not in ("1", "2"):
+                raise Failure(400, f"{p}.dspo_way: {w.get('dspo_way')!r}; expected 1 (继续执行) or 2 (返回修改)",
+                              "malformed", refmsgid)
+            if way == "1" and not why:
+                raise Failure(400, f"{p}.dspo_way_rea: required when dspo_way is 1 (the reason to go on)",
+                              "malformed", refmsgid)
+            found = store.result(jr)
+            if found is None:
+                raise Failure(400, f"{p}.warn_rslt_id: no result {jr!r} was answered by this server", "unknown",
+                              refmsgid)
+            entry = waiver_entry(jr, found, why, owner, settings.waiver_days) if way == "1" else None
+            if entry is not None and settings.waivers:
+                entries.append(entry)
+            rows.append({"jr_id": jr, "warn_type": str(data.get("warn_type") or ""), "dspo_way": way,
+                         "dspo_way_rea": why, "opter": str(obj.get("opter") or ""),
+                         "opter_name": str(obj.get("opter_name") or ""), "msgid": refmsgid,
+                         "received_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                         "waiver_id": entry["id"] if entry is not None and settings.waivers else None})
+
+        def keep():
+            added = append_waivers(settings.waivers, entries, service.contracts) if entries else []
+            store.dispose(rows)
+            return added
+        added = await in_thread(keep)
+        return Response(dumps({"infcode": 0, "inf_refmsgid": refmsgid, "refmsg_time": _now(), "respond_time": _now(),
+                               "err_msg": "", "output": {"stored": len(rows), "waivers_added": added}}),
+                        media_type="application/json")
+
+    async def post_check(request):
+        raw = await read_body(request, settings)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if raw[:4] != b"PAR1" and kind != ARROW_STREAM:
+            raise Failure(415, f"content type {kind or 'none'}: send a Parquet file (application/vnd.apache.parquet) "
+                               f"or an Arrow IPC stream ({ARROW_STREAM})", "content_type")
+        report = await in_thread(_check_body, raw, service)
+        if ARROW_STREAM in request.headers.get("accept", ""):
+            import pyarrow as pa
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, report.table.schema) as w:
+                w.write_table(report.table)
+            return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM)
+        return Response(await in_thread(_json_report, report), media_type="application/json")
+
+    async def post_ledger(request):
+        if not settings.history:
+            raise Failure(400, "this server has no ledger: start it with --history LEDGER", "config")
+        raw = await read_body(request, settings)
+        if raw[:4] != b"PAR1":
+            raise Failure(415, "send the settled lines as a Parquet file", "content_type")
+        h = await in_thread(_import_body, raw, service)
+        return JSONResponse({k: v for k, v in h.items() if k in ("batch_seq", "recorded", "replaced", "changed")})
+
+    async def health(request):
+        ready = service.ready()
+        ok = ready["contracts"] > 0 and ready["ledger"] in (None, "readable", "not yet created")
+        return JSONResponse({"status": "ok" if ok else "not ready", **ready}, status_code=200 if ok else 503)
+
+    async def contracts(request):
+        return JSONResponse([c.summary() | {"rules": [r.id for r in c.rules]} for c in service.contracts])
+
+    async def rule(request):
+        from ..contract.lookup import find
+        from ..report.explain import render_entry
+        try:
+            hits = find(service.contracts, request.path_params["rule_id"])
+        except ClaimcheckError as e:
+            return PlainTextResponse(f"{e}\n", status_code=404)
+        return PlainTextResponse("\n\n".join(render_entry(e) for e in hits) + "\n")
+
+    async def metrics_view(request):
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def admin_reload(request):
+        if not settings.token:
+            raise Failure(403, "reload over HTTP needs a server started with --token; send SIGHUP instead", "auth")
+        ok, message = await anyio.to_thread.run_sync(service.reload)
+        return JSONResponse({"reloaded": ok, "message": message, "contracts": len(service.contracts)},
+                            status_code=200 if ok else 409)
+
+    async def lifespan(app):
+        loop = __import__("asyncio").get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, service.reload))
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        log.info("claimcheck serve: %d contract versions loaded", len(service.contracts))
+        yield
+        log.info("claimcheck serve: stopped")
+
+    g = lambda fn: guarded(fn, metrics)  # noqa: E731
+    post = ["POST"]
+    routes = [Route("/3101", g(post_3101), methods=post), Route("/3102", g(post_3102), methods=post),
+              Route("/3103", g(post_3103), methods=post), Route("/", g(post_root), methods=post),
+              Route("/check", g(post_check), methods=post), Route("/ledger", g(post_ledger), methods=post),
+              Route("/health", g(health)), Route("/contracts", g(contracts)), Route("/rules/{rule_id}", g(rule)),
+              Route("/metrics", g(metrics_view)), Route("/admin/reload", g(admin_reload), methods=post)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.service = service
+    return Guard(app, settings, metrics)
+
+
+def _body_file(raw: bytes, folder: str) -> str:
+    """The body as a Parquet file in `folder` (an Arrow IPC stream is converted)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    path = Path(folder) / "body.parquet"
+    if raw[:4] == b"PAR1":
+        path.write_bytes(raw)
+    else:
+        try:
+            table = pa.ipc.open_stream(raw).read_all()
+        except pa.ArrowInvalid as e:
+            raise Failure(400, f"body: not an Arrow IPC stream ({e})", "malformed") from None
+        pq.write_table(table, path)
+    return str(path)
+
+
+def _check_body(raw: bytes, service: Service):
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="claimcheck-body-") as tmp:
+        return service.check([_body_file(raw, tmp)])
+
+
+def _import_body(raw: bytes, service: Service) -> dict:
+    import tempfile
+
+    from ..runner import import_history
+    s = service.settings
+    with tempfile.TemporaryDirectory(prefix="claimcheck-body-") as tmp:
+        return import_history([_body_file(raw, tmp)], s.history, s.contracts_dir, s.tables or None,
+                              wait=s.history_wait, columns=s.columns)
+
+
+def _json_report(report) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from ..report.json_out import write_json
+    with tempfile.TemporaryDirectory(prefix="claimcheck-json-") as tmp:
+        out = Path(tmp) / "report.json"
+        write_json(report, str(out))
+        return out.read_bytes()
