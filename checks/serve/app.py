@@ -8,6 +8,7 @@ bounded by `timeout`.
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
 import logging
 import signal
 import time
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"reloaded": ok, "message": message, "contracts": len(service.contracts)},
                             status_code=200 if ok else 409)
 
+    @contextlib.asynccontextmanager
     async def lifespan(app):
         loop = __import__("asyncio").get_running_loop()
         try:
