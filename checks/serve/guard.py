@@ -148,6 +148,8 @@ class Guard:
             await send(message)
 
         scope.setdefault("state", {})
+        path = scope["path"] if not scope["path"].startswith("/rules/") else "/rules/{id}"
+        self.metrics.begin(path)
         if not self._authorised(scope):
             self.metrics.error("unauthorised")
             resp = error_response(401, "unauthorised: send Authorization: Bearer <token>",
@@ -156,7 +158,6 @@ class Guard:
         else:
             await self.app(scope, receive, sending)
         seconds = time.perf_counter() - t0
-        path = scope["path"] if not scope["path"].startswith("/rules/") else "/rules/{id}"
         self.metrics.observe(path, status[0], seconds)
         st = scope.get("state", {})
         extra = " ".join(f"{k}={v}" for k, v in {"infno": st.get("infno"), **(st.get("log") or {}),

@@ -23,9 +23,15 @@ class Metrics:
         self.counts = defaultdict(int)
         self.findings = defaultdict(int)       # rule -> n
         self.errors = defaultdict(int)         # kind -> n
+        self.in_flight = defaultdict(int)      # path -> requests being answered
+
+    def begin(self, path: str) -> None:
+        with self._lock:
+            self.in_flight[path] += 1
 
     def observe(self, path: str, status: int, seconds: float) -> None:
         with self._lock:
+            self.in_flight[path] -= 1
             self.requests[(path, status)] += 1
             b = self.buckets[path]
             for i, le in enumerate(BUCKETS):
@@ -56,6 +62,10 @@ class Metrics:
                 out.append(f"claimcheck_request_seconds_bucket{_labels(path=path, le='+Inf')} {self.counts[path]}")
                 out.append(f"claimcheck_request_seconds_sum{_labels(path=path)} {self.sums[path]:.6f}")
                 out.append(f"claimcheck_request_seconds_count{_labels(path=path)} {self.counts[path]}")
+            out += ["# HELP claimcheck_in_flight Requests being answered now, by path.",
+                    "# TYPE claimcheck_in_flight gauge"]
+            for path, n in sorted(self.in_flight.items()):
+                out.append(f"claimcheck_in_flight{_labels(path=path)} {n}")
             out += ["# HELP claimcheck_findings_total Findings answered, by rule.",
                     "# TYPE claimcheck_findings_total counter"]
             for rule, n in sorted(self.findings.items()):

@@ -7,6 +7,7 @@ keeps the old set, and the reason is kept for /health and the reload's answer.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -36,7 +37,7 @@ class Settings:
     max_body: int = 10 * 1024 * 1024
     max_depth: int = 64
     timeout: float = 30.0
-    history_wait: float = 10.0
+    history_wait: float = 30.0
     concurrency: int = 2
 
     def to_env(self) -> dict[str, str]:
@@ -65,6 +66,9 @@ class Service:
         self.loaded_at = None
         self.reload_error: str | None = None
         self._lock = threading.Lock()
+        # DuckDB attaches a file once per process: this worker's checks take the ledger in turn
+        # (other workers wait on the file's own lock, --history-wait)
+        self._ledger_lock = threading.Lock()
         self._waivers = (None, None)  # (mtime, loaded)
         self.load()
 
@@ -111,10 +115,14 @@ class Service:
         from ..waivers import apply_waivers
 
         contracts = self.contracts
+        history = self.settings.history
+        if history and not record and not Path(history).exists():
+            history = None  # nothing recorded yet: nothing earlier to count (a read creates no ledger)
         t0 = time.perf_counter()
-        report = check(paths, contracts=contracts, history=self.settings.history,
-                       dry_run=not record, history_wait=self.settings.history_wait,
-                       columns=self.settings.columns, cache=False, threads=1)
+        with self._ledger_lock if history else contextlib.nullcontext():
+            report = check(paths, contracts=contracts, history=history,
+                           dry_run=not record, history_wait=self.settings.history_wait,
+                           columns=self.settings.columns, cache=False, threads=1)
         t1 = time.perf_counter()
         accepted = self.waivers(contracts)
         if accepted:
