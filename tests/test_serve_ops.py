@@ -149,7 +149,7 @@ def test_200_concurrent_clients_are_all_answered(tmp_path):
         async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
             return await asyncio.gather(*(one(client, k) for k in range(200)))
 
-    with serving(log=tmp_path / "log") as s:
+    with serving("--timeout", "600", log=tmp_path / "log") as s:  # the real orders queue: a bound, not a target
         results = asyncio.run(run(s.url))
     assert len(results) == 200
     assert sorted(set(results)) == [(200, 200, 0), (200, 400, -1)]
