@@ -98,6 +98,7 @@ class Report:
     engine: dict = field(default_factory=dict)
     history: dict | None = None
     waivers: list[dict] = field(default_factory=list)
+    message: object = None                           # the 3101/3102 request checked (checks/nhsa), if it was one
 
     # -- the findings ------------------------------------------------------------------------
     @property
