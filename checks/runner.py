@@ -194,7 +194,11 @@ def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None
 def _not_judged(batch, st, names) -> str:
     why = []
     for col, n in sorted(st.missing.items(), key=lambda kv: -kv[1]):
-        if col == "inpolicy_amt":
+        absent = [p for p in ("fulamt_ownpay_amt", "overlmt_amt", "inscp_scp_amt") if p not in batch.fields]
+        if col == "inpolicy_amt" and len(absent) >= 2:
+            why.append(f"the in-policy amount inpolicy_amt needs the line's money split ({', '.join(absent)} "
+                       f"absent; a 3101/3102 request carries none) on {n:,}")
+        elif col == "inpolicy_amt":
             why.append(f"the in-policy amount inpolicy_amt could not be derived on {n:,} (money parts that add "
                        "up under neither convention, see DQ-MONEY, or 全自费/超限价 empty in a file whose "
                        "convention is unknown)")

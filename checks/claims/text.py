@@ -61,7 +61,7 @@ def _kind(path: str) -> str:
     first = next((line for line in head.splitlines() if line.strip()), "")
     try:
         doc = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     if isinstance(doc, dict) and not looks_like_message(doc):
         return "lines"  # a JSON object per line that is not a request: claim lines

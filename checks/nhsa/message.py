@@ -118,9 +118,10 @@ def _snake(name: str) -> str:
 
 class _Reader:
     def __init__(self, where: str):
-        self.where, self.errors = where, []
+        self.where, self.errors, self.failed = where, [], set()
 
     def fail(self, path: str, message: str) -> None:
+        self.failed.add(path)
         self.errors.append(InputError(self.where, f"{path}: {message}" if path else message))
 
     def obj(self, value, path: str, spec: dict) -> dict | None:
@@ -257,8 +258,8 @@ def _encounter(rd: _Reader, env: dict, p: dict, ppath: str, e: dict, epath: str,
             "patn_id": p.get("patn_id"), "rx_id": o.get("rx_id"), "curr_drord_flag": o.get("curr_drord_flag") or "1",
         }
         for col, (owner, name) in _REQUIRED.items():
-            if line[col] is None:
-                at = {"patient": ppath, "encounter": epath, "order": opath}[owner]
+            at = {"patient": ppath, "encounter": epath, "order": opath}[owner]
+            if line[col] is None and f"{at}.{name}" not in rd.failed:
                 rd.fail(f"{at}.{name}", f"is missing or empty; a claim line needs it ({col}"
                         + (f"; {LINE[col]}" if "else" in LINE[col] else "") + ")")
         if line["curr_drord_flag"] not in ("0", "1"):
