@@ -84,10 +84,14 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
             result = spark_engine.run(contracts, batch, spark, progress=progress)
         else:
             result = _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache)
+        result.findings = context_only(result.findings, getattr(batch, "context_rows", None))
+        if getattr(batch, "diagnoses", None):  # a 3101 request: every diagnosis of the encounter counts
+            from .nhsa.diagnoses import every_diagnosis
+            result.findings = every_diagnosis(result.findings, batch, contracts, lambda b: context_only(_run_duckdb(
+                contracts, b, threads, None, True, memory_limit, temp_dir, None, False).findings, b.context_rows))
     finally:
         if opened is not None:
             opened.close()
-    result.findings = context_only(result.findings, getattr(batch, "context_rows", None))
     result.timings = {"contracts_s": t1 - t0, "open_s": t2 - t1, **result.timings}
     report = build_report(contracts, batch.hashed(), result)
     report.history = result.history

@@ -220,3 +220,26 @@ def test_the_answer_envelope_from_the_api():
         "35010000000000123456", "MZ20250301000871", "H35010200012202503011030150001")
     assert [(d["rx_id"], d["vola_item_type"]) for d in result["judge_result_detail_dtos"]] == [
         ("RX2025030100007", "1"), ("RX2025011500031", "2")]
+
+
+# -- diagnoses ---------------------------------------------------------------------------------------
+
+def test_a_secondary_diagnosis_is_an_indication_for_a_diagnosis_scoped_rule(contracts_copy):
+    # JL-PGT (PGT biopsy needs a monogenic or structural indication) judged on the request's lines:
+    # its `when` reads the money split a request cannot carry, so this copy of the contract drops it
+    path = contracts_copy / "jilin-art" / "1.0.0.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: JL-PGT")
+    path.write_text(text[:start] + text[start:].replace("    when: inpolicy_amt <> 0\n", "", 1), encoding="utf-8")
+    msg = load("jilin_3101_bare_input.json")
+
+    def pgt(m):
+        report = checks.check(read_message(m), contracts_dir=contracts_copy, cache=False)
+        return [(f.rule_id, f.feedetl_sn) for f in report.findings if f.rule_id == "JL-PGT"]
+
+    assert pgt(msg) == []  # main N97.900 (infertility), secondary Q95.000 (balanced translocation)
+    dx = msg["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["fsi_diagnose_dtos"]
+    dx[1]["dise_codg"] = "E28.200"  # polycystic ovaries: no indication among the encounter's diagnoses
+    assert pgt(msg) == [("JL-PGT", "YZ0000451001")]
+    dx[0]["dise_codg"], dx[1]["dise_codg"] = "Q95.000", "N97.900"  # the indication as the main one
+    assert pgt(msg) == []
