@@ -181,3 +181,13 @@ def test_standard_input_reads_parquet_or_an_arrow_stream(tmp_path, fmt, from_fil
 def test_standard_input_that_is_nothing_readable_is_exit_2(tmp_path):
     p = stdin_run(b"hello, not claims", tmp_path)
     assert p.returncode == 2 and b"stdin" in p.stderr and b"Traceback" not in p.stderr
+
+
+def test_the_readme_python_example_runs(tmp_path):
+    import re
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "checks.check(table" in b]
+    code = block.replace('"sample_claims/', f'"{ROOT}/sample_claims/')
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    assert scope["answer"]["infcode"] == 0 and len(scope["findings"]) == scope["report"].table.num_rows
