@@ -52,13 +52,23 @@ def output_options(fn):
                      help="language of the HTML report"),
         click.option("--junit", type=path, help="JUnit XML (a testsuite per contract, a testcase per rule)"),
         click.option("--sarif", type=path, help="SARIF 2.1.0"),
-        click.option("--nhsa-json", type=path, help="findings in the national 3101/3102 result shape"),
+        click.option("--nhsa-json", type=path, help="the national 3101/3102 answer (infcode, output.result[])"),
+        click.option("--nhsa-codes", type=click.Path(dir_okay=False, path_type=Path),
+                     help="YAML code map for --nhsa-json (sev_deg, vola_bhvr_type …) over the shipped defaults"),
         click.option("--findings", type=path, help="every finding as Parquet"),
         click.option("--github", is_flag=True, help="GitHub Actions annotations on stdout"),
         click.option("-q", "--quiet", is_flag=True, help="print nothing but errors (the exit code tells)"),
     ]):
         fn = decorator(fn)
     return fn
+
+
+def _nhsa_codes(nhsa_json, nhsa_codes):
+    """The answer's code map, read before anything is judged (a broken one is exit 2 at once)."""
+    if nhsa_codes and not nhsa_json:
+        raise UsageError("--nhsa-codes goes with --nhsa-json")
+    from .report.nhsa_out import load_codes
+    return load_codes(nhsa_codes) if nhsa_json else None
 
 
 def _targets(json_path, html, junit, sarif, nhsa_json, findings) -> dict:
@@ -113,6 +123,8 @@ def main():
               help="where DuckDB spills (default: the system temporary folder)")
 @click.option("--no-cache", is_flag=True,
               help="scan every value again even of files proven before (cache: $CLAIMCHECK_CACHE)")
+@click.option("--encoding", default=None, metavar="NAME",
+              help="encoding of CSV / JSON Lines claim files (e.g. gb18030; default: UTF-8 if valid, else GB18030)")
 @click.option("--threads", type=int, default=None, hidden=True)
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="duckdb (embedded) or spark (the same rules as Spark SQL; needs claimcheck[spark] and Java 17)")
@@ -123,9 +135,13 @@ def main():
 @output_options
 @guarded
 def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
-          show, memory_limit, temp_dir, no_cache, threads, engine, spark_master, spark_conf, json_path, html, lang,
-          junit, sarif, nhsa_json, findings, github, quiet):
+          show, memory_limit, temp_dir, no_cache, encoding, threads, engine, spark_master, spark_conf, json_path, html,
+          lang, junit, sarif, nhsa_json, nhsa_codes, findings, github, quiet):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included).
+
+    A PATH may also be a CSV or JSON Lines file of claim lines, a national 3101/3102 request
+    (.json; .jsonl: one request a line), or - : standard input (Parquet, an Arrow IPC stream or a
+    3101 request).
 
     With --engine spark a PATH may also be a dataset URI (hdfs://…, s3a://…) or a table of the
     Spark catalog written table:DB.NAME.
@@ -149,7 +165,9 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
             raise UsageError(f"--spark-conf {kv}: write KEY=VALUE, e.g. spark.driver.memory=4g")
         conf[key.strip()] = value
     targets = _targets(json_path, html, junit, sarif, nhsa_json, findings)
-    preflight(targets, list(paths), {"ledger (--history)": history, "waivers": waivers, "column map": columns})
+    codes = _nhsa_codes(nhsa_json, nhsa_codes)
+    preflight(targets, list(paths), {"ledger (--history)": history, "waivers": waivers, "column map": columns,
+                                     "code map (--nhsa-codes)": nhsa_codes})
     if temp_dir is not None and not temp_dir.is_dir():
         raise UsageError(f"--temp-dir {temp_dir}: folder does not exist")
     to_stdout = any(str(p) == "-" for p in targets.values())
@@ -159,9 +177,9 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
                            history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
                            progress=progress, columns=columns, memory_limit=memory_limit,
                            temp_dir=str(temp_dir) if temp_dir else None, cache=not no_cache, engine=engine,
-                           spark_master=spark_master, spark_conf=conf)
+                           spark_master=spark_master, spark_conf=conf, encoding=encoding)
         progress("writing")
-        written = write_outputs(report, targets, lang=lang)
+        written = write_outputs(report, targets, lang=lang, nhsa_codes=codes)
     finally:
         progress.close()
         if engine == "spark":
@@ -185,7 +203,7 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @output_options
 @guarded
-def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, github, quiet):
+def report(result, json_path, html, lang, junit, sarif, nhsa_json, nhsa_codes, findings, github, quiet):
     """Render a JSON report (from check --json) into other formats."""
     import json as jsonlib
 
@@ -197,12 +215,13 @@ def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, git
     if not targets and not github:
         raise UsageError("report: name at least one output (--json, --html, --junit, --sarif, --nhsa-json, "
                          "--findings or --github)")
-    preflight(targets, [str(result)], {})
+    codes = _nhsa_codes(nhsa_json, nhsa_codes)
+    preflight(targets, [str(result)], {"code map (--nhsa-codes)": nhsa_codes})
     try:
         rep = Report.from_dict(jsonlib.loads(result.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError) as e:
         raise UsageError(f"{result}: not a claimcheck JSON report ({type(e).__name__}: {e})") from None
-    written = write_outputs(rep, targets, lang=lang)
+    written = write_outputs(rep, targets, lang=lang, nhsa_codes=codes)
     if github:
         click.echo(github_annotations(rep))
     for fmt, where in written:

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from . import __version__
 from .claims import open_batch
+from .claims.source import open_source
 from .claims.columns import load_column_map
 from .claims.fields import COLUMNS
 from .contract import load_contracts
@@ -20,13 +21,20 @@ from .report.model import FINDING_SCHEMA, Report, RuleResult
 _SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
-def check(paths: list[str], contracts_dir: Path | str | None = None, threads: int | None = None,
+def check(paths, contracts_dir: Path | str | None = None, threads: int | None = None,
           tables: dict[str, str] | None = None, contracts=None, history: Path | str | None = None,
           dry_run: bool = False, history_wait: float = 30.0, waivers: Path | str | None = None,
           progress=None, columns: Path | str | dict | None = None, memory_limit: str | None = None,
           temp_dir: str | None = None, cache: bool = True, engine: str = "duckdb", spark=None,
-          spark_master: str | None = None, spark_conf: dict[str, str] | None = None) -> Report:
-    """Check claim files against every contract; raise ClaimcheckError subclasses on broken input.
+          spark_master: str | None = None, spark_conf: dict[str, str] | None = None, name: str | None = None,
+          encoding: str | None = None) -> Report:
+    """Check claims against every contract; raise ClaimcheckError subclasses on broken input.
+
+    `paths` is what to check: Parquet files or folders, CSV or JSON Lines files (read in
+    `encoding`, else UTF-8 or GB18030), 3101/3102 request files, '-' (standard input), or data in
+    memory: a pyarrow Table, RecordBatch or RecordBatchReader, anything with `__arrow_c_stream__`,
+    a pandas DataFrame, or a checks.nhsa.Message (checks/claims/source.py); `name` is how data in
+    memory is named in the report (its "file").
 
     `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
     already-loaded ContractVersions (then `contracts_dir` and `tables` are not read). `columns`
@@ -42,6 +50,7 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
     from .waivers import apply_waivers, load_waivers
 
     progress = progress or (lambda *a: None)
+    paths = _as_paths(paths)
     _check_engine(engine, paths, history, memory_limit, temp_dir, threads)
     if memory_limit is not None and not _SIZE.fullmatch(str(memory_limit).strip()):
         raise UsageError(f"--memory-limit {memory_limit!r}: write a size such as 512MB, 2GB or 1.5GiB")
@@ -60,30 +69,29 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
         from .engine.spark_source import open_spark_batch
 
         spark = spark if spark is not None else spark_engine.session(spark_master, spark_conf)
-        batch = open_spark_batch(spark, list(paths), column_map)
+        batch, opened = open_spark_batch(spark, list(paths), column_map), None
     else:
-        batch = open_batch(paths, column_map, cache=cache)
-    unused = [f for f in column_map if not any(f in cf.sources for cf in batch.files)]
-    if unused and isinstance(columns, (str, Path)):
-        names = " or ".join(repr(n) for n in column_map[unused[0]])
-        raise UsageError(f"--columns {columns}: {unused[0]} is mapped to {names}, which no claim file has")
-    t2 = time.perf_counter()
-    progress("judging")
-    if engine == "spark":
-        result = spark_engine.run(contracts, batch, spark, progress=progress)
-    else:
-        try:
-            from .engine.cache import SurveyCache, folder
-            result = duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
-                                       memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
-                                       cache=SurveyCache(folder() if cache else None))
-        except Exception as e:
-            from .engine.diagnose import diagnose, reading_error
-            if reading_error(e):
-                raise diagnose(batch, e) from None
-            if type(e).__name__ == "OutOfMemoryException":
-                raise UsageError(out_of_memory(memory_limit, batch.lines, e)) from None
-            raise
+        opened = open_source(paths, column_map, cache=cache, temp_dir=temp_dir, name=name, encoding=encoding)
+        batch, cache = opened.batch, cache and opened.cacheable
+    try:
+        unused = [f for f in column_map if not any(f in cf.sources for cf in batch.files)]
+        if unused and isinstance(columns, (str, Path)):
+            names = " or ".join(repr(n) for n in column_map[unused[0]])
+            raise UsageError(f"--columns {columns}: {unused[0]} is mapped to {names}, which no claim file has")
+        t2 = time.perf_counter()
+        progress("judging")
+        if engine == "spark":
+            result = spark_engine.run(contracts, batch, spark, progress=progress)
+        else:
+            result = _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache)
+        result.findings = context_only(result.findings, getattr(batch, "context_rows", None))
+        if getattr(batch, "diagnoses", None):  # a 3101 request: every diagnosis of the encounter counts
+            from .nhsa.diagnoses import every_diagnosis
+            result.findings = every_diagnosis(result.findings, batch, contracts, lambda b: context_only(_run_duckdb(
+                contracts, b, threads, None, True, memory_limit, temp_dir, None, False).findings, b.context_rows))
+    finally:
+        if opened is not None:
+            opened.close()
     result.timings = {"contracts_s": t1 - t0, "open_s": t2 - t1, **result.timings}
     report = build_report(contracts, batch.hashed(), result)
     report.history = result.history
@@ -91,7 +99,41 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
         report.engine.update(name="spark", spark=spark.version, master=spark.sparkContext.master)
     if accepted is not None:
         apply_waivers(report, accepted)
+    report.message = opened.message if opened is not None else None
     return report
+
+
+def _as_paths(data):
+    """A path or paths as a list of text; data in memory as it is."""
+    if isinstance(data, (str, Path)):
+        return [str(data)]
+    if isinstance(data, (list, tuple)) and all(isinstance(p, (str, Path)) for p in data):
+        return [str(p) for p in data]
+    return data
+
+
+def _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache):
+    try:
+        from .engine.cache import SurveyCache, folder
+        return duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
+                                 memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
+                                 cache=SurveyCache(folder() if cache else None))
+    except Exception as e:
+        from .engine.diagnose import diagnose, reading_error
+        if reading_error(e):
+            raise diagnose(batch, e) from None
+        if type(e).__name__ == "OutOfMemoryException":
+            raise UsageError(out_of_memory(memory_limit, batch.lines, e)) from None
+        raise
+
+
+def context_only(findings: pa.Table, rows) -> pa.Table:
+    """Findings without those on lines sent only as context (a 3101 order with curr_drord_flag 0):
+    such a line counts for the rules (an earlier payment), but is not this request's to answer for."""
+    if not rows or not findings.num_rows:
+        return findings
+    import pyarrow.compute as pc
+    return findings.filter(pc.invert(pc.is_in(findings["row"], value_set=pa.array(rows, pa.int64()))))
 
 
 def out_of_memory(memory_limit: str | None, lines: int, e: Exception) -> str:
@@ -115,12 +157,16 @@ HISTORY_ON_SPARK = ("--history is DuckDB-only: the ledger is a DuckDB file that 
 def _check_engine(engine, paths, history, memory_limit, temp_dir, threads) -> None:
     if engine not in ("duckdb", "spark"):
         raise UsageError(f"--engine {engine!r}: choose duckdb or spark")
+    in_memory = not isinstance(paths, list)
     if engine == "duckdb":
         from .engine.spark_source import TABLE_PREFIX
-        named = [p for p in paths if str(p).startswith(TABLE_PREFIX)]
+        named = [p for p in paths if str(p).startswith(TABLE_PREFIX)] if not in_memory else []
         if named:
             raise UsageError(f"{named[0]} names a catalog table, which only --engine spark reads")
         return
+    if in_memory or any(str(p) == "-" or Path(str(p)).suffix.lower() in (".csv", ".json", ".jsonl") for p in paths):
+        raise UsageError("--engine spark reads Parquet files, dataset URIs and catalog tables; data in memory, "
+                         "standard input, CSV, JSON Lines and 3101 requests are checked with --engine duckdb")
     if history:
         raise UsageError(HISTORY_ON_SPARK)
     for name, value in (("--memory-limit", memory_limit), ("--temp-dir", temp_dir), ("--threads", threads)):
@@ -152,7 +198,11 @@ def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None
 def _not_judged(batch, st, names) -> str:
     why = []
     for col, n in sorted(st.missing.items(), key=lambda kv: -kv[1]):
-        if col == "inpolicy_amt":
+        absent = [p for p in ("fulamt_ownpay_amt", "overlmt_amt", "inscp_scp_amt") if p not in batch.fields]
+        if col == "inpolicy_amt" and len(absent) >= 2:
+            why.append(f"the in-policy amount inpolicy_amt needs the line's money split ({', '.join(absent)} "
+                       f"absent; a 3101/3102 request carries none) on {n:,}")
+        elif col == "inpolicy_amt":
             why.append(f"the in-policy amount inpolicy_amt could not be derived on {n:,} (money parts that add "
                        "up under neither convention, see DQ-MONEY, or 全自费/超限价 empty in a file whose "
                        "convention is unknown)")

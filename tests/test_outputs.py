@@ -71,18 +71,36 @@ def test_a_broken_sarif_would_not_validate(outputs):
         jsonschema.Draft4Validator(schema).validate(log)
 
 
-def test_national_interface_json(outputs):
+def test_national_answer_is_the_3101_envelope_and_validates(outputs):
     d, _, report = outputs
-    out = json.loads((d / "r.nhsa.json").read_text(encoding="utf-8"))["output"]["result"]
-    assert len(out) == len(report["violations"])
-    keys = {"jr_id", "rule_id", "rule_name", "vola_cont", "vola_amt", "vola_amt_stas", "sev_deg", "vola_evid",
-            "vola_bhvr_type", "judge_result_detail_dlist"}
-    assert all(keys <= set(x) for x in out)
+    answer = json.loads((d / "r.nhsa.json").read_text(encoding="utf-8"))
+    schema = json.loads(resources.files("checks.nhsa").joinpath("answer.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(answer)
+    assert answer["infcode"] == 0 and answer["err_msg"] == ""
+    out = answer["output"]["result"]
+    assert len(out) == len([v for v in report["violations"] if v["severity"] != "data_quality"])
     freq = next(x for x in out if x["rule_id"] == "jiangsu-nipt/JS-7-detection")
-    assert [d_["vola_item_type"] for d_ in freq["judge_result_detail_dlist"]] == ["1", "2"]
+    details = freq["judge_result_detail_dtos"]
+    assert [d_["vola_item_type"] for d_ in details] == ["1", "2"]
+    assert details[0]["rx_id"] and details[1]["rx_id"]  # a file's line: its feedetl_sn
+    assert (details[0]["mdtrt_id"], details[0]["rx_id"]) != (details[1]["mdtrt_id"], details[1]["rx_id"])
+    assert details[0]["patn_id"] == freq["patn_id"] and details[1]["vola_amt"] == 0
     assert freq["vola_bhvr_type"] == "超频次" and freq["sev_deg"] == "1"
     assert "每胎限支付 1 次" in freq["vola_evid"]
     assert {x["sev_deg"] for x in out if x["rule_id"].endswith("JL-PGT")} == {"2"}
+    amounts = [x["vola_amt"] for x in out] + [d_["vola_amt"] for x in out for d_ in x["judge_result_detail_dtos"]]
+    assert all(round(a, 2) == a for a in amounts)  # (16,2)
+    assert not any("SELECT" in x["vola_cont"] or "CASE" in x["vola_cont"] for x in out)
+
+
+def test_a_broken_national_answer_would_not_validate(outputs):
+    d, _, _ = outputs
+    schema = json.loads(resources.files("checks.nhsa").joinpath("answer.schema.json").read_text(encoding="utf-8"))
+    answer = json.loads((d / "r.nhsa.json").read_text(encoding="utf-8"))
+    answer["output"]["result"][0]["judge_result_detail_dlist"] = answer["output"]["result"][0].pop(
+        "judge_result_detail_dtos")  # the old, non-national name
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(answer)
 
 
 def test_findings_parquet_has_every_finding(outputs):

@@ -65,6 +65,9 @@ class Batch:
         return {f for cf in self.files for f, s in cf.sources.items()
                 if s.partition and FIELDS[f].family not in ("code", "text")}
 
+    def attach(self, con) -> None:
+        """Make `source_sql()` readable on the engine's connection (files need nothing)."""
+
     def source_sql(self) -> str:
         quoted = ["'" + str(f.path).replace("'", "''") + "'" for f in self.files]
         paths = ", ".join(quoted)

@@ -25,6 +25,8 @@ def diagnose(batch, e: Exception) -> InputErrors:
     if not named:
         con = duckdb.connect()
         for cf in batch.files:
+            if not cf.path.is_file():
+                continue  # data in memory (checks/claims/source.py): no file to blame
             path = str(cf.path).replace("'", "''")
             try:
                 con.execute(f"SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet('{path}', "

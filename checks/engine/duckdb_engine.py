@@ -184,6 +184,7 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
     tmp = tempfile.mkdtemp(prefix="claimcheck-", dir=temp_dir)
     con = connect(threads, memory_limit, tmp)
     try:
+        batch.attach(con)
         if ledger is not None:
             ledger.attach(con)
         every = list(contracts) + ([quality_contract(contracts)] if judge else [])

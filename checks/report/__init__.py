@@ -26,8 +26,9 @@ FORMATS = {
 }
 
 
-def write_outputs(report, targets: dict, lang: str = "zh") -> list[tuple[str, str]]:
-    """Write every requested output ({format: path or '-'}); return [(format, where)] written."""
+def write_outputs(report, targets: dict, lang: str = "zh", nhsa_codes=None) -> list[tuple[str, str]]:
+    """Write every requested output ({format: path or '-'}); return [(format, where)] written.
+    `nhsa_codes`: the national answer's code map (checks/report/nhsa_out.py load_codes)."""
     import importlib
 
     written = []
@@ -38,6 +39,8 @@ def write_outputs(report, targets: dict, lang: str = "zh") -> list[tuple[str, st
         writer = getattr(importlib.import_module(f"{__name__}.{mod}"), fn)
         if fmt == "html":
             writer(report, path, lang)
+        elif fmt == "nhsa":
+            writer(report, path, nhsa_codes)
         else:
             writer(report, path)
         written.append((fmt, "standard output" if str(path) == "-" else str(path)))

@@ -98,6 +98,7 @@ class Report:
     engine: dict = field(default_factory=dict)
     history: dict | None = None
     waivers: list[dict] = field(default_factory=list)
+    message: object = None                           # the 3101/3102 request checked (checks/nhsa), if it was one
 
     # -- the findings ------------------------------------------------------------------------
     @property
@@ -110,6 +111,14 @@ class Report:
     def waived_table(self) -> pa.Table:
         w = self.table["waiver"]
         return self.table.slice(0, 0) if w.null_count == len(w) else self.table.filter(pc.is_valid(w))
+
+    def to_pandas(self):
+        """Every finding (waived ones with their waiver) as a pandas DataFrame; the table's small
+        dictionaries (rules, files) become plain text, for pandas wants unique categories."""
+        t = self.table
+        cols = [pc.cast(t[c], pa.string()) if pa.types.is_dictionary(t.schema.field(c).type) else t[c]
+                for c in t.column_names]
+        return pa.table(cols, names=t.column_names).to_pandas()
 
     @property
     def findings(self) -> list[Finding]:

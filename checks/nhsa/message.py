@@ -1,0 +1,332 @@
+"""The national 3101/3102 audit request (明细审核事前/事中分析) as claim lines.
+
+    msg = read_message(json.load(fh))          # a full request envelope, or a bare `input` object
+    report = checks.check(msg)                 # judged like any batch; findings name msg rows
+
+A hospital system sends patients → encounters (就诊) → orders (处方/医嘱明细, one fee line each),
+with the encounter's diagnoses and operations (../shared/NHSA_INTERFACE.md). Every order becomes
+one claim line with national field names (the mapping is `LINE` below and the README's table),
+plus three context columns: `patn_id`, `rx_id` and `curr_drord_flag` (1 = a line of this request,
+0 = an earlier line sent along so that rules across visits can count it; such lines get no
+findings of their own). What a message cannot carry (胎次 fetts, the money split of a settled
+line, serum risk …) stays empty: a rule that needs it is "not judged" with that reason, or takes
+the fallback it takes for extracts without the column.
+
+The message is read strictly: an unknown field, a string where a list belongs, a value of the wrong
+type or a missing required value raises InputErrors naming the JSON path
+(`input.data.patient_dtos[0].fsi_encounter_dtos[1].fsi_order_dtos[3].pric: expected a number, got
+'abc'`). Field names in camel case (`encounterDtos`, `patnId`, as Hainan's variant writes them) are
+read as their snake-case names; `fsi_encounter_dtos` given as one object is read as a list of one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..errors import InputError, InputErrors
+from ..suggest import did_you_mean
+
+T, N, D, L, L1, O, ANY = "text", "number", "datetime", "list", "list or one object", "object", "any"
+_ENVELOPE = dict.fromkeys("infno msgid mdtrtarea_admvs insuplc_admdvs recer_sys_code dev_no dev_safe_info cainfo "
+                          "signtype infver opter_type opter opter_name inf_time fixmedins_code fixmedins_name "
+                          "sign_no".split(), T) | {"input": O}
+_DATA = {"syscode": T, "rule_ids": L, "trig_scen": T, "patient_dtos": L}
+_PATIENT = dict.fromkeys("patn_id patn_name gend poolarea curr_mdtrt_id".split(), T) | {
+    "brdy": D, "fsi_his_data_dto": ANY, "fsi_encounter_dtos": L1}
+_ENCOUNTER = dict.fromkeys(
+    "mdtrt_id medins_id medins_name medins_admdvs medins_type medins_lv wardarea_codg wardno bedno "
+    "dscg_main_dise_codg dscg_main_dise_name dr_codg adm_dept_codg adm_dept_name dscg_dept_codg dscg_dept_name "
+    "med_mdtrt_type med_type matn_stas insutype reim_flag out_setl_flag".split(), T) | dict.fromkeys(
+    "medfee_sumamt ownpay_amt selfpay_amt acct_payamt ma_amt hifp_payamt setl_totlnum".split(), N) | {
+    "adm_date": D, "dscg_date": D, "fsi_diagnose_dtos": L, "fsi_order_dtos": L, "fsi_operation_dtos": L}
+_DIAGNOSE = dict.fromkeys("dise_id inout_dise_type maindise_flag dias_srt_no dise_codg dise_name".split(), T) | {
+    "dise_date": D}
+_ORDER = dict.fromkeys(
+    "rx_id rxno grpno long_drord_flag hilist_type chrg_type drord_bhvr hilist_code hilist_name hilist_dosform "
+    "hilist_lv hilist_memo hosplist_code hosplist_name hosplist_dosform spec spec_unt drord_dept_codg "
+    "drord_dept_name drord_dr_codg drord_dr_name drord_dr_profttl curr_drord_flag".split(), T) | dict.fromkeys(
+    "hilist_pric lv1_hosp_item_pric lv2_hosp_item_pric lv3_hosp_item_pric cnt pric sumamt ownpay_amt "
+    "selfpay_amt".split(), N) | {"drord_begn_date": D, "drord_stop_date": D}
+_OPERATION = dict.fromkeys("setl_list_oprn_id oprn_code oprn_name main_oprn_flag anst_way oper_dr_name oper_dr_code "
+                           "anst_dr_name anst_dr_code".split(), T) | {"oprn_date": D}
+# names some vendors use for the lists (Hainan: encounterDtos, orderDtos …), after camel → snake
+ALIASES = {"encounter_dtos": "fsi_encounter_dtos", "order_dtos": "fsi_order_dtos",
+           "diagnose_dtos": "fsi_diagnose_dtos", "operation_dtos": "fsi_operation_dtos",
+           "his_data_dto": "fsi_his_data_dto", "patient_dto": "patient_dtos"}
+HILIST_LV = {"甲": "01", "乙": "02", "丙": "03", "1": "01", "2": "02", "3": "03"}
+
+# claim column -> (type, where its value comes from); `derived` and `unknown` are documented in the README
+LINE = {
+    "mdtrt_id": "encounter.mdtrt_id", "feedetl_sn": "order.rx_id", "psn_no": "patient.patn_id",
+    "insutype": "encounter.insutype", "med_type": "encounter.med_type",
+    "mdtrtarea_admvs": "encounter.medins_admdvs, else envelope mdtrtarea_admvs",
+    "insuplc_admdvs": "patient.poolarea, else envelope insuplc_admdvs",
+    "fixmedins_code": "encounter.medins_id, else envelope fixmedins_code",
+    "fixmedins_name": "encounter.medins_name, else envelope fixmedins_name",
+    "fee_ocur_time": "order.drord_begn_date, else encounter.adm_date",
+    "hilist_code": "order.hilist_code", "hilist_name": "order.hilist_name", "cnt": "order.cnt",
+    "pric": "order.pric", "det_item_fee_sumamt": "order.sumamt", "fulamt_ownpay_amt": "order.ownpay_amt (自费)",
+    "gend": "patient.gend", "brdy": "patient.brdy",
+    "main_diag_code": "the diagnosis with maindise_flag 1 (a discharge one first), else encounter.dscg_main_dise_codg",
+    "list_type": "order.hilist_type", "chrgitm_lv": "order.hilist_lv (甲/乙/丙 → 01/02/03)",
+}
+CONTEXT = ("patn_id", "rx_id", "curr_drord_flag")
+_TYPES = {"cnt": pa.float64(), "pric": pa.float64(), "det_item_fee_sumamt": pa.float64(),
+          "fulamt_ownpay_amt": pa.float64(), "fee_ocur_time": pa.timestamp("us"), "brdy": pa.date32()}
+SCHEMA = pa.schema([(c, _TYPES.get(c, pa.string())) for c in LINE] + [(c, pa.string()) for c in CONTEXT])
+_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:[ T]?(\d{2}):?(\d{2})(?::?(\d{2}))?(?:\.\d+)?)?")
+
+
+@dataclass
+class Message:
+    """One request (or several, read from JSON Lines) as claim lines."""
+    table: pa.Table                                   # SCHEMA: claim columns + patn_id, rx_id, curr_drord_flag
+    envelope: dict = field(default_factory=dict)      # the envelope's fields (not `input`), or {}
+    infno: str | None = None
+    data: dict = field(default_factory=dict)          # input.data without patient_dtos (trig_scen, rule_ids …)
+    diagnoses: dict = field(default_factory=dict)     # mdtrt_id -> every diagnosis code of the encounter
+    where: str = "request"                            # how the message is named in errors and reports
+    count: int = 1                                    # requests it holds
+
+    @property
+    def context_rows(self) -> list[int]:
+        """1-based rows of lines sent as context (curr_drord_flag 0): they get no findings."""
+        flags = self.table.column("curr_drord_flag").to_pylist()
+        return [i + 1 for i, f in enumerate(flags) if f == "0"]
+
+    @staticmethod
+    def concat(messages: list["Message"], where: str) -> "Message":
+        if len(messages) == 1:
+            return messages[0]
+        diag = {}
+        for m in messages:
+            diag.update(m.diagnoses)
+        first = messages[0] if messages else Message(SCHEMA.empty_table())
+        return Message(pa.concat_tables([m.table for m in messages]) if messages else SCHEMA.empty_table(),
+                       first.envelope, first.infno, first.data, diag, where, len(messages))
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    return ALIASES.get(s, s)
+
+
+class _Reader:
+    def __init__(self, where: str):
+        self.where, self.errors, self.failed = where, [], set()
+
+    def fail(self, path: str, message: str) -> None:
+        self.failed.add(path)
+        self.errors.append(InputError(self.where, f"{path}: {message}" if path else message))
+
+    def obj(self, value, path: str, spec: dict) -> dict | None:
+        """The object's fields by their national names, each of its type; unknown names are errors."""
+        if not isinstance(value, dict):
+            self.fail(path, f"expected an object, got {_kind(value)}")
+            return None
+        out = {}
+        for key, v in value.items():
+            name = key if key in spec else _snake(str(key))
+            at = f"{path}.{key}" if path else str(key)
+            if name not in spec:
+                self.fail(at, f"unknown field{did_you_mean(str(key), spec)} (known here: {', '.join(spec)})")
+                continue
+            out[name] = self.value(v, at, spec[name])
+        return out
+
+    def value(self, v, path: str, typ: str):
+        if v is None or typ == ANY:
+            return v
+        if typ in (L, L1):
+            ok = isinstance(v, list) or (typ == L1 and isinstance(v, dict))
+            return v if ok else self.fail(path, f"expected a list, got {_kind(v)}")
+        if typ == O:
+            return v if isinstance(v, dict) else self.fail(path, f"expected an object, got {_kind(v)}")
+        if isinstance(v, str) and not v.strip():
+            return None  # an empty value, as extracts leave them
+        if typ == T:
+            if isinstance(v, bool) or not isinstance(v, (str, int)):
+                return self.fail(path, f"expected text, got {_kind(v)}")
+            return str(v).strip()
+        if typ == N:
+            if not isinstance(v, bool) and isinstance(v, (int, float)):
+                return float(v)
+            if isinstance(v, str):
+                try:
+                    x = float(v)
+                    if x == x and abs(x) != float("inf"):
+                        return x
+                except ValueError:
+                    pass
+            return self.fail(path, f"expected a number, got {_kind(v)}")
+        m = _DATE.fullmatch(v.strip()) if isinstance(v, str) else None
+        try:
+            parts = [int(g) for g in m.groups() if g is not None] if m else None
+            return dt.datetime(*parts) if parts else self.fail(
+                path, f"expected a date or time (yyyy-MM-dd HH:mm:ss), got {_kind(v)}")
+        except ValueError as e:
+            return self.fail(path, f"not a valid date or time {v!r} ({e})")
+
+    def items(self, value, path: str, spec: dict, one_object_ok: bool = False) -> list[tuple[str, dict]]:
+        if value is None:
+            return []
+        if isinstance(value, dict) and one_object_ok:
+            value = [value]
+        if not isinstance(value, list):
+            return []  # already reported by value()
+        out = []
+        for i, x in enumerate(value):
+            o = self.obj(x, f"{path}[{i}]", spec)
+            if o is not None:
+                out.append((f"{path}[{i}]", o))
+        return out
+
+
+def _kind(v) -> str:
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, bool):
+        return f"{str(v).lower()} (a boolean)"
+    text = repr(v) if not isinstance(v, str) else repr(v if len(v) <= 40 else v[:40] + "…")
+    return text
+
+
+def read_message(obj, where: str = "request") -> Message:
+    """A parsed 3101/3102 request (the envelope, or its bare `input` object) as claim lines;
+    raise InputErrors naming every JSON path that is wrong."""
+    rd = _Reader(where)
+    envelope, prefix = {}, ""
+    if isinstance(obj, dict) and "input" in obj:
+        envelope = rd.obj({k: v for k, v in obj.items()}, "", _ENVELOPE) or {}
+        inp, prefix = envelope.pop("input", None), "input"
+    else:
+        inp = obj
+    data = None
+    if inp is not None or not rd.errors:
+        got = rd.obj(inp, prefix, {"data": O})
+        if got is not None and got.get("data") is None and "data" not in (inp or {}):
+            rd.fail(prefix, "no `data` object: a 3101/3102 request's input is {\"data\": {\"patient_dtos\": [...]}}")
+        data = rd.obj(got.get("data"), f"{prefix}.data" if prefix else "data", _DATA) if got and got.get("data") is not None else None
+    rows, diagnoses = [], {}
+    if data is not None:
+        dpath = f"{prefix}.data" if prefix else "data"
+        if data.get("patient_dtos") is None:
+            rd.fail(dpath, "patient_dtos is missing: a request names at least one patient (patient_dtos[])")
+        for ppath, p in rd.items(data.get("patient_dtos"), f"{dpath}.patient_dtos", _PATIENT):
+            encounters = p.get("fsi_encounter_dtos")
+            if isinstance(p.get("fsi_encounter_dtos"), dict):
+                encounters = [encounters]
+            for epath, e in rd.items(encounters, f"{ppath}.fsi_encounter_dtos", _ENCOUNTER):
+                _encounter(rd, envelope, p, ppath, e, epath, rows, diagnoses)
+    if rd.errors:
+        raise InputErrors(rd.errors)
+    table = pa.Table.from_pylist(rows, schema=SCHEMA) if rows else SCHEMA.empty_table()
+    rest = {k: v for k, v in (data or {}).items() if k != "patient_dtos"}
+    return Message(table, envelope, envelope.get("infno"), rest, diagnoses, where)
+
+
+def _encounter(rd: _Reader, env: dict, p: dict, ppath: str, e: dict, epath: str, rows: list, diagnoses: dict):
+    diags = [d for _, d in rd.items(e.get("fsi_diagnose_dtos"), f"{epath}.fsi_diagnose_dtos", _DIAGNOSE)]
+    rd.items(e.get("fsi_operation_dtos"), f"{epath}.fsi_operation_dtos", _OPERATION)
+    mains = sorted((d for d in diags if d.get("maindise_flag") == "1" and d.get("dise_codg")),
+                   key=lambda d: d.get("inout_dise_type") != "2")
+    main = mains[0]["dise_codg"] if mains else e.get("dscg_main_dise_codg")
+    every = [d["dise_codg"] for d in diags if d.get("dise_codg")]
+    if e.get("mdtrt_id"):
+        diagnoses[e["mdtrt_id"]] = list(dict.fromkeys(([main] if main else []) + every))
+    for opath, o in rd.items(e.get("fsi_order_dtos"), f"{epath}.fsi_order_dtos", _ORDER):
+        line = {
+            "mdtrt_id": e.get("mdtrt_id"), "feedetl_sn": o.get("rx_id"), "psn_no": p.get("patn_id"),
+            "insutype": e.get("insutype"), "med_type": e.get("med_type"),
+            "mdtrtarea_admvs": e.get("medins_admdvs") or env.get("mdtrtarea_admvs"),
+            "insuplc_admdvs": p.get("poolarea") or env.get("insuplc_admdvs"),
+            "fixmedins_code": e.get("medins_id") or env.get("fixmedins_code"),
+            "fixmedins_name": e.get("medins_name") or env.get("fixmedins_name"),
+            "fee_ocur_time": o.get("drord_begn_date") or e.get("adm_date"),
+            "hilist_code": o.get("hilist_code"), "hilist_name": o.get("hilist_name"), "cnt": o.get("cnt"),
+            "pric": o.get("pric"), "det_item_fee_sumamt": o.get("sumamt"), "fulamt_ownpay_amt": o.get("ownpay_amt"),
+            "gend": p.get("gend"), "brdy": p["brdy"].date() if p.get("brdy") else None, "main_diag_code": main,
+            "list_type": o.get("hilist_type"),
+            "chrgitm_lv": HILIST_LV.get(o.get("hilist_lv"), o.get("hilist_lv")) if o.get("hilist_lv") else None,
+            "patn_id": p.get("patn_id"), "rx_id": o.get("rx_id"), "curr_drord_flag": o.get("curr_drord_flag") or "1",
+        }
+        for col, (owner, name) in _REQUIRED.items():
+            at = {"patient": ppath, "encounter": epath, "order": opath}[owner]
+            if line[col] is None and f"{at}.{name}" not in rd.failed:
+                rd.fail(f"{at}.{name}", f"is missing or empty; a claim line needs it ({col}"
+                        + (f"; {LINE[col]}" if "else" in LINE[col] else "") + ")")
+        if line["curr_drord_flag"] not in ("0", "1"):
+            rd.fail(f"{opath}.curr_drord_flag", f"expected 1 (this request's line) or 0 (an earlier line), "
+                                                f"got {line['curr_drord_flag']!r}")
+        rows.append(line)
+
+
+# claim column -> (the dto it comes from, the national field named when it is missing)
+_REQUIRED = {"mdtrt_id": ("encounter", "mdtrt_id"), "feedetl_sn": ("order", "rx_id"),
+             "psn_no": ("patient", "patn_id"), "insutype": ("encounter", "insutype"),
+             "med_type": ("encounter", "med_type"), "mdtrtarea_admvs": ("encounter", "medins_admdvs"),
+             "fixmedins_code": ("encounter", "medins_id"), "fixmedins_name": ("encounter", "medins_name"),
+             "fee_ocur_time": ("order", "drord_begn_date"), "hilist_code": ("order", "hilist_code"),
+             "hilist_name": ("order", "hilist_name"), "cnt": ("order", "cnt"), "pric": ("order", "pric"),
+             "det_item_fee_sumamt": ("order", "sumamt")}
+
+
+def looks_like_message(obj) -> bool:
+    """A parsed JSON value shaped like a 3101/3102 request (envelope or bare input)."""
+    return isinstance(obj, dict) and ("input" in obj or "data" in obj or "infno" in obj)
+
+
+def read_message_file(path: str | Path, display: str | None = None, text: str | None = None) -> Message:
+    """One request (a JSON document) or many (JSON Lines, one request a line) from a file."""
+    display = display or str(path)
+    if text is None:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as e:
+            raise InputErrors([InputError(display, f"cannot be read ({e.strerror or e})")]) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise InputErrors([InputError(display, f"is not UTF-8 text ({e.reason} at byte {e.start}); "
+                                          "a 3101 request is UTF-8 JSON")]) from None
+    try:
+        return read_message(_loads(text, display), display)
+    except _NotOne:
+        pass
+    messages, errors = [], []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            messages.append(read_message(_loads(line, f"{display} line {n}", n), f"{display} line {n}"))
+        except InputErrors as e:
+            errors += e.errors
+    if errors:
+        raise InputErrors(errors)
+    if not messages:
+        raise InputErrors([InputError(display, "holds no request (an empty file)")])
+    return Message.concat(messages, display)
+
+
+class _NotOne(Exception):
+    pass
+
+
+def _loads(text: str, display: str, line: int | None = None):
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InputErrors([InputError(display, "JSON nested too deeply to be a 3101 request "
+                                      "(a request is at most six levels deep)")]) from None
+    except json.JSONDecodeError as e:
+        if line is None and e.msg == "Extra data":
+            raise _NotOne() from None  # more than one document: JSON Lines
+        where = f"column {e.colno}" if line else f"line {e.lineno} column {e.colno}"
+        raise InputErrors([InputError(display, f"not valid JSON at {where}: {e.msg}")]) from None
