@@ -112,11 +112,11 @@ def test_a_wrong_disposition_is_refused_naming_the_field(client, warn, path):
 
 
 @pytest.mark.parametrize("mutate, path", [
-    (lambda m: m["input"]["data"].pop("patient_dtos"), "request.input.data.patient_dtos: missing"),
+    (lambda m: m["input"]["data"].pop("patient_dtos"), "input.data: patient_dtos is missing"),
     (lambda m: m["input"]["data"].update(patient_dtos="JSNPN00000059"), "patient_dtos: expected a list"),
     (lambda m: order(m).update(cnt="一"), "fsi_order_dtos[0].cnt: expected a number"),
-    (lambda m: order(m).pop("hilist_code"), "fsi_order_dtos[0].hilist_code: missing"),
-    (lambda m: order(m).update(drord_begn_date="20/07/2025"), "drord_begn_date: expected yyyy-MM-dd"),
+    (lambda m: order(m).pop("hilist_code"), "fsi_order_dtos[0].hilist_code: is missing"),
+    (lambda m: order(m).update(drord_begn_date="20/07/2025"), "drord_begn_date: expected a date or time"),
 ])
 def test_a_malformed_message_gets_infcode_minus_1_naming_the_json_path(client, mutate, path):
     m = message()

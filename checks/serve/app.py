@@ -56,11 +56,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     def audit(msg: national.Message, refmsgid: str, request: Request) -> dict:
         timings = {}
         record = bool(settings.record_settlements and settings.history and msg.infno == "3102"
-                      and msg.trig_scen in SETTLEMENT)
+                      and national.trig_scen(msg) in SETTLEMENT)
         t0 = time.perf_counter()
-        report = national.check_message(msg, lambda paths: service.check(paths, record, timings))
+        report = service.check(msg, record, timings)
         t1 = time.perf_counter()
-        answer = national.national_answer(report, msg, refmsgid)
+        answer = national.national_answer(report, msg)
         t2 = time.perf_counter()
         if store is not None:
             store.remember(report)
@@ -236,25 +236,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def _body_file(raw: bytes, folder: str) -> str:
-    """The body as a Parquet file in `folder` (an Arrow IPC stream is converted)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """The body (a Parquet file) in `folder`."""
     from pathlib import Path
 
     path = Path(folder) / "body.parquet"
-    if raw[:4] == b"PAR1":
-        path.write_bytes(raw)
-    else:
-        try:
-            table = pa.ipc.open_stream(raw).read_all()
-        except pa.ArrowInvalid as e:
-            raise Failure(400, f"body: not an Arrow IPC stream ({e})", "malformed") from None
-        pq.write_table(table, path)
+    path.write_bytes(raw)
     return str(path)
 
 
 def _check_body(raw: bytes, service: Service):
+    """A Parquet body is checked as the file it is; an Arrow IPC stream in memory, as it is read."""
     import tempfile
+
+    import pyarrow as pa
+    if raw[:4] != b"PAR1":
+        try:
+            reader = pa.ipc.open_stream(raw)
+        except pa.ArrowInvalid as e:
+            raise Failure(400, f"body: not an Arrow IPC stream ({e})", "malformed") from None
+        return service.check(reader)
     with tempfile.TemporaryDirectory(prefix="claimcheck-body-") as tmp:
         return service.check([_body_file(raw, tmp)])
 

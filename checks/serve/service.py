@@ -109,8 +109,9 @@ class Service:
             self._waivers = (mtime, loaded)
         return loaded[1]
 
-    def check(self, paths: list[str], record: bool = False, timings: dict | None = None):
-        """The library's check with the loaded contracts; the ledger read-only unless `record`."""
+    def check(self, data, record: bool = False, timings: dict | None = None):
+        """The library's check of `data` (paths, a national Message, Arrow data) with the loaded
+        contracts; the ledger read-only unless `record`."""
         from ..runner import check
         from ..waivers import apply_waivers
 
@@ -120,7 +121,7 @@ class Service:
             history = None  # nothing recorded yet: nothing earlier to count (a read creates no ledger)
         t0 = time.perf_counter()
         with self._ledger_lock if history else contextlib.nullcontext():
-            report = check(paths, contracts=contracts, history=history,
+            report = check(data, contracts=contracts, history=history,
                            dry_run=not record, history_wait=self.settings.history_wait,
                            columns=self.settings.columns, cache=False, threads=1)
         t1 = time.perf_counter()
