@@ -99,3 +99,35 @@ def with_orders(m: dict, n: int) -> dict:
 def post(client: httpx.Client, path: str, obj, **kw) -> httpx.Response:
     return client.post(path, content=json.dumps(obj, ensure_ascii=False).encode("utf-8"),
                        headers={"content-type": "application/json", **kw.pop("headers", {})}, **kw)
+
+
+def batch_as_message(parquet: Path, infno: str = "3102") -> dict:
+    """A claim batch written as one national request, the way a HIS groups it: patients, their
+    encounters, each encounter's orders (one per fee line, rx_id = feedetl_sn)."""
+    import pyarrow.parquet as pq
+
+    def text(v):
+        return None if v is None else (v.strftime("%Y-%m-%d %H:%M:%S") if hasattr(v, "strftime") else str(v))
+
+    patients: dict = {}
+    for r in pq.read_table(parquet).to_pylist():
+        p = patients.setdefault(r["psn_no"], {"patn_id": r["psn_no"], "gend": text(r.get("gend")),
+                                              "brdy": text(r.get("brdy"))[:10] if r.get("brdy") else None,
+                                              "fsi_encounter_dtos": {}})
+        e = p["fsi_encounter_dtos"].setdefault(r["mdtrt_id"], {
+            "mdtrt_id": r["mdtrt_id"], "medins_id": r["fixmedins_code"], "medins_name": r["fixmedins_name"],
+            "medins_admdvs": r["mdtrtarea_admvs"], "insutype": text(r["insutype"]), "med_type": text(r["med_type"]),
+            "dscg_main_dise_codg": r.get("main_diag_code"),
+            "fsi_diagnose_dtos": ([{"dise_codg": r["main_diag_code"], "maindise_flag": "1", "inout_dise_type": "1"}]
+                                  if r.get("main_diag_code") else []),
+            "fsi_order_dtos": []})
+        e["fsi_order_dtos"].append({
+            "rx_id": r["feedetl_sn"], "hilist_code": r["hilist_code"], "hilist_name": r["hilist_name"],
+            "hilist_type": text(r.get("list_type")), "cnt": text(r["cnt"]), "pric": text(r["pric"]),
+            "sumamt": text(r["det_item_fee_sumamt"]), "ownpay_amt": text(r.get("fulamt_ownpay_amt")),
+            "selfpay_amt": text(r.get("preselfpay_amt")), "drord_begn_date": text(r["fee_ocur_time"]),
+            "curr_drord_flag": "1"})
+    for p in patients.values():
+        p["fsi_encounter_dtos"] = list(p["fsi_encounter_dtos"].values())
+    return {"infno": infno, "msgid": f"H00000000000{parquet.stem[:8]}", "opter": "batch", "opter_name": "batch",
+            "input": {"data": {"trig_scen": "4", "patient_dtos": list(patients.values())}}}
