@@ -108,6 +108,10 @@ def serve(contracts_dir, tables, history, waivers, columns, host, port, workers,
                         dispositions=str(dispositions) if dispositions else None, waiver_days=waiver_days,
                         max_body=max_body, max_depth=max_depth, timeout=timeout, history_wait=history_wait,
                         concurrency=concurrency)
+    if workers > 1:  # POST /admin/reload reaches one worker; the others follow this file
+        import tempfile
+        fd, settings.reload_stamp = tempfile.mkstemp(prefix="claimcheck-serve-reload-")
+        os.close(fd)
     Service(settings)  # the contracts load here first: a broken folder stops the start with its error
     if settings.waivers and Path(settings.waivers).exists():
         from .contract import load_contracts

@@ -154,3 +154,18 @@ def test_200_concurrent_clients_are_all_answered(tmp_path):
     assert len(results) == 200
     assert sorted(set(results)) == [(200, 200, 0), (200, 400, -1)]
     assert sum(1 for r in results if r == (200, 200, 0)) == 10
+
+
+def test_a_reload_through_one_worker_reaches_every_worker(tmp_path, contracts_copy):
+    import shutil
+    with serving("--contracts", str(contracts_copy), "--workers", "2", env={"CLAIMCHECK_TOKEN": TOKEN},
+                 log=tmp_path / "log") as s:
+        def contract_ids():
+            with httpx.Client(base_url=s.url, headers=AUTH, timeout=120) as fresh:  # a new connection each time
+                return {c["contract_id"] for c in fresh.get("/contracts").json()}
+        assert all("jiangsu-consumables" in contract_ids() for _ in range(10))
+        shutil.rmtree(contracts_copy / "jiangsu-consumables")
+        with httpx.Client(base_url=s.url, headers=AUTH, timeout=120) as c:
+            assert c.post("/admin/reload").json()["reloaded"] is True
+        seen = [contract_ids() for _ in range(20)]
+        assert all("jiangsu-consumables" not in ids and "jiangsu-nipt" in ids for ids in seen)

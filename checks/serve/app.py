@@ -66,12 +66,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             store.remember(report)
         for r in answer["output"]["result"]:
             metrics.found(r["rule_id"])
+        request.state.timing = {"check": t1 - t0, "answer": t2 - t1, **{k[:-2]: v for k, v in timings.items()
+                                                                         if k.endswith("_s") and k != "check_s"}}
         request.state.log = {"lines": msg.table.num_rows, "results": len(answer["output"]["result"]),
                              "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1),
                              **({"recorded": report.history.get("recorded")} if record and report.history else {})}
         return answer
 
     async def audit_call(request: Request, infno: str | None = None) -> Response:
+        t0 = time.perf_counter()
         obj = await read_json(request, settings)
         refmsgid = str(obj.get("msgid") or "") if isinstance(obj, dict) else ""
         try:
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             raise Failure(400, f"request.infno: {msg.infno!r} is not an audit call here; expected 3101 or 3102 "
                                "(or 3103 at POST /3103)", "malformed", refmsgid)
         request.state.infno = msg.infno
+        t_read = time.perf_counter() - t0
         try:
             answer = await in_thread(audit, msg, refmsgid, request)
         except Failure as f:
@@ -91,7 +95,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             raise
         except ClaimcheckError as e:
             raise Failure(400, str(e), "input", refmsgid) from None
-        return Response(dumps(answer), media_type="application/json")
+        timing = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in {"read": t_read, **request.state.timing}.items()
+                           if isinstance(v, float))
+        return Response(dumps(answer), media_type="application/json", headers={"server-timing": timing})
 
     async def post_3101(request):
         return await audit_call(request, "3101")
@@ -186,16 +192,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({k: v for k, v in h.items() if k in ("batch_seq", "recorded", "replaced", "changed")})
 
     async def health(request):
+        await anyio.to_thread.run_sync(service.follow)
         ready = service.ready()
         ok = ready["contracts"] > 0 and ready["ledger"] in (None, "readable", "not yet created")
         return JSONResponse({"status": "ok" if ok else "not ready", **ready}, status_code=200 if ok else 503)
 
     async def contracts(request):
+        await anyio.to_thread.run_sync(service.follow)
         return JSONResponse([c.summary() | {"rules": [r.id for r in c.rules]} for c in service.contracts])
 
     async def rule(request):
         from ..contract.lookup import find
         from ..report.explain import render_entry
+        await anyio.to_thread.run_sync(service.follow)
         try:
             hits = find(service.contracts, request.path_params["rule_id"])
         except ClaimcheckError as e:

@@ -39,6 +39,7 @@ class Settings:
     timeout: float = 30.0
     history_wait: float = 30.0
     concurrency: int = 2
+    reload_stamp: str | None = None  # a file whose change tells every worker to reload (POST /admin/reload)
 
     def to_env(self) -> dict[str, str]:
         """The settings as CLAIMCHECK_SERVE_* variables, for workers started by uvicorn."""
@@ -70,7 +71,21 @@ class Service:
         # (other workers wait on the file's own lock, --history-wait)
         self._ledger_lock = threading.Lock()
         self._waivers = (None, None)  # (mtime, loaded)
+        self._stamp_seen = self._stamp()
         self.load()
+
+    def _stamp(self) -> int | None:
+        try:
+            return os.stat(self.settings.reload_stamp).st_mtime_ns if self.settings.reload_stamp else None
+        except OSError:
+            return None
+
+    def follow(self) -> None:
+        """Reload when another worker was told to (the stamp file changed since this one looked)."""
+        seen = self._stamp()
+        if seen != self._stamp_seen:
+            self._stamp_seen = seen
+            self.reload(announce=False)
 
     def _load(self):
         from ..contract import load_contracts
@@ -80,8 +95,9 @@ class Service:
         self.contracts = self._load()
         self.loaded_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
-    def reload(self) -> tuple[bool, str]:
-        """Load the contracts again; on failure keep the old set and say why."""
+    def reload(self, announce: bool = True) -> tuple[bool, str]:
+        """Load the contracts again; on failure keep the old set and say why. With `announce`,
+        the other workers follow (the reload stamp is touched)."""
         with self._lock:
             try:
                 contracts = self._load()
@@ -92,6 +108,9 @@ class Service:
             self.contracts = contracts
             self.loaded_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             self.reload_error = None
+            if announce and self.settings.reload_stamp:
+                Path(self.settings.reload_stamp).touch()
+                self._stamp_seen = self._stamp()
             msg = f"reloaded {len(contracts)} contract versions"
             log.info(msg)
             return True, msg
@@ -115,6 +134,7 @@ class Service:
         from ..runner import check
         from ..waivers import apply_waivers
 
+        self.follow()
         contracts = self.contracts
         history = self.settings.history
         if history and not record and not Path(history).exists():
