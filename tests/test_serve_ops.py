@@ -169,3 +169,20 @@ def test_a_reload_through_one_worker_reaches_every_worker(tmp_path, contracts_co
             assert c.post("/admin/reload").json()["reloaded"] is True
         seen = [contract_ids() for _ in range(20)]
         assert all("jiangsu-consumables" not in ids and "jiangsu-nipt" in ids for ids in seen)
+
+
+def test_an_internal_fault_is_answered_with_an_error_id_the_log_carries(tmp_path):
+    store = tmp_path / "dispositions.sqlite"
+    with serving("--dispositions", str(store), log=tmp_path / "log") as s, \
+            httpx.Client(base_url=s.url, timeout=120) as c:
+        for f in tmp_path.glob("dispositions.sqlite*"):
+            f.unlink()
+        store.mkdir()  # the store's file is now a folder: recording the answered results fails
+        r = post(c, "/3101", message())
+        assert r.status_code == 500
+        a = r.json()
+        assert a["infcode"] == -1 and "Traceback" not in r.text and "sqlite" not in r.text.lower()
+        eid = re.search(r"internal error ([0-9a-f]{12})", a["err_msg"]).group(1)
+        log = s.read_log()
+        assert f"internal error {eid} on POST /3101" in log and "Traceback" in log
+        assert c.get("/health").json()["status"] == "ok"  # the server goes on
