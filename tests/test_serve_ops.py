@@ -186,3 +186,22 @@ def test_an_internal_fault_is_answered_with_an_error_id_the_log_carries(tmp_path
         log = s.read_log()
         assert f"internal error {eid} on POST /3101" in log and "Traceback" in log
         assert c.get("/health").json()["status"] == "ok"  # the server goes on
+
+
+def test_the_example_systemd_unit_starts_the_server_with_its_variables(tmp_path):
+    unit = (ROOT / "deploy" / "claimcheck-serve.service").read_text(encoding="utf-8")
+    env = dict(line.split("=", 2)[1:] for line in unit.splitlines() if line.startswith("Environment="))
+    assert set(env) >= {"CLAIMCHECK_HOST", "CLAIMCHECK_PORT", "CLAIMCHECK_HISTORY", "CLAIMCHECK_WAIVERS"}
+    env.update(CLAIMCHECK_HISTORY=str(tmp_path / "ledger.duckdb"), CLAIMCHECK_WAIVERS=str(tmp_path / "waivers.yaml"))
+    args = next(line for line in unit.splitlines() if line.startswith("ExecStart=")).split()[1:]
+    assert args[0] == "serve"
+    s = Server(*args[1:], env=env, log=tmp_path / "log")
+    s.env["CLAIMCHECK_PORT"] = str(s.port)
+    s.args = args[1:]  # the port comes from the variable, as under systemd
+    with httpx.Client(base_url=s.start().url, timeout=120) as c:
+        try:
+            m = settlement("U1")
+            assert post(c, "/3102", m).json()["infcode"] == 0
+            assert ledger_lines(tmp_path / "ledger.duckdb") == 3  # --record-settlements and CLAIMCHECK_HISTORY
+        finally:
+            s.stop()
