@@ -3,16 +3,14 @@ httpx as the client. The national calls, the 3103 → waiver round trip, and eve
 can be wrong (each answered with the national envelope, never a trace)."""
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 
 import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serve_kit import EXE, ROOT, Server, message, order, post, serving
+from serve_kit import EXE, ROOT, message, order, post, serving
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -25,7 +25,8 @@ from . import national
 from .guard import Failure, Guard, guarded, read_body, read_json
 from .metrics import Metrics
 from .service import SETTLEMENT, Service, Settings
-from .store import Store, append_waivers, dumps, waiver_entry
+from .dispose import read_dispositions
+from .store import Store, append_waivers, dumps
 
 log = logging.getLogger("claimcheck.serve")
 
@@ -117,46 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         obj = await read_json(request, settings)
         refmsgid = str(obj.get("msgid") or "") if isinstance(obj, dict) else ""
         request.state.infno = "3103"
-        data = ((obj.get("input") or {}) if isinstance(obj, dict) and isinstance(obj.get("input"), dict) else {})
-        data = data.get("data")
-        if not isinstance(data, dict):
-            raise Failure(400, "request.input.data: missing; expected an object holding warn_type and warns",
-                          "malformed", refmsgid)
-        warns = data.get("warns")
-        if not isinstance(warns, list) or not warns:
-            raise Failure(400, "request.input.data.warns: expected a non-empty list of "
-                               "{warn_rslt_id, dspo_way, dspo_way_rea}", "malformed", refmsgid)
-        if store is None:
-            raise Failure(400, "this server keeps no dispositions: start it with --waivers or --dispositions",
-                          "config", refmsgid)
-        owner = str(obj.get("opter_name") or obj.get("opter") or "").strip() or "3103"
-        rows, entries = [], []
-        for i, w in enumerate(warns):
-            p = f"request.input.data.warns[{i}]"
-            if not isinstance(w, dict):
-                raise Failure(400, f"{p}: expected an object", "malformed", refmsgid)
-            jr, way, why = (str(w.get(k) or "").strip() for k in ("warn_rslt_id", "dspo_way", "dspo_way_rea"))
-            if not jr:
-                raise Failure(400, f"{p}.warn_rslt_id: missing; expected the jr_id of a result", "malformed",
-                              refmsgid)
-            if way not in ("1", "2"):
-                raise Failure(400, f"{p}.dspo_way: {w.get('dspo_way')!r}; expected 1 (继续执行) or 2 (返回修改)",
-                              "malformed", refmsgid)
-            if way == "1" and not why:
-                raise Failure(400, f"{p}.dspo_way_rea: required when dspo_way is 1 (the reason to go on)",
-                              "malformed", refmsgid)
-            found = store.result(jr)
-            if found is None:
-                raise Failure(400, f"{p}.warn_rslt_id: no result {jr!r} was answered by this server", "unknown",
-                              refmsgid)
-            entry = waiver_entry(jr, found, why, owner, settings.waiver_days) if way == "1" else None
-            if entry is not None and settings.waivers:
-                entries.append(entry)
-            rows.append({"jr_id": jr, "warn_type": str(data.get("warn_type") or ""), "dspo_way": way,
-                         "dspo_way_rea": why, "opter": str(obj.get("opter") or ""),
-                         "opter_name": str(obj.get("opter_name") or ""), "msgid": refmsgid,
-                         "received_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                         "waiver_id": entry["id"] if entry is not None and settings.waivers else None})
+        rows, entries = read_dispositions(obj, store, settings, refmsgid)
 
         def keep():
             added = append_waivers(settings.waivers, entries, service.contracts) if entries else []
