@@ -44,6 +44,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     store = Store(settings.dispositions_path()) if settings.dispositions_path() else None
     limiter = anyio.CapacityLimiter(max(1, settings.concurrency))
 
+    async def follow():
+        if settings.reload_stamp:  # more than one worker: another may have been told to reload
+            await anyio.to_thread.run_sync(service.follow)
+
     async def in_thread(fn, *args):
         """Run `fn` in a worker thread within the request timeout (an abandoned check finishes
         in its thread; the client gets the timeout answer at once)."""
@@ -154,19 +158,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({k: v for k, v in h.items() if k in ("batch_seq", "recorded", "replaced", "changed")})
 
     async def health(request):
-        await anyio.to_thread.run_sync(service.follow)
+        await follow()
         ready = service.ready()
         ok = ready["contracts"] > 0 and ready["ledger"] in (None, "readable", "not yet created")
         return JSONResponse({"status": "ok" if ok else "not ready", **ready}, status_code=200 if ok else 503)
 
     async def contracts(request):
-        await anyio.to_thread.run_sync(service.follow)
+        await follow()
         return JSONResponse([c.summary() | {"rules": [r.id for r in c.rules]} for c in service.contracts])
 
     async def rule(request):
         from ..contract.lookup import find
         from ..report.explain import render_entry
-        await anyio.to_thread.run_sync(service.follow)
+        await follow()
         try:
             hits = find(service.contracts, request.path_params["rule_id"])
         except ClaimcheckError as e:
