@@ -127,6 +127,9 @@ def test_fee_times_lose_the_t_and_the_seconds():
      "(a sample for tests: contracts/x/cat.csv); 1,026 lines in scope were not judged",
      "参考表 cat（阳光目录）须由使用者提供，本次未提供：请加 --table cat=PATH（测试用样例：contracts/x/cat.csv）；范围内 1,026 行未判断"),
     ("column brdy (出生日期) is empty (null) on every line (9 lines)", "出生日期（brdy）列在每一行都为空（9 行）"),
+    ("2 of 2 lines in scope could not be judged: the in-policy amount inpolicy_amt needs the line's money split "
+     "(overlmt_amt, inscp_scp_amt absent; a 3101/3102 request carries none) on 2",
+     "范围内 2 行中有 2 行未能判断：2 行无法得出政策范围内金额：缺少费用构成（overlmt_amt, inscp_scp_amt；3101/3102 请求不携带）"),
     ("something new the engine says", "something new the engine says"),
 ])
 def test_the_engines_reasons_read_in_chinese(engine, zh):

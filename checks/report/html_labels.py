@@ -61,6 +61,8 @@ _REASONS = [  # the engine's reasons (checks/runner.py, contract and batch model
     (r"^([\d,]+) of ([\d,]+) lines in scope could not be judged: ", r"范围内 \2 行中有 \1 行未能判断："),
     (r"the in-policy amount inpolicy_amt could not be derived on ([\d,]+) \(.*?convention is unknown\)",
      r"\1 行无法得出政策范围内金额（费用构成在两种口径下都不平衡，见 DQ-MONEY；或口径未知的文件中全自费/超限价为空）"),
+    (r"the in-policy amount inpolicy_amt needs the line's money split \(([\w, ]+) absent; a 3101/3102 request "
+     r"carries none\) on ([\d,]+)", r"\2 行无法得出政策范围内金额：缺少费用构成（\1；3101/3102 请求不携带）"),
     (r"column (\w+) \(([^)]*)\) is not in the claim files \(([\d,]+) lines\)", r"费用明细文件中没有\2（\1）列（\3 行）"),
     (r"column (\w+) \(([^)]*)\) is empty \(null\) on every line \(([\d,]+) lines\)",
      r"\2（\1）列在每一行都为空（\3 行）"),
