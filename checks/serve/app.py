@@ -7,8 +7,8 @@ bounded by `timeout`.
 """
 from __future__ import annotations
 
-import datetime as dt
 import contextlib
+import datetime as dt
 import logging
 import signal
 import time
@@ -22,10 +22,10 @@ from starlette.routing import Route
 
 from ..errors import ClaimcheckError
 from . import national
+from .dispose import read_dispositions
 from .guard import Failure, Guard, guarded, read_body, read_json
 from .metrics import Metrics
 from .service import SETTLEMENT, Service, Settings
-from .dispose import read_dispositions
 from .store import Store, append_waivers, dumps
 
 log = logging.getLogger("claimcheck.serve")
