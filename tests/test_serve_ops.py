@@ -205,3 +205,12 @@ def test_the_example_systemd_unit_starts_the_server_with_its_variables(tmp_path)
             assert ledger_lines(tmp_path / "ledger.duckdb") == 3  # --record-settlements and CLAIMCHECK_HISTORY
         finally:
             s.stop()
+
+
+def test_a_check_over_the_timeout_is_answered_504_with_the_national_envelope(tmp_path):
+    with serving("--timeout", "0.001", log=tmp_path / "log") as s, httpx.Client(base_url=s.url, timeout=120) as c:
+        r = post(c, "/3101", message())
+        assert r.status_code == 504
+        a = r.json()
+        assert a["infcode"] == -1 and "--timeout" in a["err_msg"] and a["inf_refmsgid"] == message()["msgid"]
+        assert c.get("/health").json()["status"] == "ok"

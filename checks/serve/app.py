@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import threading
 import time
 
 import anyio
@@ -42,21 +43,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
     service = Service(settings)
     metrics = Metrics()
     store = Store(settings.dispositions_path()) if settings.dispositions_path() else None
-    limiter = anyio.CapacityLimiter(max(1, settings.concurrency))
 
     async def follow():
         if settings.reload_stamp:  # more than one worker: another may have been told to reload
             await anyio.to_thread.run_sync(service.follow)
 
+    slots = threading.BoundedSemaphore(max(1, settings.concurrency))
+
     async def in_thread(fn, *args):
-        """Run `fn` in a worker thread within the request timeout (an abandoned check finishes
-        in its thread; the client gets the timeout answer at once)."""
+        """Run `fn` in a thread within the request timeout. The check holds one of `concurrency`
+        slots until it ends, even when its client was answered the timeout and left: a check
+        abandoned that way still bounds the others; one still queued at its deadline never runs."""
+        deadline = time.monotonic() + settings.timeout
+        late = Failure(504, f"the check did not finish within {settings.timeout:g} s (--timeout)", "timeout")
+
+        def run():
+            if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise late
+            try:
+                return fn(*args)
+            finally:
+                slots.release()
         try:
-            with anyio.fail_after(settings.timeout):
-                return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True, limiter=limiter)
+            with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+                return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
         except TimeoutError:
-            raise Failure(504, f"the check did not finish within {settings.timeout:g} s (--timeout)",
-                          "timeout") from None
+            raise late from None
 
     def audit(msg: national.Message, refmsgid: str, request: Request) -> dict:
         timings = {}
