@@ -214,3 +214,20 @@ def test_a_check_over_the_timeout_is_answered_504_with_the_national_envelope(tmp
         a = r.json()
         assert a["infcode"] == -1 and "--timeout" in a["err_msg"] and a["inf_refmsgid"] == message()["msgid"]
         assert c.get("/health").json()["status"] == "ok"
+
+
+def test_post_ledger_records_settled_lines_once_and_needs_a_ledger(tmp_path, write):
+    from conftest import diagnosis, line
+    settled = write([line(1), diagnosis(1, feedetl_sn="2"), line(2, cnt=1.0)]).read_bytes()
+    ledger = tmp_path / "ledger.duckdb"
+    with serving("--history", str(ledger), log=tmp_path / "log") as s, httpx.Client(base_url=s.url, timeout=120) as c:
+        parquet = {"content-type": "application/vnd.apache.parquet"}
+        first = c.post("/ledger", content=settled, headers=parquet)
+        assert first.status_code == 200 and first.json()["recorded"] == 3 and first.json()["replaced"] == 0
+        again = c.post("/ledger", content=settled, headers=parquet).json()
+        assert again["recorded"] == 3 and again["replaced"] == 3  # the same lines replace themselves
+        assert c.post("/ledger", content=b"mdtrt_id,feedetl_sn\n", headers={"content-type": "text/csv"}).status_code == 415
+    assert ledger_lines(ledger) == 3
+    with serving(log=tmp_path / "log2") as s, httpx.Client(base_url=s.url, timeout=120) as c:
+        r = c.post("/ledger", content=settled, headers={"content-type": "application/vnd.apache.parquet"})
+        assert r.status_code == 400 and "--history" in r.json()["err_msg"]
