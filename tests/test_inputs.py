@@ -191,3 +191,15 @@ def test_the_readme_python_example_runs(tmp_path):
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
     assert scope["answer"]["infcode"] == 0 and len(scope["findings"]) == scope["report"].table.num_rows
+
+
+def test_standard_input_that_is_a_terminal_is_refused_not_waited_on():
+    import os
+    import pty
+    master, tty = pty.openpty()
+    try:
+        p = subprocess.run([EXE, "check", "--no-cache", "-"], stdin=tty, capture_output=True, timeout=120)
+    finally:
+        os.close(master)
+        os.close(tty)
+    assert p.returncode == 2 and b"standard input, which is a terminal" in p.stderr

@@ -42,6 +42,7 @@ def test_the_wheel_carries_every_contract_file_the_schema_and_the_licence(wheel,
     modules = {f"checks/{p.relative_to(root / 'checks').as_posix()}" for p in (root / "checks").rglob("*.py")}
     assert modules <= names, sorted(modules - names)
     assert "checks/report/report.html" in names
+    assert {"checks/nhsa/codes.yaml", "checks/nhsa/answer.schema.json"} <= names  # the answer's code map and schema
     licence = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))
     assert zipfile.ZipFile(wheel).read(licence) == (root / "LICENSE").read_bytes()
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()

@@ -150,6 +150,9 @@ def open_source(data, column_map: dict | None = None, cache: bool = True, temp_d
     if "-" in paths:
         if len(paths) > 1:
             raise UsageError("- (standard input) is read alone: name no other claim file beside it")
+        if stdin is None and sys.stdin.isatty():
+            raise UsageError("- reads the claims from standard input, which is a terminal here: pipe them in "
+                             "(extractor | claimcheck check -), as Parquet, an Arrow IPC stream or a 3101 request")
         return _stdin(stdin or sys.stdin.buffer, column_map, temp_dir, name or "stdin")
     from .text import TEXT_SUFFIXES, open_text
     texts = [p for p in paths if Path(p).suffix.lower() in TEXT_SUFFIXES and not Path(p).is_dir()]

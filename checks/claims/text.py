@@ -31,7 +31,7 @@ _WORDS = {"number": "a number", "timestamp": "a time (yyyy-MM-dd HH:mm:ss)", "da
 
 
 def open_text(paths: list[str], column_map: dict, encoding: str | None = None):
-    from ..nhsa.message import Message, looks_like_message, read_message_file
+    from ..nhsa.message import Message, read_message_file
     from .source import _message
 
     kinds = {p: _kind(p) for p in paths}
