@@ -149,7 +149,11 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
             raise UsageError(f"--spark-conf {kv}: write KEY=VALUE, e.g. spark.driver.memory=4g")
         conf[key.strip()] = value
     targets = _targets(json_path, html, junit, sarif, nhsa_json, findings)
-    preflight(targets, list(paths), {"ledger (--history)": history, "waivers": waivers, "column map": columns})
+    table_paths = parse_tables(tables)
+    from .contract.loader import default_contracts_dir
+    preflight(targets, list(paths), {"ledger (--history)": history, "waivers": waivers, "column map": columns,
+                                     **{f"--table {k}": v for k, v in table_paths.items()}},
+              {"contract": contracts_dir or default_contracts_dir()})
     if temp_dir is not None and not temp_dir.is_dir():
         raise UsageError(f"--temp-dir {temp_dir}: folder does not exist")
     to_stdout = any(str(p) == "-" for p in targets.values())

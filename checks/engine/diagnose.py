@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ..claims.batch import glob_literal, sql_text
 from ..errors import InputError, InputErrors
 
 READING = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
@@ -25,9 +26,9 @@ def diagnose(batch, e: Exception) -> InputErrors:
     if not named:
         con = duckdb.connect()
         for cf in batch.files:
-            path = str(cf.path).replace("'", "''")
+            path = sql_text(glob_literal(str(cf.path)))
             try:
-                con.execute(f"SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet('{path}', "
+                con.execute(f"SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet({path}, "
                             f"hive_partitioning=false))").fetchall()
             except duckdb.Error as err:
                 named.append(cf)

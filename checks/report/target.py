@@ -44,11 +44,14 @@ def text_target(path):
         yield fh
 
 
-def preflight(targets: dict, claim_paths: list[str], protected: dict[str, str | None]) -> None:
+def preflight(targets: dict, claim_paths: list[str], protected: dict[str, str | None],
+              protected_folders: dict[str, str | None] | None = None) -> None:
     """Refuse, before anything is read, outputs that would lose or corrupt data, or fail late.
 
     `targets`: {format: path or '-'}; `protected`: {what: path} files no output may replace (the
-    ledger, the waivers, the column map). Raises UsageError naming the option and the path."""
+    ledger, the waivers, the column map, a --table file); `protected_folders`: {what: folder}
+    whose every file is an input (the contracts). Paths are compared as they resolve, links
+    followed. Raises UsageError naming the option and the path."""
     from ..errors import UsageError
 
     inputs, folders = set(), []
@@ -59,6 +62,13 @@ def preflight(targets: dict, claim_paths: list[str], protected: dict[str, str | 
         elif path.exists():
             inputs.add(path.resolve())
     guarded = {Path(v).resolve(): k for k, v in protected.items() if v}
+    for what, folder in (protected_folders or {}).items():
+        if folder and Path(folder).is_dir():
+            guarded.update({f.resolve(): what for f in Path(folder).rglob("*") if f.is_file()})
+    ledger = protected.get("ledger (--history)")
+    if ledger and any(Path(ledger).resolve().is_relative_to(f) for f in folders):
+        raise UsageError(f"--history {ledger}: lies in a claim folder being checked; the next check of that "
+                         "folder would read the ledger's files among the claims: keep the ledger elsewhere")
     seen: dict[Path, str] = {}
     stdout = [f for f, p in targets.items() if p and str(p) == "-"]
     if len(stdout) > 1:
