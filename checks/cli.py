@@ -18,27 +18,89 @@ FAIL_ON = {"violation": 3, "suspect": 2, "data_quality": 1, "never": 99}
 EXIT_FINDINGS, EXIT_BROKEN, EXIT_INCOMPLETE = 1, 2, 3
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is so that every `finally` removes its temporary files."""
+
+
+_stopped: list[int] = []  # the exit code of a signal received (DuckDB may report it as its own interruption)
+
+
+def _terminated(signum, frame):
+    _stopped.append(143)
+    raise Terminated()
+
+
+def _error(text) -> None:
+    """One `error:` line per line of `text`, control and bidi characters shown escaped: names come
+    from file systems and claim files and may hold anything."""
+    for line in str(text).splitlines() or [""]:
+        click.echo(f"error: {terminal(line)}", err=True)
+
+
+def _stop(code: int) -> None:
+    _error(f"{'terminated (SIGTERM)' if code == 143 else 'interrupted (Ctrl-C)'}: stopped; its temporary files are "
+           "removed, a report not yet complete is not written and the ledger is left as it was")
+    sys.exit(code)
+
+
+def _os_error(e: OSError) -> str:
+    from .paths import shown
+
+    where = shown(e.filename) if e.filename not in (None, "") else "standard output"
+    return f"{where}: {e.strerror or e}"
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more can go there
+        raise
+
+
 def guarded(fn):
-    """Turn every error into a message and exit code 2; never a traceback."""
+    """Turn every error into a message and exit code 2; never a traceback. Ctrl-C exits 130 and
+    SIGTERM 143, each after temporary files are removed; an OS error (disk full, read-only
+    folder, standard output closed) names the path."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import signal
+
         try:
-            return fn(*args, **kwargs)
+            previous = signal.signal(signal.SIGTERM, _terminated)
+        except ValueError:  # not the main thread (a test runner's worker): leave signals alone
+            previous = None
+        try:
+            try:
+                fn(*args, **kwargs)
+            except SystemExit:
+                _flush_stdout()
+                raise
+            _flush_stdout()
         except InputErrors as e:
             for err in e.errors:
-                click.echo(f"error: {err}", err=True)
+                _error(err)
             sys.exit(2)
         except ClaimcheckError as e:
-            click.echo(f"error: {e}", err=True)
+            _error(e)
             sys.exit(2)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except OSError as e:
+            _error(_os_error(e))
+            sys.exit(2)
+        except (KeyboardInterrupt, Terminated):
+            _stop(143 if _stopped else 130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as e:  # a bug of ours, or input that got past every check
+            if type(e).__name__ == "InterruptException":  # DuckDB's word for a signal received mid-query
+                _stop(143 if _stopped else 130)
             if os.environ.get("CLAIMCHECK_DEBUG"):
                 raise
-            click.echo(f"error: internal error ({type(e).__name__}: {e}); set CLAIMCHECK_DEBUG=1 for details",
-                       err=True)
+            _error(f"internal error ({type(e).__name__}: {e}); set CLAIMCHECK_DEBUG=1 for details")
             sys.exit(2)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     return wrapper
 
 
@@ -64,6 +126,12 @@ def output_options(fn):
 def _targets(json_path, html, junit, sarif, nhsa_json, findings) -> dict:
     return {k: v for k, v in {"json": json_path, "html": html, "junit": junit, "sarif": sarif, "nhsa": nhsa_json,
                               "findings": findings}.items() if v}
+
+
+def terminal(text) -> str:
+    from .report.safe import terminal as safe
+
+    return safe(text)
 
 
 def _say(quiet: bool, to_stderr: bool, text: str) -> None:
@@ -178,11 +246,15 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
     if github:
         click.echo(github_annotations(report))
     for fmt, where in written:
-        _say(quiet, True, f"wrote {fmt} report: {where}")
+        _say(quiet, True, f"wrote {fmt} report: {terminal(where)}")
     code = EXIT_FINDINGS if report.worst() >= FAIL_ON[fail_on] else 0
     if report.incomplete() and not allow_incomplete:
         code = EXIT_INCOMPLETE
     sys.exit(code)
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not a JSON number (claimcheck never writes it)")
 
 
 @main.command()
@@ -203,14 +275,14 @@ def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, git
                          "--findings or --github)")
     preflight(targets, [str(result)], {})
     try:
-        rep = Report.from_dict(jsonlib.loads(result.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError) as e:
+        rep = Report.from_dict(jsonlib.loads(result.read_text(encoding="utf-8"), parse_constant=_not_json))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise UsageError(f"{result}: not a claimcheck JSON report ({type(e).__name__}: {e})") from None
     written = write_outputs(rep, targets, lang=lang)
     if github:
         click.echo(github_annotations(rep))
     for fmt, where in written:
-        _say(quiet, True, f"wrote {fmt} report: {where}")
+        _say(quiet, True, f"wrote {fmt} report: {terminal(where)}")
 
 
 @main.command()

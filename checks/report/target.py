@@ -20,10 +20,18 @@ def target(path, suffix: str = ""):
     """Yield a temporary path to write to; on success it becomes `path` (or goes to stdout)."""
     to_stdout = str(path) == "-"
     folder = tempfile.gettempdir() if to_stdout else str(Path(path).resolve().parent)
-    fd, tmp = tempfile.mkstemp(prefix=".claimcheck-", suffix=suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".claimcheck-", suffix=suffix, dir=folder)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, folder) from None
     os.close(fd)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as e:  # a write has no file name: the report's is the one to show
+            if e.filename is None and not to_stdout:
+                raise OSError(e.errno, e.strerror, str(path)) from None
+            raise
         if to_stdout:
             sys.stdout.flush()
             with open(tmp, "rb") as fh:
