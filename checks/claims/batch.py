@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, InputErrors
+from ..paths import library_path_or_same
 from . import normal
 from .columns import Source, resolve
 from .discover import discover
@@ -36,6 +37,11 @@ class ClaimFile:
     fid: int = 0
     arrow_types: dict = field(default_factory=dict)  # file column -> Arrow type
     stats: dict = field(default_factory=dict)  # file column -> (min, max, null count), from the file's statistics
+
+    @property
+    def name(self) -> str:
+        """The path as DuckDB and Arrow open it (and DuckDB reports it as `filename`)."""
+        return library_path_or_same(self.path)
 
 
 @dataclass
@@ -70,8 +76,8 @@ class Batch:
         with `filename`, `file_row_number` and `file_index`, and the partition folders' values
         taken from below the folder named (never from folders above it, as DuckDB's own hive
         reading would)."""
-        quoted = [sql_text(str(f.path)) for f in self.files]
-        paths = ", ".join(sql_text(glob_literal(str(f.path))) for f in self.files)
+        quoted = [sql_text(f.name) for f in self.files]
+        paths = ", ".join(sql_text(glob_literal(f.name)) for f in self.files)
         scan = (f"read_parquet([{paths}], filename=true, file_row_number=true, "
                 f"union_by_name=true, hive_partitioning=false)")  # file_index: the position in self.files
         if not self.hive:
@@ -228,7 +234,7 @@ def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None,
                                  f"{', '.join(sorted(a.partitions)) or 'none'}; give one dataset at a time"))
     for i, fnd in enumerate(found):
         try:
-            pf = pq.ParquetFile(fnd.path)
+            pf = pq.ParquetFile(library_path_or_same(fnd.path))
             schema = pf.schema_arrow
         except Exception as e:  # pyarrow raises several types for unreadable files
             errors.append(InputError(fnd.display, f"not a readable Parquet file ({type(e).__name__}: {e})"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, UsageError
+from ..paths import library_path
 
 
 @dataclass
@@ -104,6 +105,15 @@ def discover(paths: list[str]) -> list[Found]:
                 found.append(Found(path, p))
         else:
             errors.append(InputError(p, "no such file or folder"))
+    if errors:
+        raise InputErrors(errors)
+    for f in found:
+        try:
+            library_path(f.path)
+            f.display = library_path(f.display)  # the name's characters, as reports show them
+        except UnicodeDecodeError:
+            errors.append(InputError(f.display, "its name is not UTF-8 (bytes of another encoding, such as GB18030); "
+                                     "DuckDB and Arrow open UTF-8 names only: rename the file or folder"))
     if errors:
         raise InputErrors(errors)
     seen: dict[Path, str] = {}

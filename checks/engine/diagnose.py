@@ -22,11 +22,11 @@ def reading_error(e: Exception) -> bool:
 
 def diagnose(batch, e: Exception) -> InputErrors:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    named = [cf for cf in batch.files if str(cf.path) in str(e)]
+    named = [cf for cf in batch.files if cf.name in str(e)]
     if not named:
         con = duckdb.connect()
         for cf in batch.files:
-            path = sql_text(glob_literal(str(cf.path)))
+            path = sql_text(glob_literal(cf.name))
             try:
                 con.execute(f"SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet({path}, "
                             f"hive_partitioning=false))").fetchall()

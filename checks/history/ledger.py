@@ -25,7 +25,7 @@ import duckdb
 
 from ..claims.fields import FIELDS, SQL_TYPE
 from ..errors import ClaimcheckError
-from ..paths import shown
+from ..paths import library_path_or_same, shown
 
 SCHEMA_VERSION = 2
 ALIAS = "hist"
@@ -117,7 +117,7 @@ class Ledger:
         if self.read_only and not self.path.exists():
             raise LedgerError(f"{shown(self.path)}: no ledger there (a dry run does not create one)")
         mode = " (READ_ONLY)" if self.read_only else ""
-        path = str(self.path).replace("'", "''")
+        path = library_path_or_same(self.path).replace("'", "''")
         deadline = time.monotonic() + self.wait
         while True:
             try:
