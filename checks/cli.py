@@ -224,6 +224,8 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
               {"contract": contracts_dir or default_contracts_dir()})
     if temp_dir is not None and not temp_dir.is_dir():
         raise UsageError(f"--temp-dir {temp_dir}: folder does not exist")
+    if temp_dir is not None and not os.access(temp_dir, os.W_OK | os.X_OK):
+        raise UsageError(f"--temp-dir {temp_dir}: folder is not writable (read-only, or not yours)")
     to_stdout = any(str(p) == "-" for p in targets.values())
     progress = Progress()
     try:

@@ -115,14 +115,15 @@ def test_an_output_onto_a_contract_file_is_refused_and_the_contract_kept(contrac
     assert snapshot(contracts_copy) == before
 
 
-def test_an_output_onto_a_bundled_contract_is_refused_without_contracts_option(write):
-    target = ROOT / "contracts" / "jiangsu-nipt" / "attachment1.csv"
-    before = snapshot(target)
-    env = {k: v for k, v in os.environ.items() if k != "CLAIMCHECK_CONTRACTS"}
+def test_an_output_onto_a_default_contract_is_refused_without_contracts_option(contracts_copy, write):
+    """The contracts read by default ($CLAIMCHECK_CONTRACTS here, a copy) are as protected."""
+    target = contracts_copy / "jiangsu-nipt" / "attachment1.csv"
+    before = snapshot(contracts_copy)
+    env = dict(os.environ, CLAIMCHECK_CONTRACTS=str(contracts_copy))
     p = subprocess.run([EXE, "check", str(write([line(1)])), "--json", str(target)],
                        capture_output=True, text=True, timeout=120, env=env)
     refused(p, "contract", "overwritten")
-    assert snapshot(target) == before
+    assert snapshot(contracts_copy) == before
 
 
 def test_an_output_through_a_link_to_an_input_is_refused(tmp_path, write):
