@@ -55,6 +55,13 @@ def test_a_folder_name_with_glob_characters_is_read_literally(tmp_path):
     judged(run("check", "batch[1]", "--contracts", NIPT, cwd=tmp_path), "1 lines in 1 file(s)", "findings: 0")
 
 
+def test_a_name_with_a_backslash_and_a_glob_character_is_refused_naming_it(tmp_path):
+    """DuckDB reads such a path as a pattern however it is escaped: refused, never a neighbour read."""
+    pq.write_table(table([line(1)]), tmp_path / "a\\[1].parquet")
+    pq.write_table(table([line(2, price=520.0)]), tmp_path / "a1.parquet")
+    refused(run("check", "a\\[1].parquet", cwd=tmp_path), "a\\[1].parquet", "backslash")
+
+
 # --- partitions --------------------------------------------------------------------------------
 
 def test_a_key_value_folder_above_the_named_folder_is_not_a_partition(tmp_path):

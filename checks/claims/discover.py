@@ -114,6 +114,11 @@ def discover(paths: list[str]) -> list[Found]:
         except UnicodeDecodeError:
             errors.append(InputError(f.display, "its name is not UTF-8 (bytes of another encoding, such as GB18030); "
                                      "DuckDB and Arrow open UTF-8 names only: rename the file or folder"))
+            continue
+        if "\\" in str(f.path) and any(c in str(f.path) for c in "*?["):
+            errors.append(InputError(f.display, "its path holds both a backslash and one of * ? [, which DuckDB "
+                                     "cannot open as a name (it reads such a path as a pattern): rename the file "
+                                     "or folder"))
     if errors:
         raise InputErrors(errors)
     seen: dict[Path, str] = {}
