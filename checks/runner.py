@@ -79,6 +79,10 @@ def check(paths: list[str], contracts_dir: Path | str | None = None, threads: in
                                        cache=SurveyCache(folder() if cache else None))
         except Exception as e:
             from .engine.diagnose import diagnose, reading_error
+            if ledger is not None and reading_error(e) and any(
+                    str(n) in str(e) for n in (ledger.path, ledger.path.absolute(), ledger.path.resolve())):
+                from .history.ledger import LedgerError
+                raise LedgerError(f"{ledger.path}: cannot read the ledger ({str(e).strip().splitlines()[0]})") from None
             if reading_error(e):
                 raise diagnose(batch, e) from None
             if type(e).__name__ == "OutOfMemoryException":
