@@ -78,8 +78,8 @@ def guarded(fn):
                 raise
             _flush_stdout()
         except InputErrors as e:
-            for err in e.errors:
-                _error(err)
+            for err in e.errors:  # one line each: a line break in a name is shown escaped too
+                click.echo(f"error: {terminal(err)}", err=True)
             sys.exit(2)
         except ClaimcheckError as e:
             _error(e)

@@ -218,6 +218,14 @@ def test_control_and_bidi_characters_in_a_file_name_are_escaped_in_errors(tmp_pa
     assert "\x1b" not in p.stderr and "\u202e" not in p.stderr
 
 
+def test_a_line_break_in_a_file_name_stays_on_its_error_line(tmp_path):
+    name = "two\nlines.parquet"
+    (tmp_path / name).write_bytes(b"not parquet at all")
+    p = run("check", tmp_path / name)
+    refused(p, "two\\x0alines.parquet")
+    assert all(line.startswith("error: ") for line in p.stderr.splitlines()), p.stderr
+
+
 def test_control_characters_in_a_folder_name_are_escaped_in_errors(tmp_path):
     folder = tmp_path / "b\u2066x\x07"
     folder.mkdir()
