@@ -4,7 +4,6 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 bad input, bad con
 """
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -12,34 +11,11 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ClaimcheckError, InputErrors, UsageError
+from .cli_guard import guarded, terminal  # noqa: F401 (the other command modules take guarded from here)
+from .errors import UsageError
 
 FAIL_ON = {"violation": 3, "suspect": 2, "data_quality": 1, "never": 99}
 EXIT_FINDINGS, EXIT_BROKEN, EXIT_INCOMPLETE = 1, 2, 3
-
-
-def guarded(fn):
-    """Turn every error into a message and exit code 2; never a traceback."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except InputErrors as e:
-            for err in e.errors:
-                click.echo(f"error: {err}", err=True)
-            sys.exit(2)
-        except ClaimcheckError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(2)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as e:  # a bug of ours, or input that got past every check
-            if os.environ.get("CLAIMCHECK_DEBUG"):
-                raise
-            click.echo(f"error: internal error ({type(e).__name__}: {e}); set CLAIMCHECK_DEBUG=1 for details",
-                       err=True)
-            sys.exit(2)
-    return wrapper
 
 
 def output_options(fn):
@@ -166,10 +142,16 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
         conf[key.strip()] = value
     targets = _targets(json_path, html, junit, sarif, nhsa_json, findings)
     codes = _nhsa_codes(nhsa_json, nhsa_codes)
+    table_paths = parse_tables(tables)
+    from .contract.loader import default_contracts_dir
     preflight(targets, list(paths), {"ledger (--history)": history, "waivers": waivers, "column map": columns,
-                                     "code map (--nhsa-codes)": nhsa_codes})
+                                     "code map (--nhsa-codes)": nhsa_codes,
+                                     **{f"--table {k}": v for k, v in table_paths.items()}},
+              {"contract": contracts_dir or default_contracts_dir()})
     if temp_dir is not None and not temp_dir.is_dir():
         raise UsageError(f"--temp-dir {temp_dir}: folder does not exist")
+    if temp_dir is not None and not os.access(temp_dir, os.W_OK | os.X_OK):
+        raise UsageError(f"--temp-dir {temp_dir}: folder is not writable (read-only, or not yours)")
     to_stdout = any(str(p) == "-" for p in targets.values())
     progress = Progress()
     try:
@@ -192,11 +174,15 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
     if github:
         click.echo(github_annotations(report))
     for fmt, where in written:
-        _say(quiet, True, f"wrote {fmt} report: {where}")
+        _say(quiet, True, f"wrote {fmt} report: {terminal(where)}")
     code = EXIT_FINDINGS if report.worst() >= FAIL_ON[fail_on] else 0
     if report.incomplete() and not allow_incomplete:
         code = EXIT_INCOMPLETE
     sys.exit(code)
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not a JSON number (claimcheck never writes it)")
 
 
 @main.command()
@@ -218,14 +204,14 @@ def report(result, json_path, html, lang, junit, sarif, nhsa_json, nhsa_codes, f
     codes = _nhsa_codes(nhsa_json, nhsa_codes)
     preflight(targets, [str(result)], {"code map (--nhsa-codes)": nhsa_codes})
     try:
-        rep = Report.from_dict(jsonlib.loads(result.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError) as e:
+        rep = Report.from_dict(jsonlib.loads(result.read_text(encoding="utf-8"), parse_constant=_not_json))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise UsageError(f"{result}: not a claimcheck JSON report ({type(e).__name__}: {e})") from None
     written = write_outputs(rep, targets, lang=lang, nhsa_codes=codes)
     if github:
         click.echo(github_annotations(rep))
     for fmt, where in written:
-        _say(quiet, True, f"wrote {fmt} report: {where}")
+        _say(quiet, True, f"wrote {fmt} report: {terminal(where)}")
 
 
 @main.command()

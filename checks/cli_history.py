@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from .cli import guarded
+from .report.safe import terminal
 
 
 def ledger_option(fn):
@@ -30,7 +31,7 @@ def history_import(paths, ledger, contracts_dir, history_wait):
     from .runner import import_history
 
     h = import_history(list(paths), ledger, contracts_dir, wait=history_wait)
-    click.echo(f"{h['ledger']}: recorded {h['recorded']:,} lines as batch #{h['batch_seq']} "
+    click.echo(f"{terminal(h['ledger'])}: recorded {h['recorded']:,} lines as batch #{h['batch_seq']} "
                f"(replaced {h['replaced']:,}, changed {h['changed']:,})")
 
 
@@ -47,11 +48,11 @@ def history_stats(ledger):
     lg = Ledger(ledger, read_only=True).attach(con)
     s = lg.stats()
     lg.detach()
-    click.echo(f"{s['ledger']}: schema {s['schema_version']}, {s['size_bytes'] / 1e6:.1f} MB")
+    click.echo(f"{terminal(s['ledger'])}: schema {s['schema_version']}, {s['size_bytes'] / 1e6:.1f} MB")
     click.echo(f"  {s['lines']:,} lines, {s['persons']:,} persons, {s['batches']:,} batches "
                f"(last recorded {s['last_recorded_at']} UTC), fee dates {s['first_date']} … {s['last_date']}")
     for code, n in s["top_codes"]:
-        click.echo(f"  {code:<24} {n:>10,}")
+        click.echo(f"  {terminal(code):<24} {n:>10,}")
 
 
 @history.command("show")
@@ -69,10 +70,12 @@ def history_show(ledger, psn):
     rows = lg.show(psn)
     lg.detach()
     if not rows:
-        click.echo(f"no recorded lines for psn_no {psn}")
+        click.echo(f"no recorded lines for psn_no {terminal(psn)}")
         return
     click.echo("FEE TIME             MDTRT_ID / FEEDETL_SN        INSTITUTION        CODE                     "
                "CNT   AMOUNT  INSCP   FETTS BATCH FILE")
-    for t, m, sn, code_i, name, code, cnt, amt, inscp, fetts, refd, seq, f in rows:
+    for row in rows:
+        t, m, sn, code_i, name, code, cnt, amt, inscp, fetts, refd, seq, f = (
+            terminal(v) if isinstance(v, str) else v for v in row)  # claim text: no control or bidi characters
         click.echo(f"{t:<20} {m + ' / ' + sn:<28} {code_i:<18} {code:<24} {cnt:>4g} {amt:>8.2f} "
                    f"{(inscp if inscp is not None else 0):>7.2f} {fetts or '':<5} #{seq:<4} {f}")

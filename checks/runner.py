@@ -120,6 +120,10 @@ def _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_d
                                  cache=SurveyCache(folder() if cache else None))
     except Exception as e:
         from .engine.diagnose import diagnose, reading_error
+        if ledger is not None and reading_error(e) and any(
+                str(n) in str(e) for n in (ledger.path, ledger.path.absolute(), ledger.path.resolve())):
+            from .history.ledger import LedgerError
+            raise LedgerError(f"{ledger.path}: cannot read the ledger ({str(e).strip().splitlines()[0]})") from None
         if reading_error(e):
             raise diagnose(batch, e) from None
         if type(e).__name__ == "OutOfMemoryException":
@@ -189,6 +193,10 @@ def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None
         result = duckdb_engine.run(contracts, batch, ledger=ledger, record=True, judge=False, source="import")
     except Exception as e:
         from .engine.diagnose import diagnose, reading_error
+        if ledger is not None and reading_error(e) and any(
+                str(n) in str(e) for n in (ledger.path, ledger.path.absolute(), ledger.path.resolve())):
+            from .history.ledger import LedgerError
+            raise LedgerError(f"{ledger.path}: cannot read the ledger ({str(e).strip().splitlines()[0]})") from None
         if reading_error(e):
             raise diagnose(batch, e) from None
         raise

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import jsonschema
 import pyarrow as pa
 
 from . import expr as expr_mod
@@ -29,7 +28,7 @@ from .errors import ContractError
 from .kinds._common import q
 from .paths import shown
 from .suggest import closest, did_you_mean
-from .yamlsrc import dotted, load_yaml
+from .yamlsrc import dotted, load_yaml, schema_validator
 
 KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "hilist_code"]
 FIELDS = {"rule_id": pa.string(), "contract_id": pa.string(), "severity": pa.string(), "amount": pa.float64(),
@@ -78,7 +77,7 @@ def _matches_rule(ref: tuple, contract_id: str, version: str, rule_id: str) -> b
 def load_waivers(path: Path | str, contracts=None) -> list[Waiver]:
     display = shown(path)
     data, loc = load_yaml(Path(path), display)
-    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data),
+    errors = sorted(schema_validator(SCHEMA).iter_errors(data),
                     key=lambda e: loc.where(tuple(e.absolute_path))[0] or 0)
     if errors:
         e = errors[0]

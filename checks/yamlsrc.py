@@ -134,3 +134,22 @@ def load_yaml(file: Path, display: str | None = None):
         return value
 
     return conv(node, ()), loc
+
+
+def schema_validator(schema):
+    """A JSON Schema (2020-12) validator whose `pattern`s end where the text ends.
+
+    JSON Schema patterns are ECMA-262 regular expressions, where `$` matches only at the very end;
+    Python's `$` also matches before a final newline, so `id: "JS-1\\n"` would pass `^[A-Z0-9-]+$`.
+    Here a pattern's closing `$` is read as `\\Z`; the schema itself (published for editors) keeps `$`."""
+    import re
+
+    import jsonschema
+
+    def pattern(validator, patrn, instance, schema):
+        strict = patrn[:-1] + r"\Z" if patrn.endswith("$") and not patrn.endswith("\\$") else patrn
+        if validator.is_type(instance, "string") and not re.search(strict, instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": pattern})
+    return cls(schema)

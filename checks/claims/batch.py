@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, InputErrors
+from ..paths import library_path_or_same
 from . import normal
 from .columns import Source, resolve
 from .discover import discover
@@ -36,6 +37,11 @@ class ClaimFile:
     fid: int = 0
     arrow_types: dict = field(default_factory=dict)  # file column -> Arrow type
     stats: dict = field(default_factory=dict)  # file column -> (min, max, null count), from the file's statistics
+
+    @property
+    def name(self) -> str:
+        """The path as DuckDB and Arrow open it (and DuckDB reports it as `filename`)."""
+        return library_path_or_same(self.path)
 
 
 @dataclass
@@ -69,18 +75,23 @@ class Batch:
         """Make `source_sql()` readable on the engine's connection (files need nothing)."""
 
     def source_sql(self) -> str:
-        quoted = ["'" + str(f.path).replace("'", "''") + "'" for f in self.files]
-        paths = ", ".join(quoted)
-        hive = "true, hive_types_autocast=false" if self.hive else "false"
+        """The lines as DuckDB reads them: every file by its literal name (never a glob pattern),
+        with `filename`, `file_row_number` and `file_index`, and the partition folders' values
+        taken from below the folder named (never from folders above it, as DuckDB's own hive
+        reading would)."""
+        quoted = [sql_text(f.name) for f in self.files]
+        paths = ", ".join(sql_text(glob_literal(f.name)) for f in self.files)
         scan = (f"read_parquet([{paths}], filename=true, file_row_number=true, "
-                f"union_by_name=true, hive_partitioning={hive})")  # file_index: the position in self.files
+                f"union_by_name=true, hive_partitioning=false)")  # file_index: the position in self.files
         if not self.hive:
             return scan
-        # A filter on a partition column prunes files before DuckDB numbers them (2.0: file_index
-        # is then the position among the files left), so a partitioned batch's files are told by name.
-        names = ", ".join(f"({p}, {cf.fid})" for p, cf in zip(quoted, self.files))
-        return (f"(SELECT r.*, fx.fid AS file_index FROM {scan} r "
-                f"JOIN (VALUES {names}) fx(name, fid) ON fx.name = r.filename)")
+        keys = list(self.files[0].partitions)
+        cols = "".join(f", {sql_name(k)}" for k in keys)
+        names = ", ".join(f"({p}, {cf.fid}{''.join(', ' + sql_text(cf.partitions[k]) for k in keys)})"
+                          for p, cf in zip(quoted, self.files))
+        picked = "".join(f", fx.{sql_name(k)}" for k in keys)
+        return (f"(SELECT r.*, fx.fid AS file_index{picked} FROM {scan} r "
+                f"JOIN (VALUES {names}) fx(name, fid{cols}) ON fx.name = r.filename)")
 
     def raw(self, name: str) -> str:
         """The field as read (before normalising): the file columns that supply it, coalesced."""
@@ -127,6 +138,32 @@ class Batch:
 
     def display_of(self) -> dict[int, str]:
         return {cf.fid: cf.display for cf in self.files}
+
+
+RESERVED = ("filename", "file_row_number", "file_index")  # what the reader adds to every line
+
+
+def reserved_names(display: str, columns: list[str]) -> list[InputError]:
+    """A column named as a column the reader adds would be taken for it (or clash with it): the
+    line's file and row would be wrong. Such a column is refused, named, never read in its stead."""
+    return [InputError(display, f"a column (or partition folder) named {c!r} clashes with the {c.lower()} claimcheck "
+                       f"reads with every line to locate it; rename it (no national field is called "
+                       f"{', '.join(RESERVED)})", c)
+            for c in columns if c.lower() in RESERVED]
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def glob_literal(path: str) -> str:
+    """A path for read_parquet that matches only itself: DuckDB expands `*`, `?` and `[...]` in
+    every name it is given, so `claims[1].parquet` would read `claims1.parquet`."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
 
 
 def column_stats(pf: pq.ParquetFile) -> dict[str, tuple]:
@@ -200,12 +237,13 @@ def open_batch(paths: list[str], column_map: dict[str, list[str]] | None = None,
                                  f"{', '.join(sorted(a.partitions)) or 'none'}; give one dataset at a time"))
     for i, fnd in enumerate(found):
         try:
-            pf = pq.ParquetFile(fnd.path)
+            pf = pq.ParquetFile(library_path_or_same(fnd.path))
             schema = pf.schema_arrow
         except Exception as e:  # pyarrow raises several types for unreadable files
             errors.append(InputError(fnd.display, f"not a readable Parquet file ({type(e).__name__}: {e})"))
             continue
         sources, errs = resolve(fnd.display, list(schema.names), fnd.partitions, column_map, fnd.partition_dirs)
+        errs += reserved_names(fnd.display, list(schema.names) + list(fnd.partitions))
         errors += errs
         if errs:
             continue

@@ -3,7 +3,9 @@
 A folder is walked whole: every file whose name ends in `.parquet` (any case) is a claim file,
 except names starting with `.` or `_` (`_SUCCESS`, `.crc` files, hidden folders). A file or
 folder that cannot be read is an error, never a skip. Path segments `key=value` between the folder
-named and the file are partition values; they are validated later like data.
+named and the file are partition values; they are validated later like data (folders above the one
+named never are). A link to a folder inside a batch folder is followed, as the folder it points to
+would be; a link that leads back to a folder already read (a loop) is an error naming it.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, UsageError
+from ..paths import library_path
 
 
 @dataclass
@@ -45,8 +48,18 @@ def _walk(root: Path, shown_root: str, errors: list[InputError]) -> list[Found]:
     def failed(e: OSError):
         errors.append(InputError(e.filename or shown_root, f"folder cannot be read ({e.strerror or e})"))
 
-    for folder, dirs, files in os.walk(root, onerror=failed, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+    seen = {os.path.realpath(root)}
+    for folder, dirs, files in os.walk(root, onerror=failed, followlinks=True):
+        kept = []
+        for d in sorted(d for d in dirs if not d.startswith((".", "_"))):
+            real = os.path.realpath(os.path.join(folder, d))
+            if real in seen:  # a link back up (a loop) or to a folder already walked
+                errors.append(InputError(str(Path(shown_root) / Path(folder).relative_to(root) / d),
+                                         f"is a link to a folder already read ({real}); a folder is read once"))
+                continue
+            seen.add(real)
+            kept.append(d)
+        dirs[:] = kept
         rel = Path(folder).relative_to(root)
         for name in sorted(files):
             if not _is_claim_name(name):
@@ -92,6 +105,20 @@ def discover(paths: list[str]) -> list[Found]:
                 found.append(Found(path, p))
         else:
             errors.append(InputError(p, "no such file or folder"))
+    if errors:
+        raise InputErrors(errors)
+    for f in found:
+        try:
+            library_path(f.path)
+            f.display = library_path(f.display)  # the name's characters, as reports show them
+        except UnicodeDecodeError:
+            errors.append(InputError(f.display, "its name is not UTF-8 (bytes of another encoding, such as GB18030); "
+                                     "DuckDB and Arrow open UTF-8 names only: rename the file or folder"))
+            continue
+        if "\\" in str(f.path) and any(c in str(f.path) for c in "*?["):
+            errors.append(InputError(f.display, "its path holds both a backslash and one of * ? [, which DuckDB "
+                                     "cannot open as a name (it reads such a path as a pattern): rename the file "
+                                     "or folder"))
     if errors:
         raise InputErrors(errors)
     seen: dict[Path, str] = {}

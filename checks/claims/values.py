@@ -9,7 +9,8 @@ same schema object, so the SQL cannot drift from the declaration.
     not null      required fields
     not blank     required code and text fields (after trimming surrounding whitespace)
     pattern       fields with a pattern (regions of six digits, risks written 1:N)
-    finite        every number: NaN and infinity are errors, never a verdict or an output
+    finite        every number: NaN, infinity and sizes past 1e15 (whose sums would overflow to
+                  infinity) are errors, never a verdict or an output
     readable      a value from a partition folder must read as the field's type
 """
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from . import normal
 from .fields import FIELDS
 
+LARGEST = 1e15  # no count or amount of a fee line is larger; sums of a billion such lines stay finite
+FINITE = "must be a finite number (not NaN or infinity) of at most 1e15 in size, so that sums stay finite"
 SQL_CAST = {"number": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE", "boolean": "BOOLEAN"}
 
 
@@ -45,8 +48,8 @@ def _pandas_checks():
     not_blank = pdr.Check(lambda s: s.map(lambda v: not isinstance(v, str) or v.strip() != ""),
                           name="not blank", error="must not be blank")
     # ignore_na=False: a NaN is a value that fails, not an empty cell (frames use Arrow dtypes)
-    finite = pdr.Check(lambda v: not isinstance(v, float) or math.isfinite(v), element_wise=True,
-                       ignore_na=False, name="finite", error="must be a finite number (not NaN or infinity)")
+    finite = pdr.Check(lambda v: not isinstance(v, float) or (math.isfinite(v) and abs(v) <= LARGEST),
+                       element_wise=True, ignore_na=False, name="finite", error=FINITE)
     return matches, not_blank, finite
 
 
@@ -78,7 +81,7 @@ _SQL = {
     "not_nullable": ("must not be empty (null)", lambda v, f, st: f"{v} IS NULL"),
     "not blank": ("must not be blank", lambda v, f, st: normal.blank(v)),
     "pattern": (None, lambda v, f, st: f"NOT regexp_full_match({normal.key(v)}, '{st['pattern']}')"),
-    "finite": ("must be a finite number (not NaN or infinity)", lambda v, f, st: f"NOT isfinite({v})"),
+    "finite": (FINITE, lambda v, f, st: f"NOT (isfinite({v}) AND abs({v}) <= 1e15)"),
 }
 
 

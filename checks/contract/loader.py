@@ -5,14 +5,13 @@ import datetime as dt
 import os
 from pathlib import Path
 
-import jsonschema
 
 from .. import expr as expr_mod
 from ..claims.fields import COLUMNS, DERIVED, FIELDS
 from ..errors import Choices, ContractError, UsageError, choices_text
 from ..paths import shown
 from ..kinds import KINDS
-from ..yamlsrc import dotted, load_yaml
+from ..yamlsrc import dotted, load_yaml, schema_validator
 from .coverage import check_overlaps
 from .institutions import check_rule_identity, load_institutions
 from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
@@ -43,7 +42,7 @@ def default_contracts_dir() -> Path:
 def _validator():
     global _VALIDATOR
     if _VALIDATOR is None:
-        _VALIDATOR = jsonschema.Draft202012Validator(contract_schema())
+        _VALIDATOR = schema_validator(contract_schema())
     return _VALIDATOR
 
 

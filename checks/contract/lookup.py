@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..errors import Choices, UsageError, choices_text
 from .model import ContractVersion, NotEncoded, Rule
 
-_ADDRESS = re.compile(r"^(?:(?P<contract>[^/@\s]+)/)?(?P<rule>[^/@\s]+)(?:@(?P<version>[^/@\s]+))?$")
+_ADDRESS = re.compile(r"^(?:(?P<contract>[^/@\s]+)/)?(?P<rule>[^/@\s]+)(?:@(?P<version>[^/@\s]+))?\Z")
 
 
 class RuleNotFound(UsageError):

@@ -13,22 +13,30 @@ under $CLAIMCHECK_CACHE (default: $XDG_CACHE_HOME/claimcheck or ~/.cache/claimch
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .. import __version__
 
-SURVEY_VERSION = 1  # bump when what the survey proves changes
+ENTRY_BYTES = 4 << 20  # an entry is a few KB; a larger file is not one of ours
+SURVEY_VERSION = 2  # bump when what the survey proves changes
 
 
 def folder() -> Path | None:
     env = os.environ.get("CLAIMCHECK_CACHE")
     if env is not None:
         return None if env.strip().lower() in ("", "off", "0", "no", "false") else Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no password entry (a container's arbitrary user): no cache
+            return None
     return Path(base) / "claimcheck"
 
 
@@ -67,22 +75,36 @@ class SurveyCache:
     def get(self, key: str) -> dict:
         if not self.on:
             return {}
+        try:  # only a regular file of bounded size is read: never a link to /dev/zero or a pipe
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return {}  # absent, unreadable or a link: as if never proven
         try:
-            with open(self._path(key), encoding="utf-8") as fh:
-                data = json.load(fh)
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > ENTRY_BYTES:
+                return {}
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                data = json.loads(fh.read(ENTRY_BYTES + 1).decode("utf-8"))
             return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}  # absent, unreadable or damaged: as if never proven
+        except (OSError, ValueError, RecursionError):
+            return {}  # damaged: as if never proven
+        finally:
+            os.close(fd)
 
     def put(self, key: str, data: dict) -> None:
         if not self.on:
             return
-        path = self._path(key)
-        try:
+        path, tmp = self._path(key), None
+        try:  # written whole under a temporary name, then renamed: never a partial entry
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(data, fh)
             os.replace(tmp, path)
-        except OSError:
+            tmp = None
+        except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ..claims.batch import glob_literal, sql_text
 from ..errors import InputError, InputErrors
 
 READING = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
@@ -21,15 +22,15 @@ def reading_error(e: Exception) -> bool:
 
 def diagnose(batch, e: Exception) -> InputErrors:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    named = [cf for cf in batch.files if str(cf.path) in str(e)]
+    named = [cf for cf in batch.files if cf.name in str(e)]
     if not named:
         con = duckdb.connect()
         for cf in batch.files:
             if not cf.path.is_file():
                 continue  # data in memory (checks/claims/source.py): no file to blame
-            path = str(cf.path).replace("'", "''")
+            path = sql_text(glob_literal(cf.name))
             try:
-                con.execute(f"SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet('{path}', "
+                con.execute(f"SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet({path}, "
                             f"hive_partitioning=false))").fetchall()
             except duckdb.Error as err:
                 named.append(cf)

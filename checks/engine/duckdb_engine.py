@@ -244,7 +244,7 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
         for fid, conv, n in con.sql("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():
             conventions.setdefault(fid, {})[conv] = n
     survey.conventions = conventions
-    files = pa.table({"fid": [cf.fid for cf in batch.files], "path": [str(cf.path) for cf in batch.files],
+    files = pa.table({"fid": [cf.fid for cf in batch.files], "path": [cf.name for cf in batch.files],
                       "display": [cf.display for cf in batch.files],
                       "convention": [survey.convention_of(cf.fid) for cf in batch.files]})
     con.register("files_src", files)

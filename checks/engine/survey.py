@@ -237,7 +237,7 @@ def duplicate_errors(con, batch) -> list[InputError]:
     mv, sv, pairs = found[0]
     where = con.execute(f"""SELECT r.filename, r.file_row_number + 1 FROM {batch.source_sql()} r
                             WHERE {m} = ? AND {s} = ? ORDER BY 1, 2 LIMIT 3""", [mv, sv]).fetchall()
-    names = {str(cf.path): cf.display for cf in batch.files}
+    names = {cf.name: cf.display for cf in batch.files}
     at = ", ".join(f"{names.get(f, f)} row {r}" for f, r in where)
     return [InputError(names.get(where[0][0], where[0][0]),
                        f"(mdtrt_id, feedetl_sn) must be unique (compared without surrounding spaces): "

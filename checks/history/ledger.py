@@ -13,7 +13,9 @@ identity it carries, keeping their batch_seq, so re-checking a batch never count
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import math
 import os
 import time
 import uuid
@@ -23,7 +25,7 @@ import duckdb
 
 from ..claims.fields import FIELDS, SQL_TYPE
 from ..errors import ClaimcheckError
-from ..paths import shown
+from ..paths import library_path_or_same, shown
 
 SCHEMA_VERSION = 2
 ALIAS = "hist"
@@ -33,6 +35,21 @@ HASHED = sorted(FIELDS)  # content hash: every claim field, in a fixed order
 
 class LedgerError(ClaimcheckError):
     pass
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+@contextlib.contextmanager
+def _on_ledger(path: Path, doing: str):
+    """A DuckDB error while the ledger is read or written (disk full, a truncated or damaged
+    file) is the ledger's, never the claims': name the ledger and what was being done."""
+    try:
+        yield
+    except duckdb.Error as e:
+        raise LedgerError(f"{shown(path)}: cannot {doing} ({_first_line(e)})") from None
 
 
 def content_hash(a: str, present=None) -> str:
@@ -66,6 +83,9 @@ class Ledger:
     """A ledger attached to `con` (the engine's connection) for the duration of a `with` block."""
 
     def __init__(self, path: Path | str, read_only: bool = False, wait: float = 30.0):
+        if not isinstance(wait, (int, float)) or not math.isfinite(wait) or wait < 0:
+            from ..errors import UsageError
+            raise UsageError(f"--history-wait {wait}: give the seconds to wait for the ledger, 0 or more")
         self.path = Path(path)
         self.read_only = read_only
         self.wait = wait
@@ -97,7 +117,7 @@ class Ledger:
         if self.read_only and not self.path.exists():
             raise LedgerError(f"{shown(self.path)}: no ledger there (a dry run does not create one)")
         mode = " (READ_ONLY)" if self.read_only else ""
-        path = str(self.path).replace("'", "''")
+        path = library_path_or_same(self.path).replace("'", "''")
         deadline = time.monotonic() + self.wait
         while True:
             try:
@@ -114,7 +134,8 @@ class Ledger:
             except duckdb.Error as e:
                 raise LedgerError(f"{shown(self.path)}: not a claimcheck ledger ({e})") from None
         self.con = con
-        self._prepare()
+        with _on_ledger(self.path, "read the ledger"):
+            self._prepare()
         return self
 
     def _tables(self) -> set[str]:
@@ -154,8 +175,9 @@ class Ledger:
 
     def detach(self) -> None:
         if self.con is not None:
-            self.con.execute(f"DETACH {ALIAS}")
-            self.con = None
+            con, self.con = self.con, None
+            with _on_ledger(self.path, "write the ledger"):
+                con.execute(f"DETACH {ALIAS}")
 
     # -- what the engine reads -----------------------------------------------------------------
     def next_seq(self) -> int:
@@ -177,6 +199,10 @@ class Ledger:
     def record(self, select_sql: str, columns: list[str], seq: int, files: list[str], source: str,
                batch_lines: int) -> dict:
         """Replace the batch's identities and insert `select_sql` (lines with _seq, _file, _row), atomically."""
+        with _on_ledger(self.path, "record the batch in the ledger; it is left as it was"):
+            return self._record(select_sql, columns, seq, files, source, batch_lines)
+
+    def _record(self, select_sql, columns, seq, files, source, batch_lines) -> dict:
         con = self.con
         con.execute("BEGIN")
         try:
@@ -204,10 +230,12 @@ class Ledger:
                 time.sleep(float(pause))
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended the transaction already
+                con.execute("ROLLBACK")
             raise
         finally:
-            con.execute("DROP VIEW IF EXISTS to_record")
+            with contextlib.suppress(duckdb.Error):
+                con.execute("DROP VIEW IF EXISTS to_record")
         return {"batch_seq": seq, "recorded": recorded, "replaced": replaced, "changed": len(changed),
                 "changed_lines": [{"mdtrt_id": m, "feedetl_sn": s} for m, s in changed[:20]]}
 

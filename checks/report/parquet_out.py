@@ -5,6 +5,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..paths import library_path_or_same
 from .target import target
 
 
@@ -12,4 +13,4 @@ def write_findings(report, path) -> None:
     t = report.table
     t = t.append_column("waived", pc.is_valid(t["waiver"]).cast(pa.bool_()))
     with target(path, ".parquet") as tmp:
-        pq.write_table(t, tmp, compression="zstd")
+        pq.write_table(t, library_path_or_same(tmp), compression="zstd")

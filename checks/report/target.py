@@ -20,10 +20,18 @@ def target(path, suffix: str = ""):
     """Yield a temporary path to write to; on success it becomes `path` (or goes to stdout)."""
     to_stdout = str(path) == "-"
     folder = tempfile.gettempdir() if to_stdout else str(Path(path).resolve().parent)
-    fd, tmp = tempfile.mkstemp(prefix=".claimcheck-", suffix=suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".claimcheck-", suffix=suffix, dir=folder)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, folder) from None
     os.close(fd)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as e:  # a write has no file name: the report's is the one to show
+            if e.filename is None and not to_stdout:
+                raise OSError(e.errno, e.strerror, str(path)) from None
+            raise
         if to_stdout:
             sys.stdout.flush()
             with open(tmp, "rb") as fh:
@@ -44,11 +52,14 @@ def text_target(path):
         yield fh
 
 
-def preflight(targets: dict, claim_paths: list[str], protected: dict[str, str | None]) -> None:
+def preflight(targets: dict, claim_paths: list[str], protected: dict[str, str | None],
+              protected_folders: dict[str, str | None] | None = None) -> None:
     """Refuse, before anything is read, outputs that would lose or corrupt data, or fail late.
 
     `targets`: {format: path or '-'}; `protected`: {what: path} files no output may replace (the
-    ledger, the waivers, the column map). Raises UsageError naming the option and the path."""
+    ledger, the waivers, the column map, a --table file); `protected_folders`: {what: folder}
+    whose every file is an input (the contracts). Paths are compared as they resolve, links
+    followed. Raises UsageError naming the option and the path."""
     from ..errors import UsageError
 
     inputs, folders = set(), []
@@ -59,6 +70,13 @@ def preflight(targets: dict, claim_paths: list[str], protected: dict[str, str | 
         elif path.exists():
             inputs.add(path.resolve())
     guarded = {Path(v).resolve(): k for k, v in protected.items() if v}
+    for what, folder in (protected_folders or {}).items():
+        if folder and Path(folder).is_dir():
+            guarded.update({f.resolve(): what for f in Path(folder).rglob("*") if f.is_file()})
+    ledger = protected.get("ledger (--history)")
+    if ledger and any(Path(ledger).resolve().is_relative_to(f) for f in folders):
+        raise UsageError(f"--history {ledger}: lies in a claim folder being checked; the next check of that "
+                         "folder would read the ledger's files among the claims: keep the ledger elsewhere")
     seen: dict[Path, str] = {}
     stdout = [f for f, p in targets.items() if p and str(p) == "-"]
     if len(stdout) > 1:
