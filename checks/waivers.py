@@ -20,11 +20,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import jsonschema
 import pyarrow as pa
 
 from . import expr as expr_mod
+from .duck import connect
 from .errors import ContractError
 from .kinds._common import q
 from .paths import shown
@@ -118,7 +118,7 @@ def apply_waivers(report, waivers: list[Waiver], today: dt.date | None = None) -
     """Mark the findings waivers accept (column `waiver`); recount the rules."""
     today = today or today_in_china()
     table = report.table
-    con = duckdb.connect()
+    con = connect()
     con.register("f", table.append_column("_i", pa.array(range(table.num_rows), pa.int64())))
     con.execute("CREATE TEMP TABLE hits (_i BIGINT, w INTEGER)")
     summary = []

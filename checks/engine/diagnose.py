@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ..duck import connect
 from ..errors import InputError, InputErrors
 
 READING = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
@@ -23,7 +24,7 @@ def diagnose(batch, e: Exception) -> InputErrors:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     named = [cf for cf in batch.files if str(cf.path) in str(e)]
     if not named:
-        con = duckdb.connect()
+        con = connect()
         for cf in batch.files:
             path = str(cf.path).replace("'", "''")
             try:

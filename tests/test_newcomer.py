@@ -1,0 +1,73 @@
+"""A newcomer's path: what someone who just installed claimcheck runs first must work and say why not.
+
+- Without pyspark, `--engine spark` is a usage error naming what to install, never an internal error.
+- DuckDB's own progress bar is off on every connection claimcheck opens (claimcheck has its own
+  progress line; DuckDB's would land in a report written to standard output).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from checks import check
+from conftest import ROOT, line
+
+SAMPLE = ROOT / "sample_claims/jiangsu-nipt-1.0.0.parquet"
+NIPT = ROOT / "contracts/jiangsu-nipt"
+
+
+def without_pyspark(tmp_path) -> dict:
+    """An environment in which `import pyspark` fails as it does where it is not installed."""
+    hide = tmp_path / "hide"
+    (hide / "pyspark").mkdir(parents=True)
+    (hide / "pyspark" / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'pyspark'\", "
+                                                  "name='pyspark')\n")
+    return {**os.environ, "PYTHONPATH": str(hide)}
+
+
+def cli(*args, env=None, cwd=None):
+    exe = Path(sys.executable).parent / "claimcheck"
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd or ROOT,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("extra", [[], ["--history", "ledger.duckdb"]], ids=["engine", "history"])
+def test_engine_spark_without_pyspark_says_what_to_install(tmp_path, extra):
+    p = cli("check", SAMPLE, "--contracts", NIPT, "--engine", "spark", *extra, env=without_pyspark(tmp_path),
+            cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr
+    if extra:
+        assert "--history is DuckDB-only" in p.stderr
+    else:
+        assert "pip install 'claimcheck[spark]'" in p.stderr
+
+
+def test_every_duckdb_connection_has_its_progress_bar_off(monkeypatch, tmp_path, write):
+    """Record every connection a check opens (engine, waivers, writers) and ask each its setting."""
+    opened = []
+    real = duckdb.connect
+
+    def spy(*args, **kwargs):
+        con = real(*args, **kwargs)
+        opened.append(con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0])
+        return con
+    monkeypatch.setattr(duckdb, "connect", spy)
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - {id: W1, rule: JS-1-price, match: {mdtrt_id: M00001}, reason: r, owner: o, "
+                       "expires: 2099-12-31}\n", encoding="utf-8")
+    report = check([str(write([line(1, price=520.0), line(2)]))], NIPT, waivers=waivers)
+    from checks.report import write_outputs
+    write_outputs(report, {"json": tmp_path / "r.json", "sarif": tmp_path / "r.sarif"})
+    assert len(opened) >= 3 and opened == [False] * len(opened)
+
+
+def test_no_module_opens_duckdb_but_through_the_quiet_connection():
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "checks").rglob("*.py")
+                 if "duckdb.connect(" in p.read_text(encoding="utf-8") and p.name != "duck.py"]
+    assert offenders == []
