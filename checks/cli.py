@@ -49,11 +49,11 @@ def output_options(fn):
         click.option("--json", "json_path", type=path, help="the full JSON report"),
         click.option("--html", type=path, help="self-contained HTML report"),
         click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                     help="language of the HTML report"),
+                     help="language of the words a person reads: HTML report, terminal, annotations, JUnit, SARIF"),
         click.option("--junit", type=path, help="JUnit XML (a testsuite per contract, a testcase per rule)"),
         click.option("--sarif", type=path, help="SARIF 2.1.0"),
         click.option("--nhsa-json", type=path, help="findings in the national 3101/3102 result shape"),
-        click.option("--findings", type=path, help="every finding as Parquet"),
+        click.option("--findings", type=path, help="every finding as F.parquet, F.csv (UTF-8 with BOM, for Excel) or F.xlsx, by the suffix"),
         click.option("--github", is_flag=True, help="GitHub Actions annotations on stdout"),
         click.option("-q", "--quiet", is_flag=True, help="print nothing but errors (the exit code tells)"),
     ]):
@@ -170,9 +170,9 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
     from .report.github_out import github_annotations
     from .report.text_out import render_text
 
-    _say(quiet, to_stdout, render_text(report, show))
+    _say(quiet, to_stdout, render_text(report, show, lang))
     if github:
-        click.echo(github_annotations(report))
+        click.echo(github_annotations(report, lang=lang))
     for fmt, where in written:
         _say(quiet, True, f"wrote {fmt} report: {where}")
     code = EXIT_FINDINGS if report.worst() >= FAIL_ON[fail_on] else 0
@@ -204,7 +204,7 @@ def report(result, json_path, html, lang, junit, sarif, nhsa_json, findings, git
         raise UsageError(f"{result}: not a claimcheck JSON report ({type(e).__name__}: {e})") from None
     written = write_outputs(rep, targets, lang=lang)
     if github:
-        click.echo(github_annotations(rep))
+        click.echo(github_annotations(rep, lang=lang))
     for fmt, where in written:
         _say(quiet, True, f"wrote {fmt} report: {where}")
 

@@ -71,3 +71,17 @@ def test_no_module_opens_duckdb_but_through_the_quiet_connection():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "checks").rglob("*.py")
                  if "duckdb.connect(" in p.read_text(encoding="utf-8") and p.name != "duck.py"]
     assert offenders == []
+
+
+def test_a_small_batch_shows_only_the_rules_that_saw_its_lines(tmp_path, write):
+    """Three NIPT lines checked against all five contracts: the rules of the other four saw nothing."""
+    path = write([line(1, price=520.0), line(2), line(3)])
+    p = cli("check", path, cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    head = p.stdout.index("RULE ")
+    rows = p.stdout[head:].split("\n\n")[0].splitlines()[1:]
+    shown = [r.split()[0] for r in rows if not r.startswith("(")]
+    hidden = int(rows[-1].split()[0].lstrip("("))
+    assert "JS-1-price" in shown and not any(r.startswith(("JX-", "JL-", "FZ-", "CS-")) for r in shown)
+    assert rows[-1].endswith("more rules had no line in scope; the JSON and HTML reports list every rule)")
+    assert hidden >= 30 and len(shown) + hidden == len(check([str(path)]).rules)  # every rule: shown or counted

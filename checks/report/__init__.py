@@ -36,9 +36,6 @@ def write_outputs(report, targets: dict, lang: str = "zh") -> list[tuple[str, st
         if not path:
             continue
         writer = getattr(importlib.import_module(f"{__name__}.{mod}"), fn)
-        if fmt == "html":
-            writer(report, path, lang)
-        else:
-            writer(report, path)
+        writer(report, path, lang)  # every text a person reads is in words, in the report's language
         written.append((fmt, "standard output" if str(path) == "-" else str(path)))
     return written

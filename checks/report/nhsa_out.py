@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from .said import finding_words
 from .stream import findings_db, json_elements, per_rule
 from .target import target
 
@@ -45,20 +46,21 @@ def _columns() -> str:
              "fixmedins_code := f.related->>'fixmedins_code', fee_ocur_time := f.related->>'fee_ocur_time', "
              "vola_amt := CAST(0 AS DOUBLE))")
     return ", ".join([
-        f"{jr} AS jr_id", "f.contract_id || '/' || f.rule_id AS rule_id", "f.rule_name", "f.message AS vola_cont",
+        f"{jr} AS jr_id", "f.contract_id || '/' || f.rule_id AS rule_id", "f.rule_name", "f.words AS vola_cont",
         "f.amount AS vola_amt", "CASE WHEN f.amount > 0 THEN '1' ELSE '0' END AS vola_amt_stas",
         f"{sev} AS sev_deg", "f.evid AS vola_evid", "f.behaviour AS vola_bhvr_type", "f.psn_no AS patn_id",
         "f.mdtrt_id", f"CASE WHEN f.related IS NULL THEN [{line1}] ELSE [{line1}, {line2}] END "
         "AS judge_result_detail_dlist"])
 
 
-def write_nhsa(report, path) -> None:
+def write_nhsa(report, path, lang: str = "zh") -> None:
     rules = {(r.contract_id, r.contract_version, r.rule_id): r for r in report.rules}
     t = report.table
     extra = {
         "rule_name": per_rule(t, {k: r.title for k, r in rules.items()}, pa.string()),
         "evid": per_rule(t, {k: f"{r.source['document']} {r.source['section']}：{r.source['quote']}"
                              for k, r in rules.items()}, pa.string()),
+        "words": finding_words(t, report.rules, lang),  # 违规内容 in words, never a condition
         "behaviour": per_rule(t, {k: BEHAVIOUR.get(r.kind, "数据质量") for k, r in rules.items()}, pa.string()),
     }
     with target(path, ".json") as tmp, open(tmp, "wb") as out, findings_db(t, **extra) as db:
