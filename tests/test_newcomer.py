@@ -85,3 +85,68 @@ def test_a_small_batch_shows_only_the_rules_that_saw_its_lines(tmp_path, write):
     assert "JS-1-price" in shown and not any(r.startswith(("JX-", "JL-", "FZ-", "CS-")) for r in shown)
     assert rows[-1].endswith("more rules had no line in scope; the JSON and HTML reports list every rule)")
     assert hidden >= 30 and len(shown) + hidden == len(check([str(path)]).rules)  # every rule: shown or counted
+
+
+def chinese_headed(rows) -> "pa.Table":
+    """Lines as a HIS export heads them: every national field by its Chinese name, one with a space."""
+    import pyarrow as pa  # noqa: F401
+
+    from checks.claims.fields import FIELDS
+    from conftest import table
+
+    t = table(rows)
+    names = {c: FIELDS[c].zh.split("（")[0] for c in t.column_names}
+    names["feedetl_sn"] = "费用明细 流水号"
+    return t.rename_columns([names[c] for c in t.column_names])
+
+
+def test_chinese_field_names_as_headers_need_no_map(tmp_path, write):
+    import pyarrow.parquet as pq
+
+    rows = [line(1, price=520.0), line(2), line(3, code="CJ30303032960301954001")]
+    zh = tmp_path / "his_export.parquet"
+    pq.write_table(chinese_headed(rows), zh)
+    national = check([str(write(rows))], NIPT)
+    report = check([str(zh)], NIPT)
+    verdicts = lambda r: [(f.rule_id, f.mdtrt_id, f.feedetl_sn, f.amount) for f in r.findings]  # noqa: E731
+    assert verdicts(report) == verdicts(national) and len(verdicts(report)) >= 2
+    assert report.inputs[0]["columns"]["mdtrt_id"] == "就诊ID"
+
+
+def test_a_chinese_header_and_the_national_name_together_are_an_error(tmp_path, run_cli):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from conftest import table
+
+    t = table([line(1)])
+    t = t.append_column("就诊ID", pa.array(["X1"]))
+    pq.write_table(t, tmp_path / "both.parquet")
+    p = run_cli("check", tmp_path / "both.parquet", "--contracts", NIPT)
+    assert p.returncode == 2
+    assert "column mdtrt_id and column 就诊ID (the Chinese name of mdtrt_id) both supply mdtrt_id" in p.stderr
+
+
+def test_a_missing_column_names_the_closest_headers_and_the_map_line(tmp_path, run_cli):
+    import pyarrow.parquet as pq
+
+    from conftest import table
+
+    t = table([line(1)])
+    t = t.rename_columns([{"mdtrt_id": "就诊编号", "hilist_code": "HILIST_CD"}.get(c, c) for c in t.column_names])
+    pq.write_table(t, tmp_path / "his.parquet")
+    p = run_cli("check", tmp_path / "his.parquet", "--contracts", NIPT)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert ("his.parquet, column mdtrt_id: required column is missing (就诊ID); closest headers in the file: 就诊编号; "
+            "if '就诊编号' is it, pass --columns MAP.yaml with the line `mdtrt_id: 就诊编号`") in p.stderr
+    assert "with the line `hilist_code: HILIST_CD`" in p.stderr
+    fix = tmp_path / "map.yaml"
+    fix.write_text("mdtrt_id: 就诊编号\nhilist_code: HILIST_CD\n", encoding="utf-8")
+    assert run_cli("check", tmp_path / "his.parquet", "--contracts", NIPT, "--columns", fix).returncode == 0
+
+
+def test_did_you_mean_is_said_once(tmp_path, run_cli):
+    m = tmp_path / "map.yaml"
+    m.write_text("mdtrt_idd: 就诊ID\n", encoding="utf-8")
+    p = run_cli("check", SAMPLE, "--columns", m)
+    assert p.returncode == 2 and p.stderr.count("did you mean") == 1 and "did you mean 'mdtrt_id'?" in p.stderr
