@@ -81,6 +81,19 @@ def parse_tables(values) -> dict[str, str]:
     return out
 
 
+def _picked(contracts_dir, specs, tables):
+    """The contract versions --contract names, their user tables supplied (None: every contract)."""
+    if not specs:
+        return None
+    from .contract import load_contracts
+    from .contract.loader import supply_tables
+    from .contract.lookup import pick_contracts
+
+    versions = pick_contracts(load_contracts(contracts_dir), list(specs))
+    supply_tables(versions, tables)
+    return versions
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="claimcheck")
 def main():
@@ -91,6 +104,8 @@ def main():
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path),
               help="contracts folder (default: the bundled contracts, or $CLAIMCHECK_CONTRACTS)")
+@click.option("--contract", "contract_specs", multiple=True, metavar="ID[@VERSION]",
+              help="check only this contract (every version) or version; repeatable (default: every contract)")
 @click.option("--columns", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML map of national field names to the files' column names (MAP.yaml)")
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="violation", show_default=True,
@@ -113,7 +128,8 @@ def main():
               help="where DuckDB spills (default: the system temporary folder)")
 @click.option("--no-cache", is_flag=True,
               help="scan every value again even of files proven before (cache: $CLAIMCHECK_CACHE)")
-@click.option("--threads", type=int, default=None, hidden=True)
+@click.option("--threads", type=int, default=None, metavar="N",
+              help="DuckDB worker threads (default: one per core)")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="duckdb (embedded) or spark (the same rules as Spark SQL; needs claimcheck[spark] and Java 17)")
 @click.option("--spark-master", metavar="URL", default=None,
@@ -122,7 +138,7 @@ def main():
               help="with --engine spark: a setting of the session started, e.g. spark.driver.memory=4g")
 @output_options
 @guarded
-def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
+def check(paths, contracts_dir, contract_specs, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
           show, memory_limit, temp_dir, no_cache, threads, engine, spark_master, spark_conf, json_path, html, lang,
           junit, sarif, nhsa_json, findings, github, quiet):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included).
@@ -156,6 +172,7 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
     progress = Progress()
     try:
         report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
+                           contracts=_picked(contracts_dir, contract_specs, parse_tables(tables)),
                            history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
                            progress=progress, columns=columns, memory_limit=memory_limit,
                            temp_dir=str(temp_dir) if temp_dir else None, cache=not no_cache, engine=engine,
@@ -230,6 +247,8 @@ def sample(out, lines, seed, planted, scenarios, profile, partition_lines, chunk
     from .progress import Progress
     from .sample.generator import generate
 
+    if not partition_lines and out.suffix.lower() != ".parquet" and not out.is_dir():
+        out = out.with_name(out.name + ".parquet")  # a claim file is found by its suffix: give it one
     progress = Progress()
     try:
         g = generate(out, lines=lines, seed=seed, planted_path=planted, contracts_dir=contracts_dir,
@@ -245,10 +264,10 @@ def sample(out, lines, seed, planted, scenarios, profile, partition_lines, chunk
 
 
 # registered here; they need `guarded` from above
-from .cli_contracts import contracts, explain, functions, kinds  # noqa: E402
+from .cli_contracts import contracts, explain, functions, kinds, tables  # noqa: E402
 from .cli_history import history  # noqa: E402
 
-for command in (contracts, explain, kinds, functions, history):
+for command in (contracts, explain, kinds, functions, history, tables):
     main.add_command(command)
 
 

@@ -150,3 +150,54 @@ def test_did_you_mean_is_said_once(tmp_path, run_cli):
     m.write_text("mdtrt_idd: 就诊ID\n", encoding="utf-8")
     p = run_cli("check", SAMPLE, "--columns", m)
     assert p.returncode == 2 and p.stderr.count("did you mean") == 1 and "did you mean 'mdtrt_id'?" in p.stderr
+
+
+def test_contract_picks_bundled_contracts_by_id_or_version(run_cli, tmp_path):
+    out = tmp_path / "r.json"
+    p = run_cli("check", ROOT / "sample_claims", "--contract", "FUZHOU-NIPT-SUBSIDY@2.0.0", "--contract",
+                "jiangsu-nipt", "--json", out, "--show", "0")
+    assert p.returncode == 1, p.stderr
+    import json
+    r = json.loads(out.read_text(encoding="utf-8"))
+    assert {(c["contract_id"], c["version"]) for c in r["contracts"]} == {
+        ("fuzhou-nipt-subsidy", "2.0.0"), ("jiangsu-nipt", "1.0.0"), ("data-quality", "1.0.0")}
+
+
+@pytest.mark.parametrize("spec, said", [
+    ("jilin-arts", "--contract jilin-arts: no contract 'jilin-arts'; did you mean 'jilin-art'?"),
+    ("jilin-art@2.0.0", "--contract jilin-art@2.0.0: jilin-art has no version 2.0.0; valid: 1.0.0")])
+def test_an_unknown_contract_is_a_usage_error_naming_the_closest(run_cli, spec, said):
+    p = run_cli("check", SAMPLE, "--contract", spec)
+    assert p.returncode == 2 and said in p.stderr
+
+
+def test_a_table_for_a_contract_not_picked_is_refused(run_cli):
+    p = run_cli("check", SAMPLE, "--contract", "jiangsu-nipt", "--table",
+                f"art_institutions={ROOT / 'contracts/jilin-art/sample_art_institutions.csv'}")
+    assert p.returncode == 2 and "--table art_institutions: no contract takes" in p.stderr
+
+
+def test_tables_lists_what_the_user_supplies_and_where_the_samples_are(run_cli):
+    p = run_cli("tables")
+    assert p.returncode == 0, p.stderr
+    sample = (ROOT / "contracts/jilin-art/sample_art_institutions.csv").resolve()
+    assert f"  sample    {sample}" in p.stdout
+    assert "art_institutions — " in p.stdout and "  used by   jilin-art@1.0.0" in p.stdout
+    assert "sunshine_catalogue — " in p.stdout and "institution_crosswalk — " in p.stdout
+    only = run_cli("tables", "--contract", "jilin-art")
+    assert only.returncode == 0 and "sunshine_catalogue" not in only.stdout and "art_institutions" in only.stdout
+
+
+def test_explain_sql_shows_the_query_the_words_stand_for(run_cli):
+    p = run_cli("explain", "jl-class", "--sql")
+    assert p.returncode == 0, p.stderr
+    sql = p.stdout.split("sql        ")[1]
+    assert "FROM lines l" in sql and "\"chrgitm_lv\" IN ('02', '2')" in sql
+    assert "sql " not in run_cli("explain", "jl-class").stdout
+
+
+def test_sample_gives_its_file_the_parquet_suffix(run_cli, tmp_path):
+    p = run_cli("sample", tmp_path / "batch", "--lines", "200")
+    assert p.returncode == 0, p.stderr
+    assert [f.name for f in tmp_path.iterdir()] == ["batch.parquet"]
+    assert run_cli("check", tmp_path, "--show", "0").returncode in (0, 1, 3)
