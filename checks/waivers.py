@@ -7,7 +7,7 @@
         when: amount <= 30                          # optional condition over the finding's fields
         reason: 诊察费与诊断报告分属两次就诊，医保局已书面确认
         owner: 医保办 张三
-        expires: 2026-06-30
+        expires: 2099-12-31
 
 A waived finding is counted and shown apart and does not make the exit code 1. A waiver past its
 expiry date (in China time) no longer applies: its findings are reported as usual, and the report
