@@ -132,10 +132,12 @@ def conclusion(report, lang: str, title_of) -> str:
 
 
 def _rows(items, f: str, lang: str) -> str:
-    out = []
+    """Rows of a subtotal table; each number carries its column's name (data-l) for the phone layout."""
+    T, out = TEXT[lang], []
     for key, label, d in items:
-        out.append(f"<tr data-f='{f}' data-v='{e(key)}' tabindex='0'><td>{label}</td><td class='r'>{count(d['n'])}</td>"
-                   + "".join(f"<td class='r'>{money(d[b])}</td>" for b in BUCKETS) + "</tr>")
+        out.append(f"<tr data-f='{f}' data-v='{e(key)}' tabindex='0'><td>{label}</td>"
+                   f"<td class='r' data-l='{e(T['n'])}'>{count(d['n'])}</td>"
+                   + "".join(f"<td class='r' data-l='{e(T[b])}'>{money(d[b])}</td>" for b in BUCKETS) + "</tr>")
     return "".join(out)
 
 
