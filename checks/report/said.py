@@ -36,8 +36,23 @@ def words_of(f: dict, titles_: dict[tuple, str], lang: str = "zh") -> str:
     return sentence(f, titles_.get((f.get("contract_id"), f.get("contract_version"), f.get("rule_id")), ""), lang)
 
 
+_MEMO: dict[tuple, tuple] = {}  # (id of the table, lang) -> (table, words): writers of one run share them
+
+
 def finding_words(table: pa.Table, rules, lang: str = "zh") -> pa.Array:
-    """An array aligned with `table`: each finding in words, in `lang` (zh or en)."""
+    """An array aligned with `table`: each finding in words, in `lang` (zh or en), dictionary-encoded
+    (one string per distinct sentence). Computed once per table and language."""
+    memo = _MEMO.get((id(table), lang))
+    if memo is not None and memo[0] is table:
+        return memo[1]
+    words = _words(table, rules, lang)
+    if len(_MEMO) >= 4:  # a few tables at most (a report's and the slices terminals show)
+        _MEMO.clear()
+    _MEMO[(id(table), lang)] = (table, words)
+    return words
+
+
+def _words(table: pa.Table, rules, lang: str) -> pa.Array:
     if table.num_rows == 0:
         return pa.array([], pa.string())
     key = pc.binary_join_element_wise(*(_text(table[c]) for c in KEY), _SEP)
@@ -49,10 +64,10 @@ def finding_words(table: pa.Table, rules, lang: str = "zh") -> pa.Array:
     names = titles(rules, lang)
     sample = table.select(list(KEY)).take(pa.array(first)).to_pylist()
     said = [words_of(f, names, lang) for f in sample]
-    return pc.take(pa.array(said, pa.string()), enc.indices)
+    return pa.DictionaryArray.from_arrays(enc.indices, pa.array(said, pa.string()))
 
 
 def with_words(table: pa.Table, rules, lang: str = "zh") -> pa.Table:
     """`table` with its `message` replaced by the words (the column keeps its name and place)."""
     i = table.schema.get_field_index("message")
-    return table.set_column(i, "message", finding_words(table, rules, lang))
+    return table.set_column(i, "message", pc.cast(finding_words(table, rules, lang), pa.string()))

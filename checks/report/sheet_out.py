@@ -62,7 +62,7 @@ def sheet(report, lang: str = "zh") -> pa.Table:
                              "hilist_name")},
         "fee_ocur_time": pc.utf8_slice_codeunits(pc.replace_substring(t["fee_ocur_time"], "T", " "), 0, 19),
         "amount": pc.cast(pc.round(t["amount"], 2), pa.decimal128(18, 2)),
-        "words": finding_words(t, report.rules, lang),
+        "words": pc.cast(finding_words(t, report.rules, lang), pa.string()),
         "citation": t["citation"],
         "file": text("file"),
         "row": t["row"],
@@ -94,19 +94,14 @@ def write_xlsx(report, path, lang: str = "zh") -> None:
             ws = book.add_worksheet(name if s == 0 else f"{name} {s + 1}")
             ws.write_row(0, 0, heads, bold)
             ws.freeze_panes(1, 0)
+            ws.set_column(money_at, money_at, 14, money)  # the column's format: no per-cell format needed
             part = table.slice(s * XLSX_ROWS, XLSX_ROWS)
+            row = 1
             for batch in part.to_batches(50_000):
                 cols = [c.to_pylist() for c in batch.columns]
-                base = ws.dim_rowmax or 0
-                for i, values in enumerate(zip(*cols), start=base + 1):
-                    for j, v in enumerate(values):
-                        if v is None:
-                            continue
-                        if j == money_at:
-                            ws.write_number(i, j, float(v), money)
-                        elif isinstance(v, int):
-                            ws.write_number(i, j, v)
-                        else:
-                            ws.write_string(i, j, str(v))
+                cols[money_at] = [None if v is None else float(v) for v in cols[money_at]]
+                for values in zip(*cols):
+                    ws.write_row(row, 0, values)  # text stays text: formulas, numbers and urls are off
+                    row += 1
             ws.autofilter(0, 0, max(part.num_rows, 1), len(heads) - 1)
         book.close()
