@@ -227,3 +227,31 @@ def test_a_phone_at_390_px_reads_without_a_sideways_scroll(driver, sample, shots
             assert el.screenshot(str(shots / f"manager-phone-390-{lang}-{name}.png"))
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_one_language_per_report_in_what_the_report_itself_says(driver, tmp_path):
+    """The report's own prose (conclusion, cards, subtotals, filters, an expired waiver) is in its
+    language; Chinese in an English report is the claims' and the documents' own text, marked so."""
+    import re
+
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - {id: W-OLD, rule: JS-1-price, match: {mdtrt_id: JSNV00000059}, reason: 已确认, "
+                       "owner: 医保办, expires: 2025-01-31}\n", encoding="utf-8")
+    report = check([str(ROOT / "sample_claims/jiangsu-nipt-1.0.0.parquet")], ROOT / "contracts/jiangsu-nipt",
+                   waivers=waivers)
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    ours = "#conclusion, .card .lbl, #subtotals h2, #subtotals h3, #subtotals th, #clear, #export"
+    for lang in ("zh", "en"):
+        write_html(report, tmp_path / f"{lang}.html", lang)
+        open_report(driver, tmp_path / f"{lang}.html")
+        expired = driver.find_element(By.XPATH, "//li[b[text()='W-OLD']]").text
+        if lang == "zh":
+            assert "已于 2025-01-31 过期" in expired and "expired" not in expired
+        else:
+            assert "expired on 2025-01-31" in expired and not cjk.search(expired.split("):", 1)[1])
+            texts = [x.text for x in driver.find_elements(By.CSS_SELECTOR, ours)] + [
+                x.text.split("\n")[0] for x in driver.find_elements(By.CSS_SELECTOR, ".filters label")]
+            prose = [re.sub(r"“[^”]*”", "", t) for t in texts]  # rule titles are quoted, as the contract gives them
+            assert texts and [t for t in prose if cjk.search(t)] == []
+            notes = driver.find_elements(By.CSS_SELECTOR, "#rules ul[lang='zh-CN']")
+            assert notes, "the contract's Chinese notes are marked as Chinese"

@@ -61,7 +61,8 @@ LABELS = {
            "l_export": "export CSV (the rows filtered)", "l_clear": "clear filters",
            "l_export_note": "The export holds the rows the report embeds; for every finding run claimcheck check … "
                             "--findings findings.xlsx (or .csv).",
-           "expired_on": "expired on {date}: no longer applies to its {n} finding(s)", "sort": "click to sort"},
+           "expired_on": "expired on {date}: no longer applies to its {n} finding(s)", "sort": "click to sort",
+           "notes": "the contract's notes, as its authors wrote them (in Chinese):"},
 }
 
 

@@ -201,13 +201,19 @@ def _rules_rows(report, L, lang, title_of) -> str:
             f"<td class='c-rule'>{_rid(report, r.rule_id, r.contract_version)} <span class='rtitle'>{e(title_of(r))}</span>{why}</td>"
             f"<td class='nw'>{e(r.contract_id)} {e(r.contract_version)}</td>"
             f"<td class='c-src'><details><summary>{e(src['document'])} {e(src['section'])}</summary><div class='src'>"
-            f"<span class='muted'>{e(src['title'])}</span><blockquote>{e(src['quote'])}</blockquote>"
-            f"{'<ul>' + notes + '</ul>' if notes else ''}</div></details></td>"
+            f"<span class='muted' lang='zh-CN'>{e(src['title'])}</span><blockquote lang='zh-CN'>{e(src['quote'])}</blockquote>"
+            f"{_notes(notes, L) if notes else ''}</div></details></td>"
             f"<td class='nw'><span class='sev sev-{e(r.severity)}'>{e(L[r.severity])}</span></td>"
             f"<td class='status nw'>{e(L['status_' + r.status])}</td><td class='r'>{count(r.lines_checked)}</td>"
             f"<td class='r{' warn-num' if r.lines_not_judged else ''}'>{count(r.lines_not_judged)}</td>"
             f"<td class='r findings'>{count(r.findings)}</td><td class='r nw'>{money(r.amount)}</td></tr>")
     return "".join(out)
+
+
+def _notes(items: str, L) -> str:
+    """A rule's notes: the contract's own words, in Chinese (said so in an English report)."""
+    head = f"<p class='muted'>{e(L['notes'])}</p>" if L.get("notes") else ""
+    return f"{head}<ul lang='zh-CN'>{items}</ul>"
 
 
 def _incomplete(report, L, lang, title_of) -> str:
