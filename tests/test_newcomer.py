@@ -87,10 +87,8 @@ def test_a_small_batch_shows_only_the_rules_that_saw_its_lines(tmp_path, write):
     assert hidden >= 30 and len(shown) + hidden == len(check([str(path)]).rules)  # every rule: shown or counted
 
 
-def chinese_headed(rows) -> "pa.Table":
+def chinese_headed(rows):
     """Lines as a HIS export heads them: every national field by its Chinese name, one with a space."""
-    import pyarrow as pa  # noqa: F401
-
     from checks.claims.fields import FIELDS
     from conftest import table
 
