@@ -81,3 +81,21 @@ def test_the_report_command_exports_a_saved_report(run_cli, batch, tmp_path):
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader((tmp_path / "again.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 3 and json.loads((tmp_path / "r.json").read_text("utf-8"))["summary"]["waived"] == 1
+
+
+def test_findings_beyond_a_sheets_rows_continue_on_the_next_sheet(batch, tmp_path, monkeypatch):
+    """A sheet holds 1,048,575 rows under its header; the rest go on, never left out (shown here with
+    sheets of two rows)."""
+    from checks import check
+    from checks.report import sheet_out
+    from checks.report.parquet_out import write_findings
+
+    path, waivers = batch
+    report = check([str(path)], NIPT, waivers=waivers)
+    monkeypatch.setattr(sheet_out, "XLSX_ROWS", 2)
+    write_findings(report, tmp_path / "f.xlsx", "zh")
+    book = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    assert book.sheetnames == ["发现", "发现 2"]
+    visits = [r[5] for ws in book.worksheets for r in list(ws.iter_rows(values_only=True))[1:]]
+    assert visits == ["M00001", "M00002", "M00003"]
+    assert [ws.cell(1, 1).value for ws in book.worksheets] == ["规则", "规则"]
