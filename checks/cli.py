@@ -25,13 +25,13 @@ def output_options(fn):
         click.option("--json", "json_path", type=path, help="the full JSON report"),
         click.option("--html", type=path, help="self-contained HTML report"),
         click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                     help="language of the HTML report"),
+                     help="language of the words a person reads: HTML report, terminal, annotations, JUnit, SARIF"),
         click.option("--junit", type=path, help="JUnit XML (a testsuite per contract, a testcase per rule)"),
         click.option("--sarif", type=path, help="SARIF 2.1.0"),
         click.option("--nhsa-json", type=path, help="the national 3101/3102 answer (infcode, output.result[])"),
         click.option("--nhsa-codes", type=click.Path(dir_okay=False, path_type=Path),
                      help="YAML code map for --nhsa-json (sev_deg, vola_bhvr_type …) over the shipped defaults"),
-        click.option("--findings", type=path, help="every finding as Parquet"),
+        click.option("--findings", type=path, help="every finding as F.parquet, F.csv (UTF-8 with BOM, for Excel) or F.xlsx, by the suffix"),
         click.option("--github", is_flag=True, help="GitHub Actions annotations on stdout"),
         click.option("-q", "--quiet", is_flag=True, help="print nothing but errors (the exit code tells)"),
     ]):
@@ -67,6 +67,19 @@ def parse_tables(values) -> dict[str, str]:
     return out
 
 
+def _picked(contracts_dir, specs, tables):
+    """The contract versions --contract names, their user tables supplied (None: every contract)."""
+    if not specs:
+        return None
+    from .contract import load_contracts
+    from .contract.loader import supply_tables
+    from .contract.lookup import pick_contracts
+
+    versions = pick_contracts(load_contracts(contracts_dir), list(specs))
+    supply_tables(versions, tables)
+    return versions
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="claimcheck")
 def main():
@@ -77,6 +90,8 @@ def main():
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path),
               help="contracts folder (default: the bundled contracts, or $CLAIMCHECK_CONTRACTS)")
+@click.option("--contract", "contract_specs", multiple=True, metavar="ID[@VERSION]",
+              help="check only this contract (every version) or version; repeatable (default: every contract)")
 @click.option("--columns", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML map of national field names to the files' column names (MAP.yaml)")
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="violation", show_default=True,
@@ -101,7 +116,8 @@ def main():
               help="scan every value again even of files proven before (cache: $CLAIMCHECK_CACHE)")
 @click.option("--encoding", default=None, metavar="NAME",
               help="encoding of CSV / JSON Lines claim files (e.g. gb18030; default: UTF-8 if valid, else GB18030)")
-@click.option("--threads", type=int, default=None, hidden=True)
+@click.option("--threads", type=int, default=None, metavar="N",
+              help="DuckDB worker threads (default: one per core)")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="duckdb (embedded) or spark (the same rules as Spark SQL; needs claimcheck[spark] and Java 17)")
 @click.option("--spark-master", metavar="URL", default=None,
@@ -110,7 +126,7 @@ def main():
               help="with --engine spark: a setting of the session started, e.g. spark.driver.memory=4g")
 @output_options
 @guarded
-def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
+def check(paths, contracts_dir, contract_specs, columns, fail_on, allow_incomplete, tables, history, dry_run, history_wait, waivers,
           show, memory_limit, temp_dir, no_cache, encoding, threads, engine, spark_master, spark_conf, json_path, html,
           lang, junit, sarif, nhsa_json, nhsa_codes, findings, github, quiet):
     """Check PATHS (Parquet files or folders of them, hive-partitioned included).
@@ -156,6 +172,7 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
     progress = Progress()
     try:
         report = run_check(list(paths), contracts_dir, threads=threads, tables=parse_tables(tables),
+                           contracts=_picked(contracts_dir, contract_specs, parse_tables(tables)),
                            history=history, dry_run=dry_run, history_wait=history_wait, waivers=waivers,
                            progress=progress, columns=columns, memory_limit=memory_limit,
                            temp_dir=str(temp_dir) if temp_dir else None, cache=not no_cache, engine=engine,
@@ -170,9 +187,9 @@ def check(paths, contracts_dir, columns, fail_on, allow_incomplete, tables, hist
     from .report.github_out import github_annotations
     from .report.text_out import render_text
 
-    _say(quiet, to_stdout, render_text(report, show))
+    _say(quiet, to_stdout, render_text(report, show, lang))
     if github:
-        click.echo(github_annotations(report))
+        click.echo(github_annotations(report, lang=lang))
     for fmt, where in written:
         _say(quiet, True, f"wrote {fmt} report: {terminal(where)}")
     code = EXIT_FINDINGS if report.worst() >= FAIL_ON[fail_on] else 0
@@ -209,7 +226,7 @@ def report(result, json_path, html, lang, junit, sarif, nhsa_json, nhsa_codes, f
         raise UsageError(f"{result}: not a claimcheck JSON report ({type(e).__name__}: {e})") from None
     written = write_outputs(rep, targets, lang=lang, nhsa_codes=codes)
     if github:
-        click.echo(github_annotations(rep))
+        click.echo(github_annotations(rep, lang=lang))
     for fmt, where in written:
         _say(quiet, True, f"wrote {fmt} report: {terminal(where)}")
 
@@ -235,6 +252,8 @@ def sample(out, lines, seed, planted, scenarios, profile, partition_lines, chunk
     from .progress import Progress
     from .sample.generator import generate
 
+    if not partition_lines and out.suffix.lower() != ".parquet" and not out.is_dir():
+        out = out.with_name(out.name + ".parquet")  # a claim file is found by its suffix: give it one
     progress = Progress()
     try:
         g = generate(out, lines=lines, seed=seed, planted_path=planted, contracts_dir=contracts_dir,
@@ -250,12 +269,12 @@ def sample(out, lines, seed, planted, scenarios, profile, partition_lines, chunk
 
 
 # registered here; they need `guarded` from above
-from .cli_contracts import contracts, explain, functions, kinds  # noqa: E402
+from .cli_contracts import contracts, explain, functions, kinds, tables  # noqa: E402
 from .cli_history import history  # noqa: E402
 from .cli_serve import serve  # noqa: E402
 from .cli_waivers import waivers as waivers_group  # noqa: E402
 
-for command in (contracts, explain, kinds, functions, history, serve, waivers_group):
+for command in (contracts, explain, kinds, functions, history, tables, serve, waivers_group):
     main.add_command(command)
 
 

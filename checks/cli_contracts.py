@@ -108,16 +108,25 @@ def contracts_diff(old, new, as_json, contracts_dir, old_dir):
 @click.command()
 @click.argument("rule")
 @click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--sql", "with_sql", is_flag=True, help="also the SQL query the engine runs for the rule")
 @guarded
-def explain(rule, contracts_dir):
+def explain(rule, contracts_dir, with_sql):
     """Explain RULE (ID, ID@VERSION or CONTRACT/ID@VERSION, any case): kind, parameters, dates,
-    source and quoted words, notes, examples; for a rule listed as not encoded, why."""
+    source and quoted words, notes, examples; for a rule listed as not encoded, why. With --sql,
+    the query the engine runs (reports say the same in words)."""
     from .contract import load_contracts
     from .contract.lookup import find
-    from .report.explain import render_entry
+    from .report.explain import render_entry, rule_sql
 
     hits = find(load_contracts(contracts_dir, read_tables=False), rule)
-    click.echo("\n\n".join(render_entry(e) for e in hits))
+    out = []
+    for e in hits:
+        text = render_entry(e)
+        if with_sql and e.rule is not None:
+            text += "\nsql        the findings query over the claim lines (`lines`):\n" + "\n".join(
+                "  " + ln for ln in rule_sql(e.contract, e.rule).splitlines())
+        out.append(text)
+    click.echo("\n\n".join(out))
 
 
 @click.command()
@@ -138,3 +147,36 @@ def functions():
     from .report.explain import render_functions
 
     click.echo(render_functions())
+
+
+@click.command()
+@click.option("--contracts", "contracts_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--contract", "contract_specs", multiple=True, metavar="ID[@VERSION]", help="only these contracts")
+@guarded
+def tables(contracts_dir, contract_specs):
+    """The reference tables the contracts leave to the user (pass each with check --table NAME=PATH),
+    their columns, and where the bundled sample of each is (for trying claimcheck out, not for use)."""
+    from .contract import load_contracts
+    from .contract.lookup import pick_contracts
+
+    versions = load_contracts(contracts_dir, read_tables=False)
+    if contract_specs:
+        versions = pick_contracts(versions, list(contract_specs))
+    seen: dict[str, list] = {}
+    for v in versions:
+        for t in v.tables.values():
+            if t.supplied_by_user:
+                seen.setdefault(t.name, []).append((v, t))
+    if not seen:
+        click.echo("no contract here takes a table from the user")
+        return
+    for name, uses in seen.items():
+        t = uses[0][1]
+        click.echo(f"{name} — {t.title}")
+        click.echo(f"  used by   {', '.join(dict.fromkeys(f'{v.id}@{v.version}' for v, _ in uses))}")
+        click.echo(f"  columns   {', '.join(t.columns)}")
+        sample = next((u.sample for _, u in uses if u.sample), None)
+        if sample:
+            click.echo(f"  sample    {Path(sample).resolve()}")
+        click.echo(f"  pass      --table {name}=PATH" + (f"   (to try the sample: --table {name}={Path(sample).resolve()})"
+                                                        if sample else ""))

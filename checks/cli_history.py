@@ -40,11 +40,10 @@ def history_import(paths, ledger, contracts_dir, history_wait):
 @guarded
 def history_stats(ledger):
     """How many lines, persons, batches and which dates the ledger holds."""
-    import duckdb
-
+    from .duck import connect
     from .history import Ledger
 
-    con = duckdb.connect()
+    con = connect()
     lg = Ledger(ledger, read_only=True).attach(con)
     s = lg.stats()
     lg.detach()
@@ -61,11 +60,10 @@ def history_stats(ledger):
 @guarded
 def history_show(ledger, psn):
     """The recorded lines of one person, in date order."""
-    import duckdb
-
+    from .duck import connect
     from .history import Ledger
 
-    con = duckdb.connect()
+    con = connect()
     lg = Ledger(ledger, read_only=True).attach(con)
     rows = lg.show(psn)
     lg.detach()

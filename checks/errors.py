@@ -59,6 +59,8 @@ def choices_text(choices, wrong: str | None = None, message: str = "") -> str:
     shown = ", ".join(names[:SHOWN])
     more = f", … ({len(names)} in all)" if len(names) > SHOWN else ""
     mean = f" did you mean {choices.close[0]!r}?" if choices.close and choices.close[0] != choices.wrong else ""
+    if "did you mean" in message:  # the message already offers the closest: say it once
+        mean = ""
     return f";{mean} valid: {shown}{more}"
 
 

@@ -7,7 +7,7 @@
         when: amount <= 30                          # optional condition over the finding's fields
         reason: 诊察费与诊断报告分属两次就诊，医保局已书面确认
         owner: 医保办 张三
-        expires: 2026-06-30
+        expires: 2099-12-31
 
 A waived finding is counted and shown apart and does not make the exit code 1. A waiver past its
 expiry date (in China time) no longer applies: its findings are reported as usual, and the report
@@ -20,11 +20,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from . import expr as expr_mod
-from .errors import ContractError
+from .duck import connect
 from .kinds._common import q
 from .paths import shown
 from .suggest import closest, did_you_mean
@@ -117,7 +116,7 @@ def apply_waivers(report, waivers: list[Waiver], today: dt.date | None = None) -
     """Mark the findings waivers accept (column `waiver`); recount the rules."""
     today = today or today_in_china()
     table = report.table
-    con = duckdb.connect()
+    con = connect()
     con.register("f", table.append_column("_i", pa.array(range(table.num_rows), pa.int64())))
     con.execute("CREATE TEMP TABLE hits (_i BIGINT, w INTEGER)")
     summary = []

@@ -92,7 +92,11 @@ def test_the_cli_with_a_column_map(run_cli, warehouse, tmp_path):
 def test_without_the_map_the_warehouse_extract_is_refused_with_what_is_missing(run_cli, warehouse):
     p = run_cli("check", warehouse, "--contracts", NIPT)
     assert p.returncode == 2
-    assert "column mdtrt_id: required column is missing" in p.stderr and "Traceback" not in p.stderr
+    assert "Traceback" not in p.stderr
+    assert "column mdtrt_id" not in p.stderr  # headed 就诊ID, the field's Chinese name: recognised without the map
+    assert ("column feedetl_sn: required column is missing (费用明细流水号); closest headers in the file: 明细流水号; "
+            "if '明细流水号' is it, pass --columns MAP.yaml with the line `feedetl_sn: 明细流水号`") in p.stderr
+    assert "with the line `hilist_code: 医保编码`" in p.stderr
 
 
 def test_the_oracle_export_partitioned_by_region_names_each_finding_by_its_file_and_row(root, tmp_path):

@@ -7,7 +7,11 @@ name on the left and the file's column name (or a list of alternatives) on the r
     mdtrt_id: 就诊ID
     fixmedins_name: [医疗机构名称, HOSP_NAME]
 
-A hive partition folder `key=value` supplies a field too. A field supplied twice in one file (two
+A column headed with the field's Chinese name as the national interface documents write it
+(就诊ID, 费用明细流水号, 医保目录编码 …; FIELDS[...].zh, without its bracketed gloss), as many HIS
+exports head their columns, supplies that field without a map; compared without spaces and with
+half-width brackets. A map line for the field wins over it. A hive partition folder `key=value`
+supplies a field too. A field supplied twice in one file (two
 columns, or a column and a partition folder) is an error naming both, never a silent choice.
 """
 from __future__ import annotations
@@ -25,12 +29,27 @@ class Source:
     field: str
     column: str            # the file's column name, or the partition key
     partition: bool = False
-    mapped: bool = False   # named by the user's map, not by the national name
+    mapped: bool = False   # named by the user's map, or by the field's Chinese name, not by the national name
+    chinese: bool = False  # headed with the field's Chinese name
 
     def shown(self) -> str:
         if self.partition:
             return f"partition folder {self.column}=…"
+        if self.chinese:
+            return f"column {self.column} (the Chinese name of {self.field})"
         return f"column {self.column}" + (f" (mapped to {self.field})" if self.mapped else "")
+
+
+def _plain(name: str) -> str:
+    return "".join(str(name).split()).replace("（", "(").replace("）", ")").lower()
+
+
+def chinese_name(field: str) -> str:
+    """The national field's Chinese name as interface documents head a column: 就诊ID, 单价."""
+    return FIELDS[field].zh.split("（")[0]
+
+
+CHINESE = {_plain(chinese_name(f)): f for f in FIELDS}
 
 
 def load_column_map(path: str | Path) -> dict[str, list[str]]:
@@ -84,6 +103,9 @@ def resolve(display: str, columns: list[str], partitions: dict[str, str], column
             found.append(Source(field, lower[field][0]))
         if field in parts and mapped_cols.get(field) in (None, field):
             found.append(Source(field, parts[field][0], partition=True))
+        if field not in column_map:
+            found += [Source(field, c, mapped=True, chinese=True) for c in columns
+                      if CHINESE.get(_plain(c)) == field and c.lower() not in mapped_cols and c.lower() != field]
         if len(found) > 1:
             where = " and ".join(s.shown() for s in found)
             if any(s.partition for s in found) and partition_dirs:

@@ -8,10 +8,12 @@ Files sharing one schema are judged once. Values are checked afterwards in the e
 """
 from __future__ import annotations
 
+import difflib
+
 import pyarrow as pa
 
 from ..errors import InputError
-from .columns import Source
+from .columns import Source, chinese_name
 from .fields import FIELDS
 
 FAMILY_WORDS = {
@@ -55,6 +57,20 @@ def structure_schema():
     return _SCHEMA
 
 
+def close_headers(field: str, names: list[str], sources: dict[str, Source]) -> str:
+    """The file's headers most like a missing field (by its national or Chinese name), and the
+    --columns line that would use the closest."""
+    taken = {s.column for s in sources.values()}
+    free = [n for n in names if n not in taken]
+    score = {n: max(difflib.SequenceMatcher(None, n.lower(), want.lower()).ratio()
+                    for want in (field, chinese_name(field))) for n in free}
+    close = sorted((n for n in free if score[n] >= 0.5), key=lambda n: (-score[n], n))[:3]
+    if not close:
+        return ""
+    return (f"; closest headers in the file: {', '.join(close)}; if {close[0]!r} is it, pass --columns MAP.yaml "
+            f"with the line `{field}: {close[0]}`")
+
+
 def structure_errors(display: str, schema: pa.Schema, sources: dict[str, Source]) -> list[InputError]:
     """Presence and type family of every field in one file (partition values are checked as data)."""
     import pandas as pd
@@ -82,7 +98,8 @@ def structure_errors(display: str, schema: pa.Schema, sources: dict[str, Source]
         for _, case in err.failure_cases.iterrows():
             if case["check"] == "column_in_dataframe":
                 field = str(case["failure_case"])
-                out.append(InputError(display, f"required column is missing ({FIELDS[field].zh})", field))
+                out.append(InputError(display, f"required column is missing ({FIELDS[field].zh})"
+                                      + close_headers(field, schema.names, sources), field))
             elif case["check"] == "type family":
                 field = str(case["column"])
                 src = sources[field]

@@ -136,3 +136,24 @@ def find_version(versions: list[ContractVersion], text: str, contract: str | Non
     if not hit:
         raise UsageError(f"{mine[0].id} has no version {number}{choices_text([v.version for v in mine])}")
     return hit[0]
+
+
+def pick_contracts(versions: list[ContractVersion], specs: list[str]) -> list[ContractVersion]:
+    """The versions `--contract` names: ID (every version of the contract) or ID@VERSION, in any
+    case, each at least once; an unknown one is an error naming the closest."""
+    out: dict[tuple, ContractVersion] = {}
+    for spec in specs:
+        name = spec.strip()
+        if "@" in name:
+            try:
+                v = find_version(versions, name)
+            except UsageError as e:
+                raise UsageError(f"--contract {spec}: {e}") from None
+            out[(v.id, v.version)] = v
+            continue
+        mine = [v for v in versions if v.id.lower() == name.lower()]
+        if not mine:
+            contracts = list(dict.fromkeys(v.id for v in versions))
+            raise UsageError(f"--contract {spec}: no contract {name!r}{choices_text(Choices(contracts, name))}")
+        out.update({(v.id, v.version): v for v in mine})
+    return [v for v in versions if (v.id, v.version) in out]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from ..claims.batch import glob_literal, sql_text
+from ..duck import connect
 from ..errors import InputError, InputErrors
 
 READING = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
@@ -24,7 +25,7 @@ def diagnose(batch, e: Exception) -> InputErrors:
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     named = [cf for cf in batch.files if cf.name in str(e)]
     if not named:
-        con = duckdb.connect()
+        con = connect()
         for cf in batch.files:
             if not cf.path.is_file():
                 continue  # data in memory (checks/claims/source.py): no file to blame

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from ..claims import money, normal
+from ..duck import connect as quiet_connect
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
 from .context import KEYS, RuleContext, regions_pred
@@ -164,7 +165,7 @@ MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays 
 
 
 def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"temp_directory": temp_dir})
+    con = quiet_connect(config={"temp_directory": temp_dir})
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute(f"SET memory_limit = {lit(memory_limit or MEMORY_LIMIT)}")

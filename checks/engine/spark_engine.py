@@ -62,7 +62,12 @@ def session(master: str | None = None, conf: dict[str, str] | None = None):
 
 
 def shutdown() -> None:
-    """Stop the sessions started here and wait for their JVM to exit (so it is not left behind)."""
+    """Stop the sessions started here and wait for their JVM to exit (so it is not left behind).
+    Nothing to do when pyspark was never loaded (not installed, or the run stopped before Spark)."""
+    import sys
+
+    if "pyspark" not in sys.modules:
+        return
     from pyspark import SparkContext
 
     while _created:

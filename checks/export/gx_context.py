@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import duckdb
 from sqlglot import exp
 
 from .. import expr as expr_mod
 from ..claims import normal
+from ..duck import connect
 from ..claims.fields import COLUMNS
 from ..engine.context import RuleContext
 from ..engine.lookups import Lookups
@@ -157,7 +157,7 @@ class Context:
     # ---- reference tables --------------------------------------------------------------
     def sql(self, query: str) -> list[tuple]:
         if self._con is None:
-            self._con = duckdb.connect()
+            self._con = connect()
             names = table_names(self.contract)
             for t in self.contract.tables.values():
                 if t.data is not None:

@@ -37,11 +37,9 @@ def write_outputs(report, targets: dict, lang: str = "zh", nhsa_codes=None) -> l
         if not path:
             continue
         writer = getattr(importlib.import_module(f"{__name__}.{mod}"), fn)
-        if fmt == "html":
-            writer(report, path, lang)
-        elif fmt == "nhsa":
-            writer(report, path, nhsa_codes)
+        if fmt == "nhsa":
+            writer(report, path, nhsa_codes, lang)
         else:
-            writer(report, path)
+            writer(report, path, lang)  # every text a person reads is in words, in the report's language
         written.append((fmt, "standard output" if str(path) == "-" else str(path)))
     return written

@@ -37,7 +37,7 @@ def _pct(v: float, top: float, scale: float = 100.0) -> str:
 
 
 def bars(rows: list[tuple[str, int, float]], label_count: str, label_money: str, label_what: str,
-         css: str = "") -> str:
+         css: str = "", keys: tuple[str, list[str]] | None = None) -> str:
     """Horizontal bars, one row per key: findings (count) and money at stake. Each row is
     (label HTML, findings, money); labels are already escaped by the caller."""
     if not rows:
@@ -47,8 +47,10 @@ def bars(rows: list[tuple[str, int, float]], label_count: str, label_money: str,
     out = [f"<div class='chart bars {css}' role='table'><div class='bar-row bar-head' role='row'>"
            f"<div role='columnheader'>{escape(label_what)}</div><div role='columnheader'>{escape(label_count)}</div>"
            f"<div role='columnheader'>{escape(label_money)}</div></div>"]
-    for label, n, m in rows:
-        out.append(f"<div class='bar-row' role='row' data-n='{n}' data-money='{m:.2f}'>"
+    for i, (label, n, m) in enumerate(rows):
+        # keys: (filter, [value per row]): a click on the row filters the findings table by it
+        drill = f" data-f='{keys[0]}' data-v='{escape(keys[1][i])}' tabindex='0'" if keys else ""
+        out.append(f"<div class='bar-row' role='row' data-n='{n}' data-money='{m:.2f}'{drill}>"
                    f"<div class='bar-label' role='cell'>{label}</div>"
                    f"<div class='bar-cell' role='cell'><span class='track'><span class='bar b1' "
                    f"style='width:{_pct(n, mc)}%'></span></span><span class='bar-val'>{count(n)}</span></div>"

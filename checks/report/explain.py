@@ -90,3 +90,19 @@ def render_functions() -> str:
     out += ["", "Columns are the claim fields (see the README's field list); a column of a reference table "
                 "in a lookup's where:. Sub-queries, statements and other functions are refused when the contract loads."]
     return "\n".join(out)
+
+
+def rule_sql(v, r) -> str:
+    """The query the DuckDB engine runs for rule `r` of version `v` over the claim lines (`lines`,
+    one row per fee line with the derived fields; reference tables as `ref_N`), exactly as run.
+    For auditors and contract authors: reports say the same in words."""
+    import textwrap
+
+    from ..engine.context import RuleContext
+    from ..engine.duckdb_engine import table_names
+    from ..engine.lookups import Lookups
+
+    names = {t: n for (_, t), n in table_names([v]).items()}
+    ctx = RuleContext(r, v, names, Lookups())
+    r.impl.bind(ctx)
+    return textwrap.dedent(r.impl.findings(ctx)).strip()

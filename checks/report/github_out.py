@@ -5,7 +5,9 @@ workflow-command syntax requires, so a value can neither start a command nor bre
 """
 from __future__ import annotations
 
+from .model import _rows
 from .safe import terminal
+from .said import with_words
 
 SHOW = 100
 COMMAND = {"violation": "error", "suspect": "warning", "data_quality": "notice"}
@@ -19,10 +21,10 @@ def _prop(s: str) -> str:
     return _data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_annotations(report, show: int = SHOW) -> str:
+def github_annotations(report, show: int = SHOW, lang: str = "zh") -> str:
     out = []
     total = report.active.num_rows
-    for f in report.head(show):
+    for f in _rows(with_words(report.active.slice(0, show), report.rules, lang)):
         out.append(f"::{COMMAND[f.severity]} file={_prop(f.file)},title={_prop(f'{f.rule_id}@{f.contract_version} {f.severity}')}::"
                    f"{_data(f'row {f.row} mdtrt_id={f.mdtrt_id} feedetl_sn={f.feedetl_sn}: {f.message}')}")
     if total > show:

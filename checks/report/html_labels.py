@@ -31,7 +31,10 @@ LABELS = {
            "time": "费用发生时间", "words": "说明", "expected": "应为", "actual": "实际",
            "precise": "精确条件", "contract": "合同", "version": "版本", "name": "名称", "jurisdiction": "辖区",
            "period_in_force": "执行期", "lines_in_force": "适用行数", "rows": "行数", "fee_dates": "费用日期",
-           "sha256": "SHA-256"},
+           "sha256": "SHA-256", "l_q": "搜索", "l_rule": "规则", "l_sev": "性质", "l_inst": "医疗机构", "l_month": "月份",
+           "l_export": "导出 CSV（当前筛选的条目）", "l_clear": "清除筛选",
+           "l_export_note": "导出的是表中嵌入的条目；全部发现请用 claimcheck check … --findings 发现.xlsx（或 .csv）。",
+           "expired_on": "已于 {date} 过期，不再适用于其 {n} 条发现", "sort": "点击排序"},
     "en": {"title": "Medical-insurance claim compliance report", "lines": "fee lines", "findings": "findings",
            "amount": "money at stake (yuan)", "waived": "waived", "period": "fee period", "rules": "rules",
            "contracts": "contract versions in force", "inputs": "input files", "charts": "charts",
@@ -53,7 +56,13 @@ LABELS = {
            "words": "what is wrong", "expected": "expected", "actual": "actual",
            "precise": "precise condition", "contract": "contract", "version": "version", "name": "title",
            "jurisdiction": "jurisdiction", "period_in_force": "in force", "lines_in_force": "lines in force",
-           "rows": "rows", "fee_dates": "fee dates", "sha256": "SHA-256"},
+           "rows": "rows", "fee_dates": "fee dates", "sha256": "SHA-256", "l_q": "search", "l_rule": "rule",
+           "l_sev": "severity", "l_inst": "institution", "l_month": "month",
+           "l_export": "export CSV (the rows filtered)", "l_clear": "clear filters",
+           "l_export_note": "The export holds the rows the report embeds; for every finding run claimcheck check … "
+                            "--findings findings.xlsx (or .csv).",
+           "expired_on": "expired on {date}: no longer applies to its {n} finding(s)", "sort": "click to sort",
+           "notes": "the contract's notes, as its authors wrote them (in Chinese):"},
 }
 
 

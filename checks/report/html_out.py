@@ -25,6 +25,8 @@ import pyarrow.compute as pc
 from .. import __version__
 from .charts import bars, months, tally
 from .html_labels import LABELS, reason
+from .html_summary import cards as money_cards
+from .html_summary import conclusion, subtotals
 from .safe import xml
 from .target import text_target
 from .words import count, fee_time, local_time, money, sentence
@@ -128,23 +130,25 @@ def _charts(report, active, L, title_of) -> dict:
     by_month = [(k[0], n, m) for k, n, m in tally(active, {"m": month})]
     n_inst = len({code for (code, _), _, _ in inst})
     return {
-        "by_rule": bars(by_rule, L["count"], L["money"], L["rule"], "by-rule"),
-        "by_inst": bars(by_inst, L["count"], L["money"], L["inst"], "by-inst"),
+        "by_rule": bars(by_rule, L["count"], L["money"], L["rule"], "by-rule", ("rule", [k[2] for k, _, _ in per_rule])),
+        "by_inst": bars(by_inst, L["count"], L["money"], L["inst"], "by-inst", ("inst", [k[0] for k, _, _ in inst[:15]])),
         "h_by_inst": e(L["by_inst"].format(top=min(15, n_inst), n=count(n_inst))),
         "by_month": months(by_month, first, last, L["by_month"], L["month_tip"], L["month_top"]),
-        "period": (first, last), "per_rule": per_rule, "inst": inst,
+        "period": (first, last), "per_rule": per_rule, "inst": inst, "months": sorted(k for k, _, _ in by_month if k),
     }
 
 
-def _filters(ch) -> dict:
-    """The rule and institution choices of the findings table, with every finding counted."""
-    n_rule = {}
+def _filters(ch, report, title_of) -> dict:
+    """The rule, institution and month choices of the findings table, with every finding counted."""
+    n_rule, title = {}, {r.rule_id: title_of(r) for r in report.rules}
     for (_, _, rid), n, _ in ch["per_rule"]:
         n_rule[rid] = n_rule.get(rid, 0) + n
-    rules = "".join(f"<option value='{e(rid)}'>{e(rid)} ({count(n)})</option>" for rid, n in sorted(n_rule.items()))
+    rules = "".join(f"<option value='{e(rid)}'>{e(rid)} {e(title.get(rid, ''))} ({count(n)})</option>"
+                    for rid, n in sorted(n_rule.items()))
+    months = "".join(f"<option value='{e(m)}'>{e(m)}</option>" for m in ch["months"])
     inst = "".join(f"<option value='{e(c)}'>{e(nm or '')} {e(c)}</option>"
                    for (c, nm), _, _ in sorted(ch["inst"], key=lambda t: (t[0][1] or "", t[0][0] or "")))
-    return {"rule_options": rules, "inst_options": inst}
+    return {"rule_options": rules, "inst_options": inst, "month_options": months}
 
 
 def _tables(report, L, lang) -> dict:
@@ -197,13 +201,19 @@ def _rules_rows(report, L, lang, title_of) -> str:
             f"<td class='c-rule'>{_rid(report, r.rule_id, r.contract_version)} <span class='rtitle'>{e(title_of(r))}</span>{why}</td>"
             f"<td class='nw'>{e(r.contract_id)} {e(r.contract_version)}</td>"
             f"<td class='c-src'><details><summary>{e(src['document'])} {e(src['section'])}</summary><div class='src'>"
-            f"<span class='muted'>{e(src['title'])}</span><blockquote>{e(src['quote'])}</blockquote>"
-            f"{'<ul>' + notes + '</ul>' if notes else ''}</div></details></td>"
+            f"<span class='muted' lang='zh-CN'>{e(src['title'])}</span><blockquote lang='zh-CN'>{e(src['quote'])}</blockquote>"
+            f"{_notes(notes, L) if notes else ''}</div></details></td>"
             f"<td class='nw'><span class='sev sev-{e(r.severity)}'>{e(L[r.severity])}</span></td>"
             f"<td class='status nw'>{e(L['status_' + r.status])}</td><td class='r'>{count(r.lines_checked)}</td>"
             f"<td class='r{' warn-num' if r.lines_not_judged else ''}'>{count(r.lines_not_judged)}</td>"
             f"<td class='r findings'>{count(r.findings)}</td><td class='r nw'>{money(r.amount)}</td></tr>")
     return "".join(out)
+
+
+def _notes(items: str, L) -> str:
+    """A rule's notes: the contract's own words, in Chinese (said so in an English report)."""
+    head = f"<p class='muted'>{e(L['notes'])}</p>" if L.get("notes") else ""
+    return f"{head}<ul lang='zh-CN'>{items}</ul>"
 
 
 def _incomplete(report, L, lang, title_of) -> str:
@@ -227,6 +237,8 @@ def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
     cards = [("lines", count(s["lines"])), ("findings", count(s["findings"])), ("amount", money(s["amount"])),
              ("waived", count(s["waived"]))] + ([("period", f"{first} – {last}" if first != last else first)]
                                                if first else [])
+    split_cards = "".join(f"<div class='card money-{k[2:]}'><div class='num' id='{k}'>{e(v)}</div><div class='lbl'>"
+                          f"{e(lbl)}</div></div>" for k, v, lbl in money_cards(report, lang))
     rule_index = {(r.contract_id, r.contract_version, r.rule_id): i for i, r in enumerate(report.rules)}
     titles = [title_of(r) for r in report.rules]
     versions = _versions(report)
@@ -237,22 +249,27 @@ def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
             "rules": [[r.rule_id, xml(title_of(r)), r.contract_version if versions[r.rule_id] > 1 else ""]
                       for r in report.rules],
             "labels": {k: L[k] for k in ("violation", "suspect", "data_quality", "shown", "of", "all", "embedded",
-                                         "precise", "expected", "actual", "source", "row")}}
+                                         "precise", "expected", "actual", "source", "row", "rule", "severity",
+                                         "visit", "inst", "item", "time", "words", "amount", "file", "sort")}}
     when = local_time(report.engine.get("checked_at"))
     version = report.engine.get("claimcheck") or __version__
     values = {
         "lang": "zh-CN" if lang == "zh" else "en", "title": e(L["title"]),
         "generated": e((f"{L['generated']} {when}{L['china_time']} · " if when else "") + f"claimcheck {version}"),
         "cards": "".join(f"<div class='card'><div class='num' id='n-{k}'>{e(v)}</div><div class='lbl'>{e(L[k])}</div>"
-                         f"</div>" for k, v in cards),
+                         f"</div>" for k, v in cards) + split_cards,
+        "conclusion": conclusion(report, lang, title_of),
+        "subtotals": subtotals(report, lang, title_of, lambda rid, v: _rid(report, rid, v)),
         "cap_note": (f"<div class='cap' id='cap'>{L['cap_html'].format(cap=count(shown.num_rows), n=count(active.num_rows))}"
                      f"</div>" if active.num_rows > shown.num_rows else ""),
         "by_rule": ch["by_rule"], "by_inst": ch["by_inst"], "h_by_inst": ch["h_by_inst"], "by_month": ch["by_month"],
         "rules": _rules_rows(report, L, lang, title_of), "errors": _incomplete(report, L, lang, title_of),
-        "expired": _expired(report, L), "data": _json(data), **_tables(report, L, lang), **_filters(ch),
+        "expired": _expired(report, L), "data": _json(data), **_tables(report, L, lang),
+        **_filters(ch, report, title_of),
         **{f"h_{k}": e(L[k]) for k in ("contracts", "inputs", "charts", "by_rule", "by_month", "rules", "findings")},
         "h_waived": e(L["waived_list"]), "search": e(L["search"]), "all": e(L["all"]), "v": e(L["violation"]),
         "s": e(L["suspect"]), "dq": e(L["data_quality"]), "prev": e(L["prev"]), "next": e(L["next"]),
+        **{f"l_{k}": e(L[f"l_{k}"]) for k in ("q", "rule", "sev", "inst", "month", "export", "export_note", "clear")},
     }
     template = resources.files("checks.report").joinpath("report.html").read_text(encoding="utf-8")
     # one pass: text inserted for one placeholder is never searched for another
@@ -260,7 +277,8 @@ def render_html(report, lang: str = "zh", cap: int = CAP) -> str:
 
 
 def _expired(report, L) -> str:
-    items = "".join(f"<li><b>{e(w['id'])}</b> ({e(w['rule'])}, {e(w['owner'])}): {e(w['message'] or '')}</li>"
+    items = "".join(f"<li><b>{e(w['id'])}</b> ({e(w['rule'])}, {e(w['owner'])}): "
+                    f"{e(L['expired_on'].format(date=w.get('expires', ''), n=count(w.get('matched', 0))))}</li>"
                     for w in report.waivers if w["status"] == "expired")
     return f"<section class='warn'><h2>{e(L['expired'])}</h2><ul>{items}</ul></section>" if items else ""
 

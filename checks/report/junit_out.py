@@ -13,12 +13,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .safe import xml
+from .said import with_words
 from .target import target
 
 SHOW = 20
 
 
-def _first_findings(report) -> dict[tuple, list[tuple]]:
+def _first_findings(report, lang: str) -> dict[tuple, list[tuple]]:
     """The first SHOW active findings of every rule, in report order (no sort over the table)."""
     t = report.active
     out: dict[tuple, list[tuple]] = {}
@@ -28,13 +29,14 @@ def _first_findings(report) -> dict[tuple, list[tuple]]:
                                                                              "rule_id")), "\x1f")
     for k in pc.unique(key).to_pylist():
         rows = pc.indices_nonzero(pc.equal(key, k)).slice(0, SHOW)
-        part = t.take(rows).select(["file", "row", "mdtrt_id", "feedetl_sn", "message"]).to_pylist()
+        part = with_words(t.take(rows), report.rules, lang)
+        part = part.select(["file", "row", "mdtrt_id", "feedetl_sn", "message"]).to_pylist()
         out[tuple(k.split("\x1f"))] = [(r["file"], r["row"], r["mdtrt_id"], r["feedetl_sn"], r["message"]) for r in part]
     return out
 
 
-def write_junit(report, path) -> None:
-    first = _first_findings(report)
+def write_junit(report, path, lang: str = "zh") -> None:
+    first = _first_findings(report, lang)
     root = ET.Element("testsuites", name="claimcheck")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     suites: dict[tuple, ET.Element] = {}

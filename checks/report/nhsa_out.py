@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from .said import finding_words
 from .stream import findings_db, json_elements, per_rule
 from .target import target
 
@@ -97,7 +98,7 @@ def _columns(codes: dict, task_id: str) -> str:
     stas = codes["vola_amt_stas"]
     return ", ".join([
         f"{jr} AS jr_id", "f.contract_id || '/' || f.rule_id AS rule_id", "left(f.rule_name, 200) AS rule_name",
-        "left(f.message, 500) AS vola_cont", "f.psn_no AS patn_id", "f.mdtrt_id", f"{amt} AS vola_amt",
+        "left(f.words, 500) AS vola_cont", "f.psn_no AS patn_id", "f.mdtrt_id", f"{amt} AS vola_amt",
         f"CASE WHEN f.amount > 0 THEN {_sql_text(stas['stated'])} ELSE {_sql_text(stas['not_stated'])} END "
         "AS vola_amt_stas",
         f"{_case('f.severity', codes['sev_deg'], '')} AS sev_deg", "left(f.evid, 500) AS vola_evid",
@@ -121,7 +122,7 @@ def _envelope(report, message) -> dict:
             "refmsg_time": _time(received), "respond_time": _time(now), "err_msg": ""}
 
 
-def _write(report, out, message=None, codes=None) -> int:
+def _write(report, out, message=None, codes=None, lang: str = "zh") -> int:
     codes = codes if isinstance(codes, dict) and "sev_deg" in codes else load_codes(codes)
     env = getattr(message, "envelope", None) or {}
     rules = {(r.contract_id, r.contract_version, r.rule_id): r for r in report.rules}
@@ -130,6 +131,7 @@ def _write(report, out, message=None, codes=None) -> int:
         "rule_name": per_rule(t, {k: r.title for k, r in rules.items()}, pa.string()),
         "evid": per_rule(t, {k: f"{r.source['document']} {r.source['section']}：{r.source['quote']}"
                              for k, r in rules.items()}, pa.string()),
+        "words": finding_words(t, report.rules, lang),  # 违规内容 in words, never a condition
     }
     head = json.dumps(_envelope(report, message), ensure_ascii=False)[:-1]
     with findings_db(t, **extra) as db:
@@ -140,14 +142,14 @@ def _write(report, out, message=None, codes=None) -> int:
     return n
 
 
-def national_answer(report, message=None, codes=None) -> dict:
+def national_answer(report, message=None, codes=None, lang: str = "zh") -> dict:
     """The national 3101/3102 answer envelope for `report` (of `message`, the request checked, if
     any; default: the report's own); `codes`: a code-map file or dict over checks/nhsa/codes.yaml."""
     buf = io.BytesIO()
-    _write(report, buf, message if message is not None else getattr(report, "message", None), codes)
+    _write(report, buf, message if message is not None else getattr(report, "message", None), codes, lang)
     return json.loads(buf.getvalue())
 
 
-def write_nhsa(report, path, codes=None) -> None:
+def write_nhsa(report, path, codes=None, lang: str = "zh") -> None:
     with target(path, ".json") as tmp, open(tmp, "wb") as out:
-        _write(report, out, getattr(report, "message", None), codes)
+        _write(report, out, getattr(report, "message", None), codes, lang)

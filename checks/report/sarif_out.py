@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import __version__
+from .said import finding_words
 from .stream import findings_db, json_elements, per_rule
 from .target import target
 
@@ -50,7 +51,7 @@ def _results_sql(waived: bool) -> str:
     key = "f.contract_id || '/' || f.contract_version || '/' || f.rule_id"
     cols = [
         "f.rule_id || '@' || f.contract_version AS \"ruleId\"", "f.rule_index AS \"ruleIndex\"", f"{level} AS level",
-        "struct_pack(text := f.message) AS message",
+        "struct_pack(text := f.words) AS message",
         "[struct_pack(\"physicalLocation\" := struct_pack(\"artifactLocation\" := struct_pack(uri := f.uri)), "
         "\"logicalLocations\" := [struct_pack(name := 'row ' || f.row, kind := 'element', "
         "\"fullyQualifiedName\" := f.file || '#row=' || f.row || ';mdtrt_id=' || f.mdtrt_id || ';feedetl_sn=' "
@@ -68,7 +69,7 @@ def _results_sql(waived: bool) -> str:
     return ", ".join(cols)
 
 
-def write_sarif(report, path) -> None:
+def write_sarif(report, path, lang: str = "zh") -> None:
     rules, index = descriptors(report)
     head = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0"}
     run_head = {
@@ -85,7 +86,8 @@ def write_sarif(report, path) -> None:
                   pc.index_in(pc.cast(t["file"], pa.string()), value_set=pa.array(files, pa.string())))
     if isinstance(uri, pa.ChunkedArray):
         uri = uri.combine_chunks() if uri.num_chunks else pa.array([], pa.string())
-    with target(path, ".sarif") as tmp, open(tmp, "wb") as out, findings_db(t, rule_index=rule_index, uri=uri) as db:
+    with target(path, ".sarif") as tmp, open(tmp, "wb") as out, findings_db(
+            t, rule_index=rule_index, uri=uri, words=finding_words(t, report.rules, lang)) as db:
         out.write(dump(head)[:-1] + b', "runs": [' + dump(run_head)[:-1] + b', "results": [')
         n = json_elements(db, out, _results_sql(False), "NOT f.waived")
         json_elements(db, out, _results_sql(True), "f.waived", first=n == 0)

@@ -12,9 +12,10 @@ import os
 import shutil
 import tempfile
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from ..duck import connect
 
 
 CHUNK = 200_000  # findings per COPY: DuckDB's memory follows the chunk, not the report
@@ -37,7 +38,7 @@ class FindingsDB:
 def findings_db(table: pa.Table, **extra: pa.Array):
     """A FindingsDB over `table` plus `_i` (position), `waived` and `extra` columns."""
     tmp = tempfile.mkdtemp(prefix="claimcheck-")
-    con = duckdb.connect(config={"temp_directory": tmp})
+    con = connect(config={"temp_directory": tmp})
     con.execute("SET memory_limit = '512MB'")
     con.execute("SET preserve_insertion_order = true")  # rows leave in table order: no sort needed
     t = table.append_column("_i", pa.array(range(table.num_rows), pa.int64()))

@@ -86,6 +86,9 @@ def preflight(targets: dict, claim_paths: list[str], protected: dict[str, str | 
             continue
         opt = f"--{fmt.replace('nhsa', 'nhsa-json')} {p}"
         path = Path(p)
+        if fmt == "findings" and path.suffix.lower() not in (".parquet", ".csv", ".xlsx"):
+            raise UsageError(f"{opt}: the file's suffix names its format: .parquet (for programs), .csv (UTF-8, "
+                             "opens in Excel) or .xlsx")
         res = path.resolve()
         if res in inputs:
             raise UsageError(f"{opt}: is one of the claim files being checked; claims are never overwritten")

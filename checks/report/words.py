@@ -152,7 +152,20 @@ def sentence(f: dict, title: str | None, lang: str = "zh") -> str:
 
 
 def _message(f, title, lang):
+    """The engine's message when no sentence fits: the rule's title as what is broken, the values
+    read in words (never the condition as a contract writes it)."""
+    read = _read(f.get("actual"), lang, "，" if lang == "zh" else ", ") if f.get("actual") else ""
+    if title:
+        if lang == "zh":
+            return f"不符合「{title}」" + (f"：{read}" if read else "") + _cite(f.get("citation"), lang)
+        return f"does not meet “{title}”" + (f": {read}" if read else "") + _cite(f.get("citation"), lang)
     return f.get("message") or ""
+
+
+def _addon(f, title, lang):
+    if lang == "zh":
+        return f"加收项目 {f['actual']} 须随主项目收取，同一次就诊未收取主项目：{f['expected']}"
+    return f"add-on item {f['actual']} is billed without its base item in the same visit: {f['expected']}"
 
 
 def _ceiling(f, title, lang):
@@ -285,5 +298,6 @@ def _money_identity(f, title, lang):
 
 _SENTENCES = {"ceiling": _ceiling, "payment_limit": _payment_limit, "selfpay": _selfpay,
               "care_setting": _care_setting, "exclusion": _exclusion, "frequency": _frequency,
-              "window": _window, "eligibility": _eligibility, "scope": _scope, "money_identity": _money_identity}
+              "window": _window, "eligibility": _eligibility, "scope": _scope, "money_identity": _money_identity,
+              "addon": _addon}
 

@@ -1,0 +1,73 @@
+"""Every finding of a table in words, for whatever a person reads (terminal, HTML, JSON and SARIF
+messages, GitHub annotations, JUnit, the national answer's vola_cont, CSV and XLSX exports).
+
+A finding's `message` is the engine's: precise, but it can hold a contract's condition as written
+(`chrgitm_lv IN ('02', '2')`). The words come from words.sentence, one per distinct (rule, kind,
+expected, actual, message, citation, related): the findings are dictionary-encoded on that key and
+only the distinct ones pass through Python, so a table of millions of ceiling findings costs a
+few thousand sentences. The precise condition stays in `expected` and in `explain --sql`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .words import sentence
+
+KEY = ("contract_id", "contract_version", "rule_id", "kind", "expected", "actual", "message", "citation", "related")
+_SEP, _NULL = "\x1f", "\x1e"
+
+
+def _text(col) -> pa.ChunkedArray | pa.Array:
+    if pa.types.is_dictionary(col.type):
+        col = pc.cast(col, pa.string())
+    return pc.fill_null(col, _NULL)  # a key part never null (binary_join would null the whole key)
+
+
+def titles(rules, lang: str) -> dict[tuple, str]:
+    """{(contract_id, contract_version, rule_id): title in `lang`} of a report's rules."""
+    return {(r.contract_id, r.contract_version, r.rule_id): (r.title if lang == "zh" else r.title_en or r.title)
+            for r in rules}
+
+
+def words_of(f: dict, titles_: dict[tuple, str], lang: str = "zh") -> str:
+    """One finding (a dict with KEY's fields) in words."""
+    return sentence(f, titles_.get((f.get("contract_id"), f.get("contract_version"), f.get("rule_id")), ""), lang)
+
+
+_MEMO: dict[tuple, tuple] = {}  # (id of the table, lang) -> (table, words): writers of one run share them
+
+
+def finding_words(table: pa.Table, rules, lang: str = "zh") -> pa.Array:
+    """An array aligned with `table`: each finding in words, in `lang` (zh or en), dictionary-encoded
+    (one string per distinct sentence). Computed once per table and language."""
+    memo = _MEMO.get((id(table), lang))
+    if memo is not None and memo[0] is table:
+        return memo[1]
+    words = _words(table, rules, lang)
+    if len(_MEMO) >= 4:  # a few tables at most (a report's and the slices terminals show)
+        _MEMO.clear()
+    _MEMO[(id(table), lang)] = (table, words)
+    return words
+
+
+def _words(table: pa.Table, rules, lang: str) -> pa.Array:
+    if table.num_rows == 0:
+        return pa.array([], pa.string())
+    key = pc.binary_join_element_wise(*(_text(table[c]) for c in KEY), _SEP)
+    enc = pc.dictionary_encode(key)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(codes, return_index=True)   # the first row of each distinct key, in key order
+    names = titles(rules, lang)
+    sample = table.select(list(KEY)).take(pa.array(first)).to_pylist()
+    said = [words_of(f, names, lang) for f in sample]
+    return pa.DictionaryArray.from_arrays(enc.indices, pa.array(said, pa.string()))
+
+
+def with_words(table: pa.Table, rules, lang: str = "zh") -> pa.Table:
+    """`table` with its `message` replaced by the words (the column keeps its name and place)."""
+    i = table.schema.get_field_index("message")
+    return table.set_column(i, "message", pc.cast(finding_words(table, rules, lang), pa.string()))
