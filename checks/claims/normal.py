@@ -3,13 +3,12 @@
 Identifiers with many distinct values (visit, line, person and settlement ids) lose surrounding
 spaces, the padding fixed-width (CHAR) columns of hospital databases add. Codes and names lose
 surrounding whitespace of any kind (tab, line breaks, no-break and ideographic spaces too).
-Integers become their decimal text. Institution names are compared without any spaces and with
-full-width brackets made half-width. Each is a SQL expression builder, so every query spells a
+Integers become their decimal text. Names (institutions, items) are compared as name() writes
+them: full-width forms folded, brackets unified, whitespace and punctuation dropped, upper case. Each is a SQL expression builder, so every query spells a
 field's normalisation identically.
 """
 from __future__ import annotations
 
-import re
 
 # surrounding characters a code or name loses: space, tab, line breaks, form feed, NBSP, ideographic space
 TRIM_CHARS = " \t\n\r\f\v\u00a0\u3000"
@@ -33,10 +32,49 @@ def value(field: str, sql: str) -> str:
     return ident(sql) if field in IDS else key(sql)
 
 
+# -- names: one normalisation for institution and item names ------------------------------------
+# Full-width ASCII forms (ＤＮＡ, （, ５) become their ASCII letter (the NFKC mapping of the
+# Halfwidth and Fullwidth Forms block), ASCII letters upper case, every bracket style （）()【】[]
+# 〔〕［］ the ASCII pair, and whitespace and punctuation (、，。·-—/… and their full-width forms)
+# are dropped. `%` and `_` stay: they are LIKE's wildcards in code-set patterns.
+OPEN, CLOSE = "（(【[〔［〖", "）)】]〕］〗"
+DROPPED = (" \t\n\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
+           "·・•、，,。.;；:：'\"“”‘’`-－—–―~～〜/／\\|!！?？*＊#＃+＝=<>《》〈〉「」『』…^")
+
+
+def _final(ch: str) -> str:
+    if ch in OPEN:
+        return "("
+    if ch in CLOSE:
+        return ")"
+    if ch in DROPPED:
+        return ""
+    if "a" <= ch <= "z":
+        return ch.upper()
+    return ch
+
+
+def _table() -> dict[str, str]:
+    out = {}
+    for code in range(0xFF01, 0xFF5F):  # full-width ASCII: NFKC maps U+FF01..U+FF5E to U+0021..U+007E
+        out[chr(code)] = _final(chr(code - 0xFEE0))
+    for ch in OPEN + CLOSE + DROPPED + "abcdefghijklmnopqrstuvwxyz":
+        out[ch] = _final(ch)
+    return {k: v for k, v in out.items() if k != v}
+
+
+NAME_MAP = _table()
+_MAPPED = "".join(k for k, v in NAME_MAP.items() if v)
+_TO = "".join(NAME_MAP[k] for k in _MAPPED)
+_DELETED = "".join(k for k, v in NAME_MAP.items() if not v)
+_PY = str.maketrans({k: (v or None) for k, v in NAME_MAP.items()})
+
+
 def name(sql: str) -> str:
-    """An institution name as compared with a contract's lists."""
-    return (f"replace(replace(replace(replace(replace({key(sql)}, '（', '('), '）', ')'), ' ', ''), "
-            f"'\u3000', ''), '\u00a0', '')")
+    """A name (institution, item) as compared with a contract's lists and tables: one translate()
+    (characters of `from` with no counterpart in `to` are deleted, on DuckDB and Spark alike)."""
+    src = (_MAPPED + _DELETED).replace("'", "''")
+    return f"translate(CAST({sql} AS VARCHAR), '{src}', '{_TO}')"
 
 
 def name_text(text: str | None) -> str | None:
@@ -44,14 +82,25 @@ def name_text(text: str | None) -> str | None:
     keeps the two the same)."""
     if text is None:
         return None
-    out = str(text).strip(TRIM_CHARS).replace("（", "(").replace("）", ")")
-    for c in (" ", "\u3000", "\u00a0"):
-        out = out.replace(c, "")
-    return out
+    return str(text).translate(_PY)
 
 
-_INNER = "[ \\x{3000}\\x{00a0}]*"  # the spaces name() removes anywhere
-_ENDS = "[ \\t\\n\\r\\f\\v\\x{3000}\\x{00a0}]*"  # the characters it trims from the ends
+def _cls(chars) -> str:
+    return "[" + "".join(f"\\x{{{ord(c):04x}}}" for c in sorted(set(chars))) + "]"
+
+
+_SOURCES: dict[str, set[str]] = {}
+for _k, _v in NAME_MAP.items():
+    if _v:
+        _SOURCES.setdefault(_v, {_v}).add(_k)
+_INNER = _cls(_DELETED) + "*"  # what name() drops, anywhere
+
+
+def _char_regex(ch: str) -> str:
+    n = NAME_MAP.get(ch, ch)
+    if not n:
+        return ""
+    return _cls(_SOURCES.get(n, {n}))
 
 
 def _pattern_regex(pattern: str) -> str:
@@ -61,22 +110,36 @@ def _pattern_regex(pattern: str) -> str:
             out.append(".*")
         elif ch == "_":
             out.append(".")
-        elif ch in " \u3000\u00a0":
-            continue
-        elif ch in "（(":
-            out.append("[（(]")
-        elif ch in "）)":
-            out.append("[）)]")
         else:
-            out.append(re.escape(ch))
+            r = _char_regex(ch)
+            if r:
+                out.append(r)
     return _INNER.join(out)
 
 
-def name_like(sql: str, patterns) -> str:
+def _cut_regex(text: str, at_least: int) -> str | None:
+    """A literal name, or its first `at_least` or more characters (as name() counts them): a name
+    a field length cut off. None for a pattern with wildcards, or a name not longer than that."""
+    if "%" in text or "_" in text:
+        return None
+    chars = [r for r in (_char_regex(ch) for ch in text) if r]
+    if len(chars) <= at_least:
+        return None
+    tail = ""
+    for r in reversed(chars[at_least:]):
+        tail = f"(?:{_INNER}{r}{tail})?"
+    return _INNER.join(chars[:at_least]) + tail
+
+
+def name_like(sql: str, patterns, cut_at_least: int | None = None) -> str:
     """Whether a name matches one of the LIKE `patterns` (% any run, _ one character) as name()
-    compares names (no spaces, half-width brackets) and ignoring case: one regular expression,
-    so no line's name is rewritten (cheap on every line of a scan)."""
-    rx = "(?is)^" + _ENDS + "(?:" + "|".join(_pattern_regex(p) for p in patterns) + ")" + _ENDS + "$"
+    compares names (full-width folded, brackets unified, no spaces or punctuation) and ignoring
+    case: one regular expression, so no line's name is rewritten (cheap on every line of a scan).
+    With `cut_at_least` N, the first N or more characters of a literal pattern match too."""
+    alts = [_pattern_regex(p) for p in patterns]
+    if cut_at_least:
+        alts += [r for r in (_cut_regex(p, cut_at_least) for p in patterns) if r]
+    rx = "(?is)^" + _INNER + "(?:" + "|".join(alts) + ")" + _INNER + "$"
     return f"regexp_matches({sql}, '{rx.replace(chr(39), chr(39) * 2)}')"
 
 

@@ -30,6 +30,36 @@ def version_scope(a: str, contract) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
+def names_pred(cs, a: str) -> str:
+    """A code set's items known by name: its names (or their cut-off starts), or a line paying
+    the set's amount under a name like the set's `by_amount` names."""
+    parts = []
+    if cs.names:
+        parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(cs.names)), cs.names_cut_at_least))
+    if cs.by_amount:
+        parts.append(f"(coalesce({a}.{q(cs.by_amount['column'])} > 0, FALSE) AND "
+                     f"{normal.name_like(f'{a}.hilist_name', sorted(set(cs.by_amount['names'])))})")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def item_note(contract, rule, a: str) -> str | None:
+    """Text naming the listed name a line's item was read as, where it was not that name exactly
+    (a cut-off name, a name variant known by its amount); None when no code set of the rule is
+    known by name."""
+    sets = [contract.code_sets[n] for n in rule.codes if contract.code_sets[n].names or contract.code_sets[n].by_amount]
+    if not sets:
+        return None
+    exact = sorted({normal.name_text(n) for cs in sets for n in cs.names if "%" not in n and "_" not in n})
+    if not exact:
+        return None
+    codes = sorted({c for cs in sets for c in cs.codes})
+    by_code = f"{a}.hilist_code IN ({', '.join(lit(c) for c in codes)})" if codes else "FALSE"
+    listed = next(n for cs in sets for n in cs.names if "%" not in n and "_" not in n)
+    return (f"CASE WHEN NOT coalesce({by_code}, FALSE) AND coalesce({normal.name(f'{a}.hilist_name')} NOT IN "
+            f"({', '.join(lit(n) for n in exact)}), TRUE) THEN '项目名称“' || coalesce({a}.hilist_name, '') || "
+            f"'”按{lit(listed)[1:-1]}认定' END")
+
+
 def codes_pred(contract, a: str, names: list[str]) -> str:
     """Lines billing a code of any of the named code sets (each minus its exceptions)."""
     sets = []
@@ -39,8 +69,8 @@ def codes_pred(contract, a: str, names: list[str]) -> str:
         if cs.codes:
             parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(cs.codes)))})")
         parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(cs.prefixes))]
-        if cs.names:  # items the documents name but give no code for
-            parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(cs.names))))
+        if cs.names or cs.by_amount:  # items the documents name but give no code for
+            parts.append(names_pred(cs, a))
         pred = "(" + " OR ".join(parts) + ")"
         if cs.except_codes:
             pred = (f"({pred} AND {a}.hilist_code NOT IN "
@@ -154,9 +184,37 @@ class RuleContext:
         replaces the rule's own."""
         keys = ", ".join(f"{a}.{q(c)}" for c in ["_fid", "_row", *KEYS])
         sev = severity_sql or lit(severity or self.rule.severity)
+        ref = self.matched_note(a, ref)
         return (f"{keys}, CAST({expected} AS VARCHAR) AS expected, CAST({actual} AS VARCHAR) AS actual, "
                 f"CAST({amount} AS DOUBLE) AS amount, CAST({ref} AS VARCHAR) AS ref, "
                 f"CAST({related} AS VARCHAR) AS related, {sev} AS severity")
+
+    def matched_note(self, a: str, ref: str) -> str:
+        """A finding resting on a name that was not exactly a listed one says so beside its
+        citation: an institution read from a bracketed second name or a cut-off name
+        (engine/identity.py), or, for a rule priced from the table listing the institutions, an
+        institution not matched at all; an item read from a cut-off or variant name."""
+        r = self.rule
+        notes = []
+        inst = self.contract.institutions
+        reads = set(r.impl.reads()) | (set(r.when.columns) if r.when is not None else set())
+        listing = inst is not None and inst.names[0] in r.impl.tables()
+        if "institution" in reads or listing:
+            name = f"coalesce({a}.fixmedins_name, '')"
+            # a scope rule matching on institution says "not matched" in its own message
+            unmatched = (f" WHEN {a}.institution_via IS NULL THEN '机构名称“' || {name} || '”未匹配所列机构及其别名'"
+                         if listing and r.kind != "scope" else "")
+            notes.append(f"CASE WHEN {a}.institution_via = 'bracket' THEN '机构名称“' || {name} || "
+                         f"'”按括注名称认定为 ' || {a}.institution WHEN {a}.institution_via = 'prefix' THEN "
+                         f"'机构名称“' || {name} || '”（' || CAST(length({name}) AS VARCHAR) || "
+                         f"' 字，疑为字段长度截断）按前缀认定为 ' || {a}.institution{unmatched} END")
+        item = item_note(self.contract, r, a) if r.codes else None
+        if item:
+            notes.append(item)
+        if not notes:
+            return ref
+        return (f"CASE WHEN {' OR '.join(f'({n}) IS NOT NULL' for n in notes)} "
+                f"THEN concat_ws('；', CAST({ref} AS VARCHAR), {', '.join(notes)}) ELSE {ref} END")
 
     @staticmethod
     def related(a: str) -> str:

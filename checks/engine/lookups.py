@@ -42,7 +42,7 @@ def table_value(a: str, column: str, claim_column: str) -> str:
 class Lookup:
     index: int
     table: str                       # registered table name
-    match: tuple                     # ((claim column, table column, 'equal'|'prefix'|'equal_or_blank'), ...)
+    match: tuple                     # ((claim column, table column, 'equal'|'prefix'|'equal_or_blank'|'prefix_or_blank'), ...)
     where: object                    # checks.expr.Expr over table columns, or None
     value: str | None
     listing: str | None
@@ -89,6 +89,8 @@ class Lookup:
             line_v, tab_v = claim_value("l", claim_col), table_value("t", table_col, claim_col)
             if by == "prefix":
                 on.append(f"starts_with({line_v}, {tab_v})")
+            elif by == "prefix_or_blank":  # an empty cell admits any value
+                on.append(f"(coalesce({tab_v}, '') = '' OR starts_with({line_v}, {tab_v}))")
             elif by == "equal_or_blank":  # an empty cell admits any value
                 on.append(f"(coalesce({tab_v}, '') = '' OR {tab_v} = {line_v})")
             else:
