@@ -15,6 +15,7 @@ from .lookups import Lookups
 # the line columns every finding carries, in this order
 KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fixmedins_name", "hilist_code", "hilist_name",
         "fee_ocur_time"]
+DATED = {"valid_from", "valid_to"}  # reference-table columns: the dates a row is valid on
 FINDING_COLUMNS = ["_fid", "_row", *KEYS, "expected", "actual", "amount", "ref", "related", "severity"]
 
 
@@ -40,6 +41,18 @@ def names_pred(cs, a: str) -> str:
         parts.append(f"(coalesce({a}.{q(cs.by_amount['column'])} > 0, FALSE) AND "
                      f"{normal.name_like(f'{a}.hilist_name', sorted(set(cs.by_amount['names'])))})")
     return "(" + " OR ".join(parts) + ")"
+
+
+def code_set_columns(contract, names) -> set[str]:
+    """The claim columns a rule's code sets read besides the code (names, an amount)."""
+    out = set()
+    for n in names or ():
+        cs = contract.code_sets[n]
+        if cs.names or cs.by_amount:
+            out.add("hilist_name")
+        if cs.by_amount:
+            out.add(cs.by_amount["column"])
+    return out
 
 
 def item_note(contract, rule, a: str) -> str | None:
@@ -98,11 +111,13 @@ class RuleContext:
         return self._tables[name]
 
     def lookup(self, key: str, table: str, match: list[tuple[str, str, str]], where=None,
-               value: str | None = None, listing: str | None = None):
+               value: str | None = None, listing: str | None = None, any_date: bool = False):
         """Join a reference table once (called from a kind's bind()): `match` is [(claim column,
-        table column, 'equal'|'prefix')]. The kind reads it back as ctx.lk[key];
-        `lk.col(a, 'hit'|'v'|'ref'|'listing')` is its result for line alias `a`."""
-        lk = self.lookups.add(self.contract, self._tables[table], match, where, value, listing)
+        table column, 'equal'|'prefix'|…)]. The kind reads it back as ctx.lk[key];
+        `lk.col(a, 'hit'|'v'|'ref'|'listing')` is its result for line alias `a`. A table whose rows
+        carry valid_from/valid_to matches only its rows valid on the line's date, unless `any_date`."""
+        dated = not any_date and DATED <= set(self.contract.tables[table].columns)
+        lk = self.lookups.add(self.contract, self._tables[table], match, where, value, listing, dated)
         if lk not in self.used:
             self.used.append(lk)
         self.lk[key] = lk

@@ -23,7 +23,7 @@ import pyarrow as pa
 from ..claims import money, normal
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
-from .context import KEYS, RuleContext, regions_pred
+from .context import KEYS, RuleContext, code_set_columns, names_pred, regions_pred
 from . import identity
 from .findings import fetch, findings_sql
 from .lookups import Lookups, normalised_column
@@ -90,6 +90,7 @@ def _columns_read(ctxs) -> set[str]:
     for p, ctx in ctxs.values():
         r = p.rule
         cols |= set(r.impl.reads()) | (set(r.when.columns) if r.when is not None else set())
+        cols |= code_set_columns(p.contract, r.codes)
         for lk in ctx.used:
             cols |= {m[0] for m in lk.match}
     return cols
@@ -123,7 +124,10 @@ def candidates(ctxs, contracts) -> str:
             cs = p.contract.code_sets[n]
             codes |= set(cs.codes)
             prefixes |= set(cs.prefixes)
-            names |= set(cs.names)
+            if cs.names_cut_at_least or cs.by_amount:  # cut-off names, lines known by their amount
+                preds.add(names_pred(cs, "l"))
+            else:
+                names |= set(cs.names)
     parts = []
     if codes:
         parts.append(f"l.hilist_code IN ({', '.join(lit(c) for c in sorted(codes))})")

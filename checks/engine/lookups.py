@@ -8,8 +8,9 @@ ICD-10 prefixes) declares a lookup; identical lookups of several rules are compu
   (the values of a column: what would have been allowed). It is built from the reference table
   alone and LEFT JOINed on the line's normalised columns (text columns are normalised once, in
   the candidate scan, as `<column>__n`).
-- A lookup with a prefix match (ICD-10 Q95 admits Q95.0) is built over the candidate lines,
-  keyed by (_fid, _row).
+- A lookup with a prefix match (ICD-10 Q95 admits Q95.0), or of a table whose rows carry
+  `valid_from` / `valid_to` (a catalogue row valid from its listing to its withdrawal: only the rows
+  valid on the line's date match), is built over the candidate lines, keyed by (_fid, _row).
 No correlated sub-query runs per line.
 """
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Lookup:
     value: str | None
     listing: str | None
     regions: tuple = ()              # the contract's jurisdiction: no other line is read by its rules
+    dated: bool = False              # rows carry valid_from/valid_to: only rows valid on the line's date match
 
     @property
     def name(self) -> str:
@@ -54,7 +56,7 @@ class Lookup:
 
     @property
     def keyed(self) -> bool:
-        return all(by == "equal" for _, _, by in self.match)
+        return all(by == "equal" for _, _, by in self.match) and not self.dated
 
     def text_columns(self) -> set[str]:
         return {c for c, _, _ in self.match if normalised_column(c)}
@@ -95,6 +97,9 @@ class Lookup:
                 on.append(f"(coalesce({tab_v}, '') = '' OR {tab_v} = {line_v})")
             else:
                 on.append(f"{tab_v} = {line_v}")
+        if self.dated:  # an empty cell: valid since (or until) whenever
+            on.append("(t.valid_from IS NULL OR l.fee_date >= t.valid_from) AND "
+                      "(t.valid_to IS NULL OR l.fee_date <= t.valid_to)")
         where = f" AND {self.where.sql('t')}" if self.where is not None else ""
         if self.regions:  # no line outside the contract's jurisdiction is read by its rules
             where += " AND (" + " OR ".join(f"starts_with(l.mdtrtarea_admvs, {lit(p)})" for p in self.regions) + ")"
@@ -106,15 +111,16 @@ class Lookups:
     def __init__(self):
         self.all: list[Lookup] = []
 
-    def add(self, contract, table: str, match, where, value, listing) -> Lookup:
+    def add(self, contract, table: str, match, where, value, listing, dated: bool = False) -> Lookup:
         match = tuple(tuple(m) for m in match)
         wtext = where.text if where is not None else None
         regions = tuple(sorted(contract.regions))
         for lk in self.all:
-            if (lk.table, lk.match, lk.value, lk.listing, lk.regions) == (table, match, value, listing, regions) and \
+            if (lk.table, lk.match, lk.value, lk.listing, lk.regions, lk.dated) == \
+                    (table, match, value, listing, regions, dated) and \
                     (lk.where.text if lk.where is not None else None) == wtext:
                 return lk
-        lk = Lookup(len(self.all), table, match, where, value, listing, regions)
+        lk = Lookup(len(self.all), table, match, where, value, listing, regions, dated)
         self.all.append(lk)
         return lk
 
