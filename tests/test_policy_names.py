@@ -178,3 +178,15 @@ def test_a_users_catalogue_without_validity_dates_is_valid_at_any_date(tmp_path)
     pq.write_table(table.filter(pc.equal(table["MDTRT_ID"], "CN03")), path)
     report = check([str(path)], tables={"sunshine_catalogue": str(old)})
     assert [f.mdtrt_id for f in report.findings] == []  # CN03 is listed, and no row says it was withdrawn
+
+
+@pytest.mark.parametrize("name", ["names_his_a", "names_his_b"])
+def test_a_consumable_under_a_local_code_is_counted_as_not_judged_by_every_consumables_rule(reports, name):
+    """CN06, 一次性使用无菌导尿管 under the hospital's own code HC0012345: no consumables rule can
+    judge it, and each says so in its count and its reason instead of passing it over."""
+    rules = {r.rule_id: r for r in reports[name].rules if r.contract_id == "jiangsu-consumables"}
+    assert set(rules) == {"CS-1", "CS-1-filed", "CS-2", "CS-2-ANY", "CS-W"}
+    for r in rules.values():
+        assert r.lines_not_judged == 1, r.rule_id
+        assert "not judged: local code — 1 lines look like this rule's items" in r.reason, r.rule_id
+    assert "CN06" not in {f.mdtrt_id for f in reports[name].findings}

@@ -107,6 +107,14 @@ def contract_schema() -> dict:
                                                   "names": {"type": "array", "minItems": 1, "items": TEXT}},
                                    "description": "a line whose `column` is above 0 and whose hilist_name is like "
                                                   "one of `names` is in the set whatever its exact name"},
+                               "lookalike": {
+                                   "type": "object", "additionalProperties": False, "minProperties": 1,
+                                   "properties": {"list_type": {"type": "array", "minItems": 1, "items": TEXT},
+                                                  "names": {"type": "array", "minItems": 1, "items": TEXT}},
+                                   "description": "lines that look like the set's items (目录类别 list_type, or a "
+                                                  "hilist_name like one of `names`) but carry none of its codes "
+                                                  "(a hospital's local code): each rule on the set counts them as "
+                                                  "not judged: local code"},
                                "except_codes": {"type": "array", "items": TEXT,
                                                 "description": "codes the set leaves out"},
                                "source": SOURCE, "notes": NOTES}}},

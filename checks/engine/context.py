@@ -43,6 +43,19 @@ def names_pred(cs, a: str) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
+def lookalike_pred(cs, a: str) -> str | None:
+    """Lines that look like a code set's items (its `lookalike`), whatever their code."""
+    la = cs.lookalike
+    if not la:
+        return None
+    parts = []
+    if la.get("list_type"):
+        parts.append(f"{a}.list_type IN ({', '.join(lit(t) for t in la['list_type'])})")
+    if la.get("names"):
+        parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(la["names"]))))
+    return "coalesce(" + " OR ".join(parts) + ", FALSE)"
+
+
 def code_set_columns(contract, names) -> set[str]:
     """The claim columns a rule's code sets read besides the code (names, an amount)."""
     out = set()
@@ -52,6 +65,8 @@ def code_set_columns(contract, names) -> set[str]:
             out.add("hilist_name")
         if cs.by_amount:
             out.add(cs.by_amount["column"])
+        if cs.lookalike:
+            out |= {"hilist_name"} | ({"list_type"} if cs.lookalike.get("list_type") else set())
     return out
 
 
@@ -158,6 +173,33 @@ class RuleContext:
         extra = None if self.blocked else r.impl.applies(self, a)
         if extra:
             parts.append(extra)
+        return "(" + " AND ".join(parts) + ")"
+
+    def local_code(self, a: str) -> str | None:
+        """Lines the rule would be about but for their code: like its code sets' items (`lookalike`)
+        and in its scope otherwise, carrying none of its codes (a hospital's local code). They are
+        counted as not judged, never silently skipped; None when no code set says what its items
+        look like."""
+        r = self.rule
+        like = [x for x in (lookalike_pred(self.contract.code_sets[n], a) for n in (r.codes or ())) if x]
+        if not like or r.missing_optional(self.fields):
+            return None
+        coded = []  # a national code of the set, its exceptions included (judged by another contract)
+        for n in r.codes:
+            cs = self.contract.code_sets[n]
+            listed = sorted(set(cs.codes) | set(cs.except_codes))
+            if listed:
+                coded.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in listed)})")
+            coded += [f"starts_with({a}.hilist_code, {lit(x)})" for x in sorted(set(cs.prefixes))]
+        parts = [self.base(a), "(" + " OR ".join(like) + ")"]
+        if coded:
+            parts.append(f"NOT coalesce({' OR '.join(coded)}, FALSE)")
+        if r.regions:
+            parts.append(regions_pred(a, r.regions))
+        if r.except_regions:
+            parts.append("NOT " + regions_pred(a, r.except_regions))
+        if r.when is not None:
+            parts.append(f"coalesce({r.when.sql(a)}, TRUE)")
         return "(" + " AND ".join(parts) + ")"
 
     def needs(self) -> list[str]:
