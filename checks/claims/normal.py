@@ -63,18 +63,36 @@ def _table() -> dict[str, str]:
     return {k: v for k, v in out.items() if k != v}
 
 
-NAME_MAP = _table()
-_MAPPED = "".join(k for k, v in NAME_MAP.items() if v)
-_TO = "".join(NAME_MAP[k] for k in _MAPPED)
+NAME_MAP = _table()  # the whole mapping, one character at a time (name_like's classes are built from it)
 _DELETED = "".join(k for k, v in NAME_MAP.items() if not v)
-_PY = str.maketrans({k: (v or None) for k, v in NAME_MAP.items()})
+# full-width forms but the brackets (most names with a full-width character have only those)
+_FW = "".join(chr(c) for c in range(0xFF01, 0xFF5F) if chr(c) not in OPEN + CLOSE)
+_FW_TO = "".join(chr(ord(c) - 0xFEE0) for c in _FW)
+_FW_PY = str.maketrans(_FW, _FW_TO)
+_DROP_PY = str.maketrans({c: None for c in DROPPED})
+_BRACKETS_PY = str.maketrans({**{c: "(" for c in OPEN}, **{c: ")" for c in CLOSE}})
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def name(sql: str) -> str:
-    """A name (institution, item) as compared with a contract's lists and tables: one translate()
-    (characters of `from` with no counterpart in `to` are deleted, on DuckDB and Spark alike)."""
-    src = (_MAPPED + _DELETED).replace("'", "''")
-    return f"translate(CAST({sql} AS VARCHAR), '{src}', '{_TO}')"
+    """A name (institution, item) as compared with a contract's lists and tables, in four cheap
+    steps (measured: a single translate() over every mapped character costs ten times as much):
+    full-width forms folded (translate, only on the rare names that have one besides brackets),
+    whitespace and punctuation dropped (one regular expression), brackets unified, upper case."""
+    x = f"CAST({sql} AS VARCHAR)"
+    x = (f"CASE WHEN regexp_matches({x}, '{_fw_class()}') THEN translate({x}, '{_sql_text(_FW)}', "
+         f"'{_sql_text(_FW_TO)}') ELSE {x} END")
+    x = f"regexp_replace({x}, '{_cls(DROPPED)}', '', 'g')"
+    for c in OPEN + CLOSE:
+        x = f"replace({x}, '{c}', '{'(' if c in OPEN else ')'}')"
+    return f"upper({x})"
+
+
+def _upper(text: str) -> str:
+    return "".join(c.upper() if len(c.upper()) == 1 else c for c in text)  # one character each, as SQL's
 
 
 def name_text(text: str | None) -> str | None:
@@ -82,11 +100,15 @@ def name_text(text: str | None) -> str | None:
     keeps the two the same)."""
     if text is None:
         return None
-    return str(text).translate(_PY)
+    return _upper(str(text).translate(_FW_PY).translate(_DROP_PY).translate(_BRACKETS_PY))
 
 
 def _cls(chars) -> str:
     return "[" + "".join(f"\\x{{{ord(c):04x}}}" for c in sorted(set(chars))) + "]"
+
+
+def _fw_class() -> str:
+    return _cls(_FW)
 
 
 _SOURCES: dict[str, set[str]] = {}
