@@ -148,7 +148,7 @@ def test_one_normalisation_folds_width_unifies_brackets_and_drops_punctuation(te
     ("无创产前DNA检测减免", True), ("无创产前DNA检测减", False), ("无创产前DNA检测", False),
     ("无创产前DNA检测减免补助（厦门", False)])
 def test_a_name_cut_by_a_field_length_matches_from_the_given_length_on(text, match):
-    rx = normal.name_like(lit(text), ["无创产前DNA检测减免补助（福州市出生缺陷防控项目）"], cut_at_least=11)
+    rx = normal.name_cut(lit(text), ["无创产前DNA检测减免补助（福州市出生缺陷防控项目）"], 11)
     ((got,),) = duckdb.sql(f"SELECT {rx}").fetchall()
     assert got is match
 

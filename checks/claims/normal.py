@@ -103,8 +103,16 @@ def name_text(text: str | None) -> str | None:
     return _upper(str(text).translate(_FW_PY).translate(_DROP_PY).translate(_BRACKETS_PY))
 
 
+def _one(c: str) -> str:
+    """A character inside a regular-expression class, as short as RE2 and Java both read it (the
+    pattern is compiled per query: a long pattern costs at every run)."""
+    return c if ord(c) > 0x3000 and not c.isspace() and c not in "\ufeff" else f"\\x{{{ord(c):04x}}}"
+
+
 def _cls(chars) -> str:
-    return "[" + "".join(f"\\x{{{ord(c):04x}}}" for c in sorted(set(chars))) + "]"
+    chars = sorted(set(chars))
+    body = "".join(_one(c) for c in chars)
+    return body if len(chars) == 1 and len(body) == 1 else "[" + body + "]"
 
 
 def _fw_class() -> str:
@@ -139,28 +147,29 @@ def _pattern_regex(pattern: str) -> str:
     return _INNER.join(out)
 
 
-def _cut_regex(text: str, at_least: int) -> str | None:
-    """A literal name, or its first `at_least` or more characters (as name() counts them): a name
-    a field length cut off. None for a pattern with wildcards, or a name not longer than that."""
-    if "%" in text or "_" in text:
-        return None
-    chars = [r for r in (_char_regex(ch) for ch in text) if r]
-    if len(chars) <= at_least:
-        return None
-    tail = ""
-    for r in reversed(chars[at_least:]):
-        tail = f"(?:{_INNER}{r}{tail})?"
-    return _INNER.join(chars[:at_least]) + tail
+def name_cut(sql: str, names, at_least: int) -> str:
+    """Whether a name is the first `at_least` or more characters (as name() counts them) of one of
+    the literal `names`, cut there by a field length: a cheap anchored regular expression on the
+    first characters, then, on the few names passing it, the normalised name as a start of the
+    listed one."""
+    alts = []
+    for text in names:
+        norm = name_text(text)
+        if "%" in norm or "_" in norm or len(norm) <= at_least:
+            continue
+        head = "(?is)^" + _INNER + _pattern_regex(norm[:at_least])
+        n = name(sql)
+        alts.append(f"(CASE WHEN regexp_matches({sql}, '{head.replace(chr(39), chr(39) * 2)}') THEN "
+                    f"starts_with('{norm.replace(chr(39), chr(39) * 2)}', {n}) AND length({n}) >= {at_least} "
+                    f"ELSE FALSE END)")
+    return "(" + " OR ".join(alts) + ")" if alts else "FALSE"
 
 
-def name_like(sql: str, patterns, cut_at_least: int | None = None) -> str:
+def name_like(sql: str, patterns) -> str:
     """Whether a name matches one of the LIKE `patterns` (% any run, _ one character) as name()
     compares names (full-width folded, brackets unified, no spaces or punctuation) and ignoring
-    case: one regular expression, so no line's name is rewritten (cheap on every line of a scan).
-    With `cut_at_least` N, the first N or more characters of a literal pattern match too."""
+    case: one regular expression, so no line's name is rewritten (cheap on every line of a scan)."""
     alts = [_pattern_regex(p) for p in patterns]
-    if cut_at_least:
-        alts += [r for r in (_cut_regex(p, cut_at_least) for p in patterns) if r]
     rx = "(?is)^" + _INNER + "(?:" + "|".join(alts) + ")" + _INNER + "$"
     return f"regexp_matches({sql}, '{rx.replace(chr(39), chr(39) * 2)}')"
 

@@ -36,7 +36,9 @@ def names_pred(cs, a: str) -> str:
     the set's amount under a name like the set's `by_amount` names."""
     parts = []
     if cs.names:
-        parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(cs.names)), cs.names_cut_at_least))
+        parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(cs.names))))
+        if cs.names_cut_at_least:
+            parts.append(normal.name_cut(f"{a}.hilist_name", sorted(set(cs.names)), cs.names_cut_at_least))
     if cs.by_amount:
         parts.append(f"(coalesce({a}.{q(cs.by_amount['column'])} > 0, FALSE) AND "
                      f"{normal.name_like(f'{a}.hilist_name', sorted(set(cs.by_amount['names'])))})")
