@@ -66,6 +66,9 @@ NOT_EXPORTABLE = {
     ("jilin-art", "1.0.0", "JL-1"): "dropped where JL-3 (which supersedes it) finds the same line",
     ("jilin-art", "1.0.0", "JL-3"): "running count per psn_no+hilist_code",
     ("jilin-art", "1.0.0", "JL-3-embryo"): "running count",
+    ("jiangsu-consumables", "1.0.0", "CS-1"): "rows valid on the line's date",
+    ("jiangsu-consumables", "1.0.0", "CS-1-filed"): "rows valid on the line's date",
+    ("jiangsu-consumables", "1.0.0", "CS-W"): "rows valid on the line's date",
 }
 
 
