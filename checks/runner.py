@@ -224,6 +224,14 @@ def _not_judged(batch, st, names) -> str:
     return (f"{st.unjudged:,} of {st.in_scope:,} lines in scope could not be judged: " + "; ".join(why) + eg)
 
 
+def _local_code(rule, contract, n: int) -> str:
+    like = [contract.code_sets[x].lookalike for x in rule.codes if contract.code_sets[x].lookalike]
+    what = "; ".join(", ".join(([f"list_type {'/'.join(la['list_type'])}"] if la.get("list_type") else []) +
+                               ([f"a name like {' / '.join(la['names'])}"] if la.get("names") else [])) for la in like)
+    return (f"not judged: local code — {n:,} lines look like this rule's items ({what}) but carry none of its "
+            "codes (a hospital's own code instead of the national one): map them to the national code to judge them")
+
+
 def _optional_reason(rule, batch) -> str | None:
     """A refinement rule on a column the batch lacks: why it does not apply."""
     missing = rule.missing_optional(batch.fields)
@@ -263,6 +271,10 @@ def build_report(contracts, batch, result) -> Report:
             else:
                 status = "fail" if n else "pass"
                 reason = _not_judged(batch, st, names) if st.unjudged else None
+        if st is not None and st.local_code and not p.blocked:
+            not_judged += st.local_code
+            reason = "; ".join(x for x in (reason if status != "not_applicable" else None,
+                                           _local_code(r, c, st.local_code)) if x)
         rules.append(RuleResult(r.id, c.id, c.version, r.title, r.title_en, r.kind, r.severity, status,
                                 checked, n, amount, r.source.as_dict(), reason, r.notes,
                                 lines_not_judged=not_judged))

@@ -34,7 +34,7 @@ def error(contracts) -> ContractError:
 def test_the_bundled_contracts_load(root):
     versions = load_contracts(root / "contracts")
     nipt = next(v for v in versions if v.id == "jiangsu-nipt")
-    assert len(nipt.rules) == 20 and nipt.tables["attachment1"].data.num_rows == 241
+    assert len(nipt.rules) == 21 and nipt.tables["attachment1"].data.num_rows == 241
     assert all(r.source.quote for r in nipt.rules)
 
 

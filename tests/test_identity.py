@@ -36,7 +36,7 @@ def edit(path, old, new):
 
 def test_an_alias_must_name_an_institution_of_the_list(contracts_copy):
     aliases = contracts_copy / "jiangsu-nipt" / "institution_aliases.csv"
-    aliases.write_text(aliases.read_text(encoding="utf-8") + "附件1 序号99,江苏省人民医院二院,省二院,简称\n", encoding="utf-8")
+    aliases.write_text(aliases.read_text(encoding="utf-8") + "附件1 序号99,江苏省人民医院二院,省二院,简称,文件\n", encoding="utf-8")
     with pytest.raises(ContractError) as e:
         load_contracts(contracts_copy)
     assert e.value.file.endswith("institution_aliases.csv") and e.value.line == 23
@@ -46,10 +46,10 @@ def test_an_alias_must_name_an_institution_of_the_list(contracts_copy):
 def test_an_alias_may_not_name_two_institutions_or_be_another_ones_name(contracts_copy):
     aliases = contracts_copy / "jiangsu-nipt" / "institution_aliases.csv"
     base = aliases.read_text(encoding="utf-8")
-    aliases.write_text(base + "附件1 序号4,南京鼓楼医院,江苏省人民医院,错误\n", encoding="utf-8")
+    aliases.write_text(base + "附件1 序号4,南京鼓楼医院,江苏省人民医院,错误,文件\n", encoding="utf-8")
     with pytest.raises(ContractError, match="alias '江苏省人民医院' names both"):
         load_contracts(contracts_copy)
-    aliases.write_text(base + "附件1 序号4,南京鼓楼医院,南京市妇幼保健院,错误\n", encoding="utf-8")
+    aliases.write_text(base + "附件1 序号4,南京鼓楼医院,南京市妇幼保健院,错误,文件\n", encoding="utf-8")
     with pytest.raises(ContractError, match="is itself an institution of attachment1.institution"):
         load_contracts(contracts_copy)
 

@@ -54,7 +54,7 @@ def test_not_found_offers_the_closest_ids(versions):
 
 def test_every_entry_has_a_unique_full_address(versions):
     addresses = [e.address for e in entries(versions)]
-    assert len(addresses) == len(set(addresses)) == 80
+    assert len(addresses) == len(set(addresses)) == 89
     assert all(resolve(versions, a).address == a for a in addresses)
 
 

@@ -73,13 +73,13 @@ def test_a_named_scenario_that_does_not_fit_is_an_error_stating_the_minimum(run_
     out = tmp_path / "s.parquet"
     p = run_cli("sample", out, "--lines", "10", "--scenario", "jiangsu-nipt@1.0.0")
     assert p.returncode == 2 and "internal error" not in p.stderr
-    assert "10 lines are too few for scenario jiangsu-nipt@1.0.0: --lines 42 or more" in p.stderr
-    with pytest.raises(UsageError, match="--lines 42 or more"):  # the minimum is exact
-        generate(out, lines=41, scenarios=["jiangsu-nipt@1.0.0"])
-    g = generate(out, lines=42, scenarios=["jiangsu-nipt@1.0.0"], planted_path=tmp_path / "s.csv")
-    assert g.lines == 42 and g.planted > 10
+    assert "10 lines are too few for scenario jiangsu-nipt@1.0.0: --lines 43 or more" in p.stderr
+    with pytest.raises(UsageError, match="--lines 43 or more"):  # the minimum is exact
+        generate(out, lines=42, scenarios=["jiangsu-nipt@1.0.0"])
+    g = generate(out, lines=43, scenarios=["jiangsu-nipt@1.0.0"], planted_path=tmp_path / "s.csv")
+    assert g.lines == 43 and g.planted > 10
     assert_checker_finds_exactly_the_manifest(out, tmp_path / "s.csv")
-    with pytest.raises(UsageError, match="chunks of 10 lines are too few .*: it needs 42 lines per chunk"):
+    with pytest.raises(UsageError, match="chunks of 10 lines are too few .*: it needs 43 lines per chunk"):
         generate(tmp_path / "ds", lines=50, chunk_lines=10, partition_lines=20, scenarios=["jiangsu-nipt@1.0.0"])
     assert not (tmp_path / "ds").exists()  # nothing written
 

@@ -101,6 +101,13 @@ def test_trim_with_characters_removes_every_kind_of_space_and_no_letter(s):
     assert ("\tf123v\n", "f123v") in [(r[0], r[1]) for r in got]
 
 
+def test_names_normalise_alike_full_width_brackets_punctuation_and_case(s):
+    t = pa.table({"v": ["无创ＤＮＡ产前检测减免补助【福州市出生缺陷防控项目】", "镇江市第四人民医院〔镇江市妇幼保健院〕",
+                        "c-反应蛋白、测定", "南京 鼓楼·医院［本部］", "a'b\\c%_", "β淀粉样蛋白"]})
+    got = same(s, f"SELECT v, {normal.name('v')}, {normal.name_like('v', ['%DNA%产前%', '%鼓楼医院(%'])} FROM t ORDER BY v", t)
+    assert ["镇江市第四人民医院〔镇江市妇幼保健院〕", "镇江市第四人民医院(镇江市妇幼保健院)", False] in [list(r) for r in got]
+
+
 def test_isfinite_and_its_negation(s):
     t = numbers(float("nan"), float("inf"), float("-inf"), 1.0, None)
     same(s, "SELECT i, isfinite(x), NOT isfinite(x) FROM t ORDER BY i", t)

@@ -3,13 +3,12 @@
 Identifiers with many distinct values (visit, line, person and settlement ids) lose surrounding
 spaces, the padding fixed-width (CHAR) columns of hospital databases add. Codes and names lose
 surrounding whitespace of any kind (tab, line breaks, no-break and ideographic spaces too).
-Integers become their decimal text. Institution names are compared without any spaces and with
-full-width brackets made half-width. Each is a SQL expression builder, so every query spells a
+Integers become their decimal text. Names (institutions, items) are compared as name() writes
+them: full-width forms folded, brackets unified, whitespace and punctuation dropped, upper case. Each is a SQL expression builder, so every query spells a
 field's normalisation identically.
 """
 from __future__ import annotations
 
-import re
 
 # surrounding characters a code or name loses: space, tab, line breaks, form feed, NBSP, ideographic space
 TRIM_CHARS = " \t\n\r\f\v\u00a0\u3000"
@@ -33,10 +32,67 @@ def value(field: str, sql: str) -> str:
     return ident(sql) if field in IDS else key(sql)
 
 
+# -- names: one normalisation for institution and item names ------------------------------------
+# Full-width ASCII forms (ＤＮＡ, （, ５) become their ASCII letter (the NFKC mapping of the
+# Halfwidth and Fullwidth Forms block), ASCII letters upper case, every bracket style （）()【】[]
+# 〔〕［］ the ASCII pair, and whitespace and punctuation (、，。·-—/… and their full-width forms)
+# are dropped. `%` and `_` stay: they are LIKE's wildcards in code-set patterns.
+OPEN, CLOSE = "（(【[〔［〖", "）)】]〕］〗"
+DROPPED = (" \t\n\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
+           "·・•、，,。.;；:：'\"“”‘’`-－—–―~～〜/／\\|!！?？*＊#＃+＝=<>《》〈〉「」『』…^")
+
+
+def _final(ch: str) -> str:
+    if ch in OPEN:
+        return "("
+    if ch in CLOSE:
+        return ")"
+    if ch in DROPPED:
+        return ""
+    if "a" <= ch <= "z":
+        return ch.upper()
+    return ch
+
+
+def _table() -> dict[str, str]:
+    out = {}
+    for code in range(0xFF01, 0xFF5F):  # full-width ASCII: NFKC maps U+FF01..U+FF5E to U+0021..U+007E
+        out[chr(code)] = _final(chr(code - 0xFEE0))
+    for ch in OPEN + CLOSE + DROPPED + "abcdefghijklmnopqrstuvwxyz":
+        out[ch] = _final(ch)
+    return {k: v for k, v in out.items() if k != v}
+
+
+NAME_MAP = _table()  # the whole mapping, one character at a time (name_like's classes are built from it)
+_DELETED = "".join(k for k, v in NAME_MAP.items() if not v)
+# full-width forms but the brackets (most names with a full-width character have only those)
+_FW = "".join(chr(c) for c in range(0xFF01, 0xFF5F) if chr(c) not in OPEN + CLOSE)
+_FW_TO = "".join(chr(ord(c) - 0xFEE0) for c in _FW)
+_FW_PY = str.maketrans(_FW, _FW_TO)
+_DROP_PY = str.maketrans({c: None for c in DROPPED})
+_BRACKETS_PY = str.maketrans({**{c: "(" for c in OPEN}, **{c: ")" for c in CLOSE}})
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
 def name(sql: str) -> str:
-    """An institution name as compared with a contract's lists."""
-    return (f"replace(replace(replace(replace(replace({key(sql)}, '（', '('), '）', ')'), ' ', ''), "
-            f"'\u3000', ''), '\u00a0', '')")
+    """A name (institution, item) as compared with a contract's lists and tables, in four cheap
+    steps (measured: a single translate() over every mapped character costs ten times as much):
+    full-width forms folded (translate, only on the rare names that have one besides brackets),
+    whitespace and punctuation dropped (one regular expression), brackets unified, upper case."""
+    x = f"CAST({sql} AS VARCHAR)"
+    x = (f"CASE WHEN regexp_matches({x}, '{_fw_class()}') THEN translate({x}, '{_sql_text(_FW)}', "
+         f"'{_sql_text(_FW_TO)}') ELSE {x} END")
+    x = f"regexp_replace({x}, '{_cls(DROPPED)}', '', 'g')"
+    for c in OPEN + CLOSE:
+        x = f"replace({x}, '{c}', '{'(' if c in OPEN else ')'}')"
+    return f"upper({x})"
+
+
+def _upper(text: str) -> str:
+    return "".join(c.upper() if len(c.upper()) == 1 else c for c in text)  # one character each, as SQL's
 
 
 def name_text(text: str | None) -> str | None:
@@ -44,15 +100,38 @@ def name_text(text: str | None) -> str | None:
     keeps the two the same)."""
     if text is None:
         return None
-    out = str(text).strip(TRIM_CHARS).replace("（", "(").replace("）", ")")
-    for c in (" ", "\u3000", "\u00a0"):
-        out = out.replace(c, "")
-    return out
+    return _upper(str(text).translate(_FW_PY).translate(_DROP_PY).translate(_BRACKETS_PY))
 
 
 REGEX_CHARS = 100_000  # characters of one regular expression: RE2 compiles ~300,000 of a name table's
-_INNER = "[ \\x{3000}\\x{00a0}]*"  # the spaces name() removes anywhere
-_ENDS = "[ \\t\\n\\r\\f\\v\\x{3000}\\x{00a0}]*"  # the characters it trims from the ends
+def _one(c: str) -> str:
+    """A character inside a regular-expression class, as short as RE2 and Java both read it (the
+    pattern is compiled per query: a long pattern costs at every run)."""
+    return c if ord(c) > 0x3000 and not c.isspace() and c not in "\ufeff" else f"\\x{{{ord(c):04x}}}"
+
+
+def _cls(chars) -> str:
+    chars = sorted(set(chars))
+    body = "".join(_one(c) for c in chars)
+    return body if len(chars) == 1 and len(body) == 1 else "[" + body + "]"
+
+
+def _fw_class() -> str:
+    return _cls(_FW)
+
+
+_SOURCES: dict[str, set[str]] = {}
+for _k, _v in NAME_MAP.items():
+    if _v:
+        _SOURCES.setdefault(_v, {_v}).add(_k)
+_INNER = _cls(_DELETED) + "*"  # what name() drops, anywhere
+
+
+def _char_regex(ch: str) -> str:
+    n = NAME_MAP.get(ch, ch)
+    if not n:
+        return ""
+    return _cls(_SOURCES.get(n, {n}))
 
 
 def _pattern_regex(pattern: str) -> str:
@@ -62,21 +141,35 @@ def _pattern_regex(pattern: str) -> str:
             out.append(".*")
         elif ch == "_":
             out.append(".")
-        elif ch in " \u3000\u00a0":
-            continue
-        elif ch in "（(":
-            out.append("[（(]")
-        elif ch in "）)":
-            out.append("[）)]")
         else:
-            out.append(re.escape(ch))
+            r = _char_regex(ch)
+            if r:
+                out.append(r)
     return _INNER.join(out)
+
+
+def name_cut(sql: str, names, at_least: int) -> str:
+    """Whether a name is the first `at_least` or more characters (as name() counts them) of one of
+    the literal `names`, cut there by a field length: a cheap anchored regular expression on the
+    first characters, then, on the few names passing it, the normalised name as a start of the
+    listed one."""
+    alts = []
+    for text in names:
+        norm = name_text(text)
+        if "%" in norm or "_" in norm or len(norm) <= at_least:
+            continue
+        head = "(?is)^" + _INNER + _pattern_regex(norm[:at_least])
+        n = name(sql)
+        alts.append(f"(CASE WHEN regexp_matches({sql}, '{head.replace(chr(39), chr(39) * 2)}') THEN "
+                    f"starts_with('{norm.replace(chr(39), chr(39) * 2)}', {n}) AND length({n}) >= {at_least} "
+                    f"ELSE FALSE END)")
+    return "(" + " OR ".join(alts) + ")" if alts else "FALSE"
 
 
 def name_like(sql: str, patterns) -> str:
     """Whether a name matches one of the LIKE `patterns` (% any run, _ one character) as name()
-    compares names (no spaces, half-width brackets) and ignoring case: one regular expression,
-    so no line's name is rewritten (cheap on every line of a scan)."""
+    compares names (full-width folded, brackets unified, no spaces or punctuation) and ignoring
+    case: one regular expression, so no line's name is rewritten (cheap on every line of a scan)."""
     alts, chunks, size = [], [], 0
     for p in patterns:  # RE2 refuses one expression past a size: a long name table takes several
         alts.append(_pattern_regex(p))
@@ -88,7 +181,7 @@ def name_like(sql: str, patterns) -> str:
         chunks.append(alts)
     tests = []
     for alts in chunks:
-        rx = "(?is)^" + _ENDS + "(?:" + "|".join(alts) + ")" + _ENDS + "$"
+        rx = "(?is)^" + _INNER + "(?:" + "|".join(alts) + ")" + _INNER + "$"
         tests.append(f"regexp_matches({sql}, '{rx.replace(chr(39), chr(39) * 2)}')")
     return tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
 

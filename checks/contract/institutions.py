@@ -17,7 +17,11 @@ from ..errors import Choices, ContractError
 from ..paths import shown
 from .model import Institutions
 
-ALIAS_COLUMNS = ("institution", "alias", "reason")
+ALIAS_COLUMNS = ("institution", "alias", "reason", "source")
+# where an alias may come from (the contracts' README, "Aliases"): the document itself (its own short
+# name, its 主送 list, its misprint), the institution's registered name, the attachment's short
+# name written out by the administrative division, an official public source naming both
+ALIAS_SOURCES = ("文件", "登记名称", "行政区划", "公开来源")
 CROSSWALK_COLUMNS = ("fixmedins_code", "institution")
 
 
@@ -58,8 +62,12 @@ def _check_aliases(inst: Institutions, tables: dict) -> None:
     canon = {name_text(v) for v in canon_t._data.column(ncol).to_pylist() if v}
     at = tables[inst.aliases]
     seen: dict[str, str] = {}
-    for i, row in enumerate(at._data.select(["institution", "alias"]).to_pylist()):
+    for i, row in enumerate(at._data.select(["institution", "alias", "source"]).to_pylist()):
         where = shown(at.file)
+        if row["source"] not in ALIAS_SOURCES:
+            raise ContractError(where, f"row {i + 1}: alias {row['alias']!r} has source {row['source']!r}; an alias "
+                                       f"comes from one of {', '.join(ALIAS_SOURCES)} (contracts/README.md, Aliases)",
+                                i + 2, None, list(ALIAS_SOURCES))
         target, alias = name_text(row["institution"]), name_text(row["alias"])
         if target not in canon:
             raise ContractError(where, f"row {i + 1}: alias {row['alias']!r} names {row['institution']!r}, which is "

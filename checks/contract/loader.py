@@ -108,7 +108,8 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
             source(("code_sets", name, "source"), cs["source"])
         code_sets[name] = CodeSet(name, cs["title"], list(cs.get("codes", [])), list(cs.get("prefixes", [])),
                                   "; ".join(cs.get("notes", [])) or None, list(cs.get("except_codes", [])),
-                                  list(cs.get("names", [])))
+                                  list(cs.get("names", [])), cs.get("names_cut_at_least"), cs.get("by_amount"),
+                                  cs.get("lookalike"))
 
     tables = {}
     for name, t in (data.get("tables") or {}).items():

@@ -40,6 +40,9 @@ class CodeSet:
     note: str | None = None
     except_codes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # LIKE patterns over the normalised hilist_name
+    names_cut_at_least: int | None = None  # a name cut by a field length to this many characters still matches
+    by_amount: dict | None = None  # {column, names}: a line paying this amount (> 0) under a name like these
+    lookalike: dict | None = None  # {list_type, names}: lines like the set's items; without its codes: local code
 
 
 @dataclass

@@ -93,8 +93,28 @@ def contract_schema() -> dict:
                                "prefixes": {"type": "array", "items": TEXT},
                                "names": {"type": "array", "items": TEXT,
                                          "description": "hilist_name patterns (SQL LIKE: % any run of characters), "
-                                                        "compared without spaces, with half-width brackets, "
-                                                        "ignoring case; for items the documents name but give no code"},
+                                                        "compared as names are (full-width folded, brackets "
+                                                        "unified, no spaces or punctuation, any case); for items "
+                                                        "the documents name but give no code"},
+                               "names_cut_at_least": {
+                                   "type": "integer", "minimum": 4,
+                                   "description": "a hilist_name that is the first N or more characters of one "
+                                                  "of `names` (a hospital system's field length cut it) is in "
+                                                  "the set too; the finding says which name it was read as"},
+                               "by_amount": {
+                                   "type": "object", "additionalProperties": False, "required": ["column", "names"],
+                                   "properties": {"column": {"enum": ["subsidy_amt"]},
+                                                  "names": {"type": "array", "minItems": 1, "items": TEXT}},
+                                   "description": "a line whose `column` is above 0 and whose hilist_name is like "
+                                                  "one of `names` is in the set whatever its exact name"},
+                               "lookalike": {
+                                   "type": "object", "additionalProperties": False, "minProperties": 1,
+                                   "properties": {"list_type": {"type": "array", "minItems": 1, "items": TEXT},
+                                                  "names": {"type": "array", "minItems": 1, "items": TEXT}},
+                                   "description": "lines that look like the set's items (目录类别 list_type, or a "
+                                                  "hilist_name like one of `names`) but carry none of its codes "
+                                                  "(a hospital's local code): each rule on the set counts them as "
+                                                  "not judged: local code"},
                                "except_codes": {"type": "array", "items": TEXT,
                                                 "description": "codes the set leaves out"},
                                "source": SOURCE, "notes": NOTES}}},

@@ -11,6 +11,9 @@ if TYPE_CHECKING:
 
 
 MAX_TABLE_BYTES = 512 << 20
+# columns a user-supplied table may leave out: its citations (filled as '<file> row N') and the
+# dates its rows are valid on (empty: valid at any date)
+OPTIONAL_USER_COLUMNS = ("source_row", "valid_from", "valid_to")
 
 
 def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = False) -> pa.Table:
@@ -23,6 +26,7 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
 
     from ..yamlsrc import read_regular
 
+    declared = dict(columns)
     types = {"string": pa.string(), "number": pa.float64(), "integer": pa.int64(), "date": pa.date32()}
     if not path.exists():
         raise ContractError(display, "reference table file not found")
@@ -35,8 +39,8 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
             if not text.strip():
                 raise ContractError(display, "reference table is empty (a header row is required)")
             header = text.splitlines()[0].split(",")
-            if cite and "source_row" not in header:
-                columns = {k: v for k, v in columns.items() if k != "source_row"}
+            if cite:  # a user's table may leave out its citations and the validity dates
+                columns = {k: v for k, v in columns.items() if k in header or k not in OPTIONAL_USER_COLUMNS}
             unknown = [c for c in header if c not in columns]
             if unknown:
                 raise ContractError(display, f"column {unknown[0]!r} is not declared in the contract",
@@ -58,7 +62,7 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
     except (pa.ArrowInvalid, pa.ArrowKeyError, OSError, UnicodeDecodeError, IndexError) as e:
         raise ContractError(display, f"cannot read reference table: {e}") from None
     for name, typ in columns.items():
-        if name not in data.column_names:
+        if name not in data.column_names and not (cite and name in OPTIONAL_USER_COLUMNS):
             raise ContractError(display, f"declared column {name!r} is missing", 1, None, data.column_names)
     import pyarrow.compute as pc
 
@@ -76,6 +80,9 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
                                     "number (leave the cell empty where the document gives none)", i + 2)
     if cite and "source_row" not in data.column_names:
         data = data.append_column("source_row", pa.array([f"{path.name} row {i + 1}" for i in range(data.num_rows)]))
+    for name in ("valid_from", "valid_to"):  # left out of a user's table: every row valid at any date
+        if cite and name in declared and name not in data.column_names:
+            data = data.append_column(name, pa.nulls(data.num_rows, pa.date32()))
     if "source_row" not in data.column_names:
         raise ContractError(display, "every reference table needs a source_row column citing its attachment row")
     blanks = [i for i, v in enumerate(data.column("source_row").to_pylist()) if not v]

@@ -15,6 +15,7 @@ from .lookups import Lookups
 # the line columns every finding carries, in this order
 KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fixmedins_name", "hilist_code", "hilist_name",
         "fee_ocur_time"]
+DATED = {"valid_from", "valid_to"}  # reference-table columns: the dates a row is valid on
 FINDING_COLUMNS = ["_fid", "_row", *KEYS, "expected", "actual", "amount", "ref", "related", "severity"]
 
 
@@ -30,6 +31,65 @@ def version_scope(a: str, contract) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
+def names_pred(cs, a: str) -> str:
+    """A code set's items known by name: its names (or their cut-off starts), or a line paying
+    the set's amount under a name like the set's `by_amount` names."""
+    parts = []
+    if cs.names:
+        parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(cs.names))))
+        if cs.names_cut_at_least:
+            parts.append(normal.name_cut(f"{a}.hilist_name", sorted(set(cs.names)), cs.names_cut_at_least))
+    if cs.by_amount:
+        parts.append(f"(coalesce({a}.{q(cs.by_amount['column'])} > 0, FALSE) AND "
+                     f"{normal.name_like(f'{a}.hilist_name', sorted(set(cs.by_amount['names'])))})")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def lookalike_pred(cs, a: str) -> str | None:
+    """Lines that look like a code set's items (its `lookalike`), whatever their code."""
+    la = cs.lookalike
+    if not la:
+        return None
+    parts = []
+    if la.get("list_type"):
+        parts.append(f"{a}.list_type IN ({', '.join(lit(t) for t in la['list_type'])})")
+    if la.get("names"):
+        parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(la["names"]))))
+    return "coalesce(" + " OR ".join(parts) + ", FALSE)"
+
+
+def code_set_columns(contract, names) -> set[str]:
+    """The claim columns a rule's code sets read besides the code (names, an amount)."""
+    out = set()
+    for n in names or ():
+        cs = contract.code_sets[n]
+        if cs.names or cs.by_amount:
+            out.add("hilist_name")
+        if cs.by_amount:
+            out.add(cs.by_amount["column"])
+        if cs.lookalike:
+            out |= {"hilist_name"} | ({"list_type"} if cs.lookalike.get("list_type") else set())
+    return out
+
+
+def item_note(contract, rule, a: str) -> str | None:
+    """Text naming the listed name a line's item was read as, where it was not that name exactly
+    (a cut-off name, a name variant known by its amount); None when no code set of the rule is
+    known by name."""
+    sets = [contract.code_sets[n] for n in rule.codes if contract.code_sets[n].names or contract.code_sets[n].by_amount]
+    if not sets:
+        return None
+    exact = sorted({normal.name_text(n) for cs in sets for n in cs.names if "%" not in n and "_" not in n})
+    if not exact:
+        return None
+    codes = sorted({c for cs in sets for c in cs.codes})
+    by_code = f"{a}.hilist_code IN ({', '.join(lit(c) for c in codes)})" if codes else "FALSE"
+    listed = next(n for cs in sets for n in cs.names if "%" not in n and "_" not in n)
+    return (f"CASE WHEN NOT coalesce({by_code}, FALSE) AND coalesce({normal.name(f'{a}.hilist_name')} NOT IN "
+            f"({', '.join(lit(n) for n in exact)}), TRUE) THEN '项目名称“' || coalesce({a}.hilist_name, '') || "
+            f"'”按{lit(listed)[1:-1]}认定' END")
+
+
 def codes_pred(contract, a: str, names: list[str]) -> str:
     """Lines billing a code of any of the named code sets (each minus its exceptions)."""
     sets = []
@@ -39,8 +99,8 @@ def codes_pred(contract, a: str, names: list[str]) -> str:
         if cs.codes:
             parts.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in sorted(set(cs.codes)))})")
         parts += [f"starts_with({a}.hilist_code, {lit(p)})" for p in sorted(set(cs.prefixes))]
-        if cs.names:  # items the documents name but give no code for
-            parts.append(normal.name_like(f"{a}.hilist_name", sorted(set(cs.names))))
+        if cs.names or cs.by_amount:  # items the documents name but give no code for
+            parts.append(names_pred(cs, a))
         pred = "(" + " OR ".join(parts) + ")"
         if cs.except_codes:
             pred = (f"({pred} AND {a}.hilist_code NOT IN "
@@ -68,11 +128,13 @@ class RuleContext:
         return self._tables[name]
 
     def lookup(self, key: str, table: str, match: list[tuple[str, str, str]], where=None,
-               value: str | None = None, listing: str | None = None):
+               value: str | None = None, listing: str | None = None, any_date: bool = False):
         """Join a reference table once (called from a kind's bind()): `match` is [(claim column,
-        table column, 'equal'|'prefix')]. The kind reads it back as ctx.lk[key];
-        `lk.col(a, 'hit'|'v'|'ref'|'listing')` is its result for line alias `a`."""
-        lk = self.lookups.add(self.contract, self._tables[table], match, where, value, listing)
+        table column, 'equal'|'prefix'|…)]. The kind reads it back as ctx.lk[key];
+        `lk.col(a, 'hit'|'v'|'ref'|'listing')` is its result for line alias `a`. A table whose rows
+        carry valid_from/valid_to matches only its rows valid on the line's date, unless `any_date`."""
+        dated = not any_date and DATED <= set(self.contract.tables[table].columns)
+        lk = self.lookups.add(self.contract, self._tables[table], match, where, value, listing, dated)
         if lk not in self.used:
             self.used.append(lk)
         self.lk[key] = lk
@@ -115,6 +177,33 @@ class RuleContext:
             parts.append(extra)
         return "(" + " AND ".join(parts) + ")"
 
+    def local_code(self, a: str) -> str | None:
+        """Lines the rule would be about but for their code: like its code sets' items (`lookalike`)
+        and in its scope otherwise, carrying none of its codes (a hospital's local code). They are
+        counted as not judged, never silently skipped; None when no code set says what its items
+        look like."""
+        r = self.rule
+        like = [x for x in (lookalike_pred(self.contract.code_sets[n], a) for n in (r.codes or ())) if x]
+        if not like or r.missing_optional(self.fields):
+            return None
+        coded = []  # a national code of the set, its exceptions included (judged by another contract)
+        for n in r.codes:
+            cs = self.contract.code_sets[n]
+            listed = sorted(set(cs.codes) | set(cs.except_codes))
+            if listed:
+                coded.append(f"{a}.hilist_code IN ({', '.join(lit(c) for c in listed)})")
+            coded += [f"starts_with({a}.hilist_code, {lit(x)})" for x in sorted(set(cs.prefixes))]
+        parts = [self.base(a), "(" + " OR ".join(like) + ")"]
+        if coded:
+            parts.append(f"NOT coalesce({' OR '.join(coded)}, FALSE)")
+        if r.regions:
+            parts.append(regions_pred(a, r.regions))
+        if r.except_regions:
+            parts.append("NOT " + regions_pred(a, r.except_regions))
+        if r.when is not None:
+            parts.append(f"coalesce({r.when.sql(a)}, TRUE)")
+        return "(" + " AND ".join(parts) + ")"
+
     def needs(self) -> list[str]:
         """The columns whose value a line must have to be judged."""
         r = self.rule
@@ -154,9 +243,37 @@ class RuleContext:
         replaces the rule's own."""
         keys = ", ".join(f"{a}.{q(c)}" for c in ["_fid", "_row", *KEYS])
         sev = severity_sql or lit(severity or self.rule.severity)
+        ref = self.matched_note(a, ref)
         return (f"{keys}, CAST({expected} AS VARCHAR) AS expected, CAST({actual} AS VARCHAR) AS actual, "
                 f"CAST({amount} AS DOUBLE) AS amount, CAST({ref} AS VARCHAR) AS ref, "
                 f"CAST({related} AS VARCHAR) AS related, {sev} AS severity")
+
+    def matched_note(self, a: str, ref: str) -> str:
+        """A finding resting on a name that was not exactly a listed one says so beside its
+        citation: an institution read from a bracketed second name or a cut-off name
+        (engine/identity.py), or, for a rule priced from the table listing the institutions, an
+        institution not matched at all; an item read from a cut-off or variant name."""
+        r = self.rule
+        notes = []
+        inst = self.contract.institutions
+        reads = set(r.impl.reads()) | (set(r.when.columns) if r.when is not None else set())
+        listing = inst is not None and inst.names[0] in r.impl.tables()
+        if "institution" in reads or listing:
+            name = f"coalesce({a}.fixmedins_name, '')"
+            # a scope rule matching on institution says "not matched" in its own message
+            unmatched = (f" WHEN {a}.institution_via IS NULL THEN '机构名称“' || {name} || '”未匹配所列机构及其别名'"
+                         if listing and r.kind != "scope" else "")
+            notes.append(f"CASE WHEN {a}.institution_via = 'bracket' THEN '机构名称“' || {name} || "
+                         f"'”按括注名称认定为 ' || {a}.institution WHEN {a}.institution_via = 'prefix' THEN "
+                         f"'机构名称“' || {name} || '”（' || CAST(length({name}) AS VARCHAR) || "
+                         f"' 字，疑为字段长度截断）按前缀认定为 ' || {a}.institution{unmatched} END")
+        item = item_note(self.contract, r, a) if r.codes else None
+        if item:
+            notes.append(item)
+        if not notes:
+            return ref
+        return (f"CASE WHEN {' OR '.join(f'({n}) IS NOT NULL' for n in notes)} "
+                f"THEN concat_ws('；', CAST({ref} AS VARCHAR), {', '.join(notes)}) ELSE {ref} END")
 
     @staticmethod
     def related(a: str) -> str:

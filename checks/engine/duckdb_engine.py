@@ -24,7 +24,7 @@ from ..claims import money, normal
 from ..duck import connect as quiet_connect
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
-from .context import KEYS, RuleContext, regions_pred
+from .context import KEYS, RuleContext, code_set_columns, lookalike_pred, names_pred, regions_pred
 from . import identity
 from .findings import fetch, findings_sql
 from .lookups import Lookups, normalised_column
@@ -49,6 +49,7 @@ class RuleStats:
     unjudged: int = 0
     missing: dict = field(default_factory=dict)   # column -> lines in scope where it is empty
     example: tuple | None = None                  # (fid, row) of a line not judged
+    local_code: int = 0                           # lines like its items under a local code (not judged)
 
 
 @dataclass
@@ -91,6 +92,7 @@ def _columns_read(ctxs) -> set[str]:
     for p, ctx in ctxs.values():
         r = p.rule
         cols |= set(r.impl.reads()) | (set(r.when.columns) if r.when is not None else set())
+        cols |= code_set_columns(p.contract, r.codes)
         for lk in ctx.used:
             cols |= {m[0] for m in lk.match}
     return cols
@@ -124,7 +126,12 @@ def candidates(ctxs, contracts) -> str:
             cs = p.contract.code_sets[n]
             codes |= set(cs.codes)
             prefixes |= set(cs.prefixes)
-            names |= set(cs.names)
+            if cs.lookalike:  # lines like its items under a local code: counted as not judged
+                preds.add(lookalike_pred(cs, "l"))
+            if cs.names_cut_at_least or cs.by_amount:  # cut-off names, lines known by their amount
+                preds.add(names_pred(cs, "l"))
+            else:
+                names |= set(cs.names)
     parts = []
     if codes:
         parts.append(f"l.hilist_code IN ({', '.join(lit(c) for c in sorted(codes))})")
@@ -331,6 +338,10 @@ def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
     for i, (p, ctx) in ctxs.items():
         flags.append(f"{ctx.in_scope('l')} AS s{i}")
         aggs.append(f"count(*) FILTER (WHERE s{i})")
+        local = ctx.local_code("l")
+        if local:
+            flags.append(f"{local} AS c{i}")
+        aggs.append(f"count(*) FILTER (WHERE c{i})" if local else "0")
         if p.blocked:
             layout.append((i, []))
             continue
@@ -348,8 +359,8 @@ def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
     row = con.sql(f"SELECT {', '.join(aggs)} FROM (SELECT l.*, {', '.join(flags)} FROM lines l{joins})").fetchall()[0]
     out, k = {}, 0
     for i, needs in layout:
-        st = RuleStats(in_scope=int(row[k] or 0))
-        k += 1
+        st = RuleStats(in_scope=int(row[k] or 0), local_code=int(row[k + 1] or 0))
+        k += 2
         if ctxs[i][0].blocked:
             out[i] = st
             continue

@@ -5,15 +5,21 @@ Resolved once per distinct (fixmedins_code, fixmedins_name, mdtrtarea_admvs) of 
 lines — a few hundred however many lines there are — and written onto the candidate lines (`lines_t`) in one UPDATE:
 1. the user's crosswalk, when supplied: the line's code names the institution (via 'code'; the
    name it gives is read through the aliases, so it may be any name the contract knows);
-2. else the name, normalised as every name is (no spaces, half-width brackets), equal to an
-   alias (via 'alias') or to a canonical name (via 'name'); never a part of a name, never a
+2. else the name, normalised as every name is (normal.name: full-width folded, brackets unified,
+   no spaces or punctuation), equal to an alias (via 'alias') or to a canonical name (via 'name');
+3. else a name printed with a bracketed second name, `A(B)` or `B(A)`, whose A or B is a known
+   name, or a known `A(B)` printed as A or B alone (via 'bracket');
+4. else a name of at least PREFIX_MIN characters that starts exactly one institution's known
+   names: a name cut by a field length (via 'prefix'). Never a shorter part of a name, never a
    likeness (南京鼓楼医院 is a part of 南京鼓楼医院集团宿迁医院, another hospital);
-3. else `institution` is the name as printed and `institution_via` is NULL; a rule whose finding
+5. else `institution` is the name as printed and `institution_via` is NULL; a rule whose finding
    rests on it says so (kinds/scope.py).
 `institution` is written normalised as names are compared (no spaces, half-width brackets), so
 lookups compare it as it is, with no per-line work.
 A contract's lists apply in its own jurisdiction only. Where versions of a contract meet, the
-first answer by priority (code, alias, name), then by name, is taken.
+first answer by priority (code, alias, name, bracket, prefix), then by name, is taken. A finding
+resting on a bracket or prefix match says which name was read as which institution
+(RuleContext.finding).
 """
 from __future__ import annotations
 
@@ -22,6 +28,11 @@ from ..kinds._common import q
 from .context import regions_pred
 
 KEYS = ("fixmedins_code", "fixmedins_name", "mdtrtarea_admvs")
+# a normalised name A(B): A and B (nothing bracketed inside A)
+BRACKETED = "^([^()]+)[(](.+)[)]$"
+# the shortest printed name read as a cut-off institution name: shorter starts (南京鼓楼医院 of
+# 南京鼓楼医院集团宿迁医院) are names of their own
+PREFIX_MIN = 10
 
 
 def crosswalk_given(contract) -> bool:
@@ -44,13 +55,30 @@ def _branches(contract, table_names: dict) -> list[str]:
     n = normal.name
     where = regions_pred("p", contract.regions)
     out = []
+    # every name the contract knows an institution by, normalised: canonical names and aliases
+    known = []
     if canon:
-        out.append(f"SELECT p.*, 3 AS pri, c.institution, 'name' AS via FROM ident_pairs p "
-                   f"JOIN {canon} c ON {n('c.institution')} = {n('p.fixmedins_name')} WHERE {where}")
+        known.append(f"SELECT c.institution, {n('c.institution')} AS k, 3 AS pri FROM {canon} c")
     if aliases:
-        out.append(f"SELECT p.*, 2 AS pri, CAST(a.institution AS VARCHAR) AS institution, 'alias' AS via "
-                   f"FROM ident_pairs p JOIN {aliases} a ON {n('a.alias')} = {n('p.fixmedins_name')} "
-                   f"WHERE {where} AND a.institution IS NOT NULL")
+        known.append(f"SELECT CAST(a.institution AS VARCHAR) AS institution, {n('a.alias')} AS k, 2 AS pri "
+                     f"FROM {aliases} a WHERE a.institution IS NOT NULL")
+    if known:
+        kn = "(" + " UNION ALL ".join(known) + ")"
+        ln = n("p.fixmedins_name")
+        out.append(f"SELECT p.*, k.pri, k.institution, CASE k.pri WHEN 2 THEN 'alias' ELSE 'name' END AS via "
+                   f"FROM ident_pairs p JOIN {kn} k ON k.k = {ln} WHERE {where}")
+        # A(B) or B(A) printed for a listed A (or B); a listed A(B) printed as A or B alone
+        part = [f"regexp_extract({ln}, '{BRACKETED}', {i})" for i in (1, 2)]
+        kpart = [f"regexp_extract(k.k, '{BRACKETED}', {i})" for i in (1, 2)]
+        out.append(f"SELECT p.*, 4 AS pri, k.institution, 'bracket' AS via FROM ident_pairs p JOIN {kn} k "
+                   f"ON (k.k IN ({part[0]}, {part[1]}) OR {ln} IN ({kpart[0]}, {kpart[1]})) AND {ln} <> k.k "
+                   f"WHERE {where} AND {ln} <> ''")
+        # a name cut by a field length: a start of exactly one institution's names, long enough to be one
+        keys = ", ".join(f"p.{c}" for c in KEYS)
+        out.append(f"SELECT {keys}, 5 AS pri, min(k.institution) AS institution, 'prefix' AS via "
+                   f"FROM ident_pairs p JOIN {kn} k ON starts_with(k.k, {ln}) AND k.k <> {ln} "
+                   f"AND length({ln}) >= {PREFIX_MIN} WHERE {where} GROUP BY {keys} "
+                   f"HAVING count(DISTINCT k.institution) = 1")
     if cross:
         given = "CAST(w.institution AS VARCHAR)"
         joins, named = "", [given]

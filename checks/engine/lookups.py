@@ -8,8 +8,9 @@ ICD-10 prefixes) declares a lookup; identical lookups of several rules are compu
   (the values of a column: what would have been allowed). It is built from the reference table
   alone and LEFT JOINed on the line's normalised columns (text columns are normalised once, in
   the candidate scan, as `<column>__n`).
-- A lookup with a prefix match (ICD-10 Q95 admits Q95.0) is built over the candidate lines,
-  keyed by (_fid, _row).
+- A lookup with a prefix match (ICD-10 Q95 admits Q95.0), or of a table whose rows carry
+  `valid_from` / `valid_to` (a catalogue row valid from its listing to its withdrawal: only the rows
+  valid on the line's date match), is built over the candidate lines, keyed by (_fid, _row).
 No correlated sub-query runs per line.
 """
 from __future__ import annotations
@@ -42,11 +43,12 @@ def table_value(a: str, column: str, claim_column: str) -> str:
 class Lookup:
     index: int
     table: str                       # registered table name
-    match: tuple                     # ((claim column, table column, 'equal'|'prefix'|'equal_or_blank'), ...)
+    match: tuple                     # ((claim column, table column, 'equal'|'prefix'|'equal_or_blank'|'prefix_or_blank'), ...)
     where: object                    # checks.expr.Expr over table columns, or None
     value: str | None
     listing: str | None
     regions: tuple = ()              # the contract's jurisdiction: no other line is read by its rules
+    dated: bool = False              # rows carry valid_from/valid_to: only rows valid on the line's date match
 
     @property
     def name(self) -> str:
@@ -54,7 +56,7 @@ class Lookup:
 
     @property
     def keyed(self) -> bool:
-        return all(by == "equal" for _, _, by in self.match)
+        return all(by == "equal" for _, _, by in self.match) and not self.dated
 
     def text_columns(self) -> set[str]:
         return {c for c, _, _ in self.match if normalised_column(c)}
@@ -89,10 +91,15 @@ class Lookup:
             line_v, tab_v = claim_value("l", claim_col), table_value("t", table_col, claim_col)
             if by == "prefix":
                 on.append(f"starts_with({line_v}, {tab_v})")
+            elif by == "prefix_or_blank":  # an empty cell admits any value
+                on.append(f"(coalesce({tab_v}, '') = '' OR starts_with({line_v}, {tab_v}))")
             elif by == "equal_or_blank":  # an empty cell admits any value
                 on.append(f"(coalesce({tab_v}, '') = '' OR {tab_v} = {line_v})")
             else:
                 on.append(f"{tab_v} = {line_v}")
+        if self.dated:  # an empty cell: valid since (or until) whenever
+            on.append("(t.valid_from IS NULL OR l.fee_date >= t.valid_from) AND "
+                      "(t.valid_to IS NULL OR l.fee_date <= t.valid_to)")
         where = f" AND {self.where.sql('t')}" if self.where is not None else ""
         if self.regions:  # no line outside the contract's jurisdiction is read by its rules
             where += " AND (" + " OR ".join(f"starts_with(l.mdtrtarea_admvs, {lit(p)})" for p in self.regions) + ")"
@@ -104,15 +111,16 @@ class Lookups:
     def __init__(self):
         self.all: list[Lookup] = []
 
-    def add(self, contract, table: str, match, where, value, listing) -> Lookup:
+    def add(self, contract, table: str, match, where, value, listing, dated: bool = False) -> Lookup:
         match = tuple(tuple(m) for m in match)
         wtext = where.text if where is not None else None
         regions = tuple(sorted(contract.regions))
         for lk in self.all:
-            if (lk.table, lk.match, lk.value, lk.listing, lk.regions) == (table, match, value, listing, regions) and \
+            if (lk.table, lk.match, lk.value, lk.listing, lk.regions, lk.dated) == \
+                    (table, match, value, listing, regions, dated) and \
                     (lk.where.text if lk.where is not None else None) == wtext:
                 return lk
-        lk = Lookup(len(self.all), table, match, where, value, listing, regions)
+        lk = Lookup(len(self.all), table, match, where, value, listing, regions, dated)
         self.all.append(lk)
         return lk
 

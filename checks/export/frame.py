@@ -35,7 +35,7 @@ from ..claims.fields import FIELDS
 from ..claims.structure import structure_errors
 from ..contract.loader import default_contracts_dir, load_contracts, supply_tables
 from ..engine import duckdb_engine, identity
-from ..engine.context import RuleContext
+from ..engine.context import RuleContext, code_set_columns
 from ..engine.lookups import Lookups, normalised_column
 from ..kinds._common import q
 from .gx_context import slug, table_names
@@ -205,6 +205,7 @@ def read_columns(versions, plan) -> set[str]:
     for v in versions:
         for r in v.rules:
             cols |= set(r.impl.reads()) | set(r.when.columns if r.when is not None else ())
+            cols |= code_set_columns(v, r.codes)
     return cols & set(FIELDS)
 
 

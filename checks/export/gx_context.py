@@ -18,7 +18,7 @@ from .. import expr as expr_mod
 from ..claims import normal
 from ..duck import connect
 from ..claims.fields import COLUMNS
-from ..engine.context import RuleContext
+from ..engine.context import RuleContext, names_pred
 from ..engine.lookups import Lookups
 from ..kinds._common import q
 from .pandas_query import Translator, strip
@@ -133,9 +133,12 @@ class Context:
     def names(self, code_set) -> str:
         """A helper: the line's hilist_name matches one of a code set's name patterns."""
         self.use("hilist_name")
-        return self.helper(f"names_{code_set.name}", normal.name_like("l.hilist_name", sorted(set(code_set.names))),
+        if code_set.by_amount:
+            self.use(code_set.by_amount["column"])
+        return self.helper(f"names_{code_set.name}", names_pred(code_set, "l"),
                            f"hilist_name matches a name of code set {code_set.name} ({', '.join(code_set.names)}), "
-                           "compared as claimcheck compares names (no spaces, half-width brackets, any case)")
+                           "compared as claimcheck compares names (full-width folded, brackets unified, no spaces "
+                           "or punctuation, any case)")
 
     def claim_value(self, col: str) -> str:
         """The column of a claim value as reference tables are compared with it (names normalised)."""

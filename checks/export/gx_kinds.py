@@ -17,6 +17,7 @@ from ..engine.identity import crosswalk_given
 from ..engine.lookups import table_value
 from ..kinds._common import TOLERANCE, q
 from ..kinds.selfpay import ROUNDING
+from ..engine.context import DATED
 from .gx_context import SEP, Context, Expect, NotExportable, Translation
 from .gx_require import require_expectations
 
@@ -134,6 +135,9 @@ def scope(rule, ctx):
     expectation; several, or a prefix or blank-admitting cell, a regular expression over a helper
     key joining the line's values, one alternative per row."""
     impl = rule.impl
+    if DATED <= set(impl.table.columns):
+        raise NotExportable(f"table {impl.table.name} admits a line only by its rows valid on the line's date "
+                            "(valid_from/valid_to): a GX expectation compares a line with one fixed set of rows")
     ctx.rule_context(rule)  # declares the listed_only lookup its scope reads
     pairs = list(impl.match.items())  # claim column -> (table column, equal|prefix|equal_or_blank)
     where = f"WHERE {impl.where.sql('t')}" if impl.where else ""

@@ -146,7 +146,7 @@ def codes(ctx, c, names) -> str:
         cs = c.code_sets[n]
         parts = [f"(hilist_code in {sorted(set(cs.codes))!r})"] if cs.codes else []
         parts += [f"hilist_code.str.startswith({p!r}, na=False)" for p in sorted(set(cs.prefixes))]
-        if cs.names:
+        if cs.names or cs.by_amount:
             parts.append(f"({ctx.names(cs)} == True)")
         pred = "(" + " | ".join(parts) + ")"
         if cs.except_codes:

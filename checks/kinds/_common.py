@@ -33,6 +33,14 @@ def lit(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+MATCH_BY = ["equal", "prefix", "equal_or_blank", "prefix_or_blank"]
+
+
+def match_spec(m) -> tuple[str, str]:
+    """A match entry (a table column, or {column, by}) as (table column, by)."""
+    return (m, "equal") if isinstance(m, str) else (m["column"], m["by"])
+
+
 LIMIT_SCHEMA = {
     "description": "A limit: a fixed `value` per unit, a `lookup` in a reference table (per unit, or "
                    "per line with per: line), or per-line `steps` over cnt (first unit, each further unit, maximum).",
@@ -44,8 +52,14 @@ LIMIT_SCHEMA = {
             "properties": {
                 "table": {"type": "string"},
                 "match": {"type": "object", "minProperties": 1,
-                          "additionalProperties": {"type": "string"},
-                          "description": "claim column -> table column; a line matches a row when all are equal"},
+                          "additionalProperties": {"oneOf": [
+                              {"type": "string", "description": "the table column the claim column must equal"},
+                              {"type": "object", "additionalProperties": False, "required": ["column", "by"],
+                               "properties": {"column": {"type": "string"}, "by": {"enum": MATCH_BY}}}]},
+                          "description": "claim column -> table column; a line matches a row when all match "
+                                         "(equal; or by: prefix — the claim value starts with the cell, "
+                                         "prefix_or_blank — the same, an empty cell admitting any value, "
+                                         "equal_or_blank); the limit is the largest value of the rows matched"},
                 "value": {"type": "string", "description": "the table column holding the limit"},
                 "where": {"type": "string", "description": "condition over table columns choosing rows"},
                 "per": {"enum": ["unit", "line"], "default": "unit",
@@ -76,7 +90,8 @@ class Limit:
             if table is None:
                 raise error(path + ("lookup", "table"), f"unknown table {lk['table']!r}", sorted(contract.tables))
             cols = set(table.columns)
-            for claim_col, table_col in lk["match"].items():
+            self.match = {c: match_spec(m) for c, m in lk["match"].items()}
+            for claim_col, (table_col, _) in self.match.items():
                 if claim_col not in FIELDS:
                     raise error(path + ("lookup", "match", claim_col), f"unknown claim column {claim_col!r}",
                                 sorted(FIELDS))
@@ -105,7 +120,7 @@ class Limit:
     def bind(self, ctx, key: str = "limit") -> None:
         if self.kind == "lookup":
             lk = self.spec["lookup"]
-            ctx.lookup(key, lk["table"], [(c, t, "equal") for c, t in lk["match"].items()], self.where,
+            ctx.lookup(key, lk["table"], [(c, t, by) for c, (t, by) in self.match.items()], self.where,
                        value=lk["value"])
 
     def applies(self, ctx, a: str, key: str = "limit") -> str | None:

@@ -51,6 +51,13 @@ class Ceiling(RuleKind):
     def tables(self):
         return self.limit.tables()
 
+    def reads(self):
+        """A price from the table listing the contract's institutions reads how the line's
+        institution was identified: the finding says so where it is not exactly a listed name."""
+        inst = self.contract.institutions
+        listing = inst is not None and inst.names[0] in self.tables()
+        return self.columns() | ({"institution"} if listing else set())
+
     def bind(self, ctx):
         self.limit.bind(ctx)
 

@@ -7,7 +7,10 @@ spaces and with half-width brackets), `prefix` (the claim value starts with the 
 categories, region prefixes) or `equal_or_blank` (an empty cell admits any value). With
 `listed_only: <claim column>` only lines whose value of that column appears in the table (in
 the rows `listed_where` chooses; by default those `where` chooses) are judged, leaving unlisted
-institutions to another rule so that one fact is reported once.
+institutions to another rule so that one fact is reported once. A table whose rows carry
+`valid_from` / `valid_to` admits a line only by a row valid on its date; with
+`listed_on_any_date` the listed_only rows are read whatever their dates, so that a product
+listed once and withdrawn (撤网) by the line's date is its own finding.
 
 Matching on `institution` (the contract's institution identity: code crosswalk, canonical names,
 aliases) makes a finding that rests on a name nothing matched say so; without the user's
@@ -51,6 +54,9 @@ class Scope(RuleKind):
             "listed_where": {"type": "string",
                              "description": "condition over table columns: the rows listed_only looks in "
                                             "(default: where); TRUE for the whole table"},
+            "listed_on_any_date": {"type": "boolean",
+                                   "description": "listed_only reads every row whatever its valid_from/valid_to "
+                                                  "(a product listed once, withdrawn by the line's date)"},
             "where": {"type": "string", "description": "condition over table columns choosing rows"},
             "allowed": {"type": "string", "description": "what the rows allow, in words, for findings "
                                                          "(default: the table's title)"},
@@ -99,7 +105,7 @@ class Scope(RuleKind):
         if lo:
             others = [tc for c, (tc, _) in self.match.items() if c != lo]
             ctx.lookup("listed", self.table.name, [(lo, *self.match[lo])], self.listed_where,
-                       listing=others[0] if others else None)
+                       listing=others[0] if others else None, any_date=bool(self.p.get("listed_on_any_date")))
 
     def applies(self, ctx, a):
         if not self.p.get("listed_only"):

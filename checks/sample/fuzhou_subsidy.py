@@ -14,7 +14,7 @@ def _scenario(tag: str, start: dt.datetime, days: int, lines: int, rng):
     p = Plan(tag)
 
     def line(institution=None, subsidy=500.0, price=1200.0, risk="1:500", age=30, poor=False, insured="350102",
-             when=None, psn=None, fetts="1", brdy=None):
+             when=None, psn=None, fetts="1", brdy=None, med_type="11"):
         v, new_psn = p.ids()
         day = when or start + dt.timedelta(days=int(rng.integers(0, days)))
         return fee_line(mdtrt_id=v, sn=1, psn_no=psn or new_psn, region="350102",
@@ -22,7 +22,7 @@ def _scenario(tag: str, start: dt.datetime, days: int, lines: int, rng):
                         name="无创产前DNA检测减免补助（福州市出生缺陷防控项目）", price=price, when=day, level="03",
                         ratio=0.0, inscp_scp_amt=0.0, fulamt_ownpay_amt=price - subsidy, insuplc_admdvs=insured,
                         brdy=brdy or dt.date(day.year - age, 3, 1), subsidy_amt=subsidy, serum_risk=risk,
-                        poverty_flag=poor, fetts=fetts)
+                        poverty_flag=poor, fetts=fetts, med_type=med_type)
 
     for k in range(floor(24, lines, 150)):
         if k % 6 == 5:
@@ -48,6 +48,7 @@ def _scenario(tag: str, start: dt.datetime, days: int, lines: int, rng):
         p.add(first)
         p.plant("FZ-7", line(psn=first["psn_no"], when=first["fee_ocur_time"] + dt.timedelta(days=20)))
         p.plant("FZ-W", line(when=dt.datetime(2018, 11, 20, 10)))
+        p.plant("FZ-5", line(med_type="51"))  # settled as maternity outpatient, not ordinary outpatient
     return p.rows, p.planted
 
 

@@ -14,12 +14,14 @@ NANTONG = ("320602", "南通市第一人民医院")
 
 def scenario(contracts, lines: int, rng, prefix: str = ""):
     cat = contracts["jiangsu-consumables@1.0.0"].tables["sunshine_catalogue"]
-    items = cat.data.to_pylist() if cat.data is not None else []
+    rows = cat.data.to_pylist() if cat.data is not None else []
+    # the clean lines: products valid at any date, listed for the province or Nanjing
+    items = [i for i in rows if i["region"] in ("32", "3201") and not i.get("valid_from") and not i.get("valid_to")]
     p = Plan(prefix + "JSC")
 
-    def line(code, name, price, at=NANJING, **kw):
+    def line(code, name, price, at=NANJING, when=None, **kw):
         v, psn = p.ids()
-        day = dt.datetime(2025, 2, 1, 9) + dt.timedelta(days=int(rng.integers(0, 300)))
+        day = when or dt.datetime(2025, 2, 1, 9) + dt.timedelta(days=int(rng.integers(0, 300)))
         kw = {"institution": at[1], "list_type": "301", "med_type": "21", **kw}
         return fee_line(mdtrt_id=v, sn=1, psn_no=psn, region=at[0], code=code, name=name, price=price,
                         when=day, **kw)
@@ -40,4 +42,12 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
         p.plant("CS-1", line(city["hilist_code"], city["product_name"], city["listed_price"], at=NANTONG))
         filed = next(i for i in items if i["filing_fixmedins_code"])  # a filed product, used by another hospital
         p.plant("CS-1-filed", line(filed["hilist_code"], filed["product_name"], filed["listed_price"], at=OTHER))
+        gone = next(i for i in rows if i.get("valid_to"))  # withdrawn: used before, and after, its last day
+        p.add(line(gone["hilist_code"], gone["product_name"], gone["listed_price"],
+                   when=dt.datetime.combine(gone["valid_to"], dt.time(10))))
+        p.plant("CS-W", line(gone["hilist_code"], gone["product_name"], gone["listed_price"],
+                             when=dt.datetime.combine(gone["valid_to"], dt.time(10)) + dt.timedelta(days=40)))
+        # listed for Nanjing only, self-paid in Nantong above every price of its rows
+        p.plant("CS-2-ANY", line(city["hilist_code"], city["product_name"], city["listed_price"] + 50, at=NANTONG,
+                                 ratio=0.0, inscp_scp_amt=0.0, fulamt_ownpay_amt=city["listed_price"] + 50))
     return p.rows, p.planted

@@ -256,3 +256,7 @@ def plant_all(b: Builder):
 
     p = b.pregnancy()
     b.plant("JS-W", b.diagnosis(p, b.vid("V"), when=dt.datetime(2024, 12, 20, 10)))
+
+    p = b.pregnancy(UNLISTED[0])  # an unlisted hospital, wholly self-paid, above every price of 附件1
+    b.plant("JS-PRICE-ANY", b.detection(p, b.vid("V"), price=520.0, inscp_scp_amt=0.0, preselfpay_amt=0.0,
+                                        overlmt_amt=0.0, fulamt_ownpay_amt=520.0))

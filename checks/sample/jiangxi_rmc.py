@@ -10,6 +10,8 @@ REGION = {"广东省人民医院赣州医院": "360702", "南方医院赣州医�
           "浙江大学医学院附属第一医院江西医院": "360111", "中南大学湘雅医院江西医院": "360104"}
 # add-on -> the base billed before it in the same visit (a local debridement item has no trial code)
 BASE = {"QYLS00159": "QYLS00158", "QYLS00164": "QYLS00153", "QYFK00067": None}
+KETONE = {"hilist_code": "250102012", "item": "血酮体测定-酮体粉法", "price": 9.2, "hospital": "广东省人民医院赣州医院",
+          "scope": "", "unit": "项"}
 DEBRIDEMENT = {"hilist_code": "X36-QC-0001", "item": "超声清创术", "price": 200.0, "hospital": "赣南医学院第一附属医院",
                "scope": "", "unit": "次"}
 
@@ -54,4 +56,7 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
         p.plant("JX-3-base-units", line(by["QYLS00158"], cnt=2.0))  # the base billed for two vertebrae
         p.plant("JX-3-addon-fluorescence", line(by["QYLS00164"]))
         p.plant("JX-3-addon-debridement", line(by["QYFK00067"], hospital="赣南医学院第一附属医院", cnt=15.0))
+        # blood ketone under 250102012 (附表1 序号78: 9.2 yuan per item), at and above the price
+        p.add(line(KETONE, price=9.2))
+        p.plant("JX-5-ketone", line(KETONE, price=12.0))
     return p.rows, p.planted

@@ -46,4 +46,7 @@ def scenario(contracts, lines: int, rng, prefix: str = ""):
         p.plant("JL-3-embryo", line("311600012", "单精子注射", 3000.0, limit=3000.0, psn=first["psn_no"],
                                     when=first["fee_ocur_time"] + dt.timedelta(days=90)))
         p.plant("JL-INST", line("311600009", "人工授精", 600.0, institution="长春市某民营医院"))
+        # maternity insurance (510): a delivery-stay line without, and one with, 先行自付
+        p.add(line("120400001", "静脉输液", 30.0, ratio=0.0, insutype="510", med_type="52"))
+        p.plant("JL-MAT-PRESELF", line("120400001", "静脉输液", 30.0, insutype="510", med_type="52"))
     return p.rows, p.planted
