@@ -15,7 +15,7 @@ from .lookups import Lookups
 # the line columns every finding carries, in this order
 KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fixmedins_name", "hilist_code", "hilist_name",
         "fee_ocur_time"]
-FINDING_COLUMNS = ["_fid", "_row", *KEYS, "expected", "actual", "amount", "ref", "related", "severity"]
+FINDING_COLUMNS = ["_fid", "_row", *KEYS, "expected", "actual", "amount", "ref", "related", "severity", "note"]
 
 
 def regions_pred(a: str, prefixes: list[str]) -> str:
@@ -180,14 +180,16 @@ class RuleContext:
 
     # -- the finding row -------------------------------------------------------------------------
     def finding(self, a: str, expected: str, actual: str, amount: str, ref: str = "NULL",
-                related: str = "NULL", severity: str | None = None, severity_sql: str | None = None) -> str:
+                related: str = "NULL", severity: str | None = None, severity_sql: str | None = None,
+                note: str = "NULL") -> str:
         """One finding row; `severity` (a literal) or `severity_sql` (an expression, per row)
-        replaces the rule's own."""
+        replaces the rule's own; `note` (an expression) replaces the kind's message (a finding
+        about the data rather than the rule, e.g. a key no count can use)."""
         keys = ", ".join(f"{a}.{q(c)}" for c in ["_fid", "_row", *KEYS])
         sev = severity_sql or lit(severity or self.rule.severity)
         return (f"{keys}, CAST({expected} AS VARCHAR) AS expected, CAST({actual} AS VARCHAR) AS actual, "
                 f"CAST({amount} AS DOUBLE) AS amount, CAST({ref} AS VARCHAR) AS ref, "
-                f"CAST({related} AS VARCHAR) AS related, {sev} AS severity")
+                f"CAST({related} AS VARCHAR) AS related, {sev} AS severity, CAST({note} AS VARCHAR) AS note")
 
     @staticmethod
     def related(a: str) -> str:

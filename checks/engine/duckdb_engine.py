@@ -346,7 +346,10 @@ def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
     as before, cost some 600 filtered aggregates per line with every contract on: most of a run.)"""
     flags, codes, layout = [], [], {}
     for i, (p, ctx) in ctxs.items():
-        flags.append(f"{ctx.in_scope('l')} AS s{i}")
+        scope = ctx.in_scope("l")
+        if p.rule.codes:  # the rest of the scope is evaluated only on the lines billing the rule's codes
+            scope = f"CASE WHEN {ctx.codes('l', p.rule.codes)} THEN {scope} ELSE FALSE END"
+        flags.append(f"{scope} AS s{i}")
         if p.blocked:
             codes.append(f"CASE WHEN s{i} THEN {i << 32} END")
             layout[i] = []
