@@ -54,3 +54,4 @@ def test_each_profile_gives_the_findings_and_counts_pinned(profile, tmp_path):
 def test_the_golden_batches_together_give_the_findings_and_counts_pinned():
     got = digest(check([str(p) for p in GOLDEN], tables=TABLES), ROOT / "sample_claims")
     assert got == GOLDEN_PINNED, f"golden: {got}"
+

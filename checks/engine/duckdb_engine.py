@@ -23,7 +23,7 @@ import pyarrow as pa
 from ..claims import money, normal
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
-from .context import KEYS, CodeSets, RuleContext, regions_pred
+from .context import KEYS, CodeSets, RuleContext, codes_pred, regions_pred
 from . import identity
 from .findings import fetch, findings_sql
 from .lookups import Lookups, normalised_column
@@ -144,7 +144,7 @@ def candidates(ctxs, contracts) -> str:
     return f"({' OR '.join(parts) or 'FALSE'}) AND {regions_pred('l', regions)}"
 
 
-def add_companions(con, ctxs, select: str, seq_join: tuple) -> None:
+def add_companions(con, ctxs, raw: str, select, seq_join: tuple) -> None:
     """Lines a rule reads only beside others of their visit (a consultation fee in a visit that
     bills the diagnosis): the visits that have each trigger are found among the candidate lines,
     then one scan adds every companion line of those visits to lines_t."""
@@ -158,14 +158,17 @@ def add_companions(con, ctxs, select: str, seq_join: tuple) -> None:
     con.execute(f"CREATE TEMP TABLE companion_visits AS SELECT mdtrt_id, {marks} FROM ({found}) GROUP BY mdtrt_id")
     wanted = " OR ".join(f"({ctx.codes('l', own)} AND {ctx.jurisdiction('l')} AND v.c{k} = 1)"
                          for k, (ctx, own, _) in enumerate(pairs))
-    # the same without the visit's marks: a filter on the scan alone, applied before the join
-    lines_of = " OR ".join(f"({ctx.codes('l', own)} AND {ctx.jurisdiction('l')})" for ctx, own, _ in pairs)
+    # the same without the visit's marks, on the raw columns: a filter on the scan alone, applied
+    # before the code-set columns are computed and before the join
+    lines_of = " OR ".join(f"({codes_pred(ctx.contract, 'l', own)} AND {ctx.jurisdiction('l')})"
+                           for ctx, own, _ in pairs)
+    narrowed = f"SELECT l.* FROM ({raw}) l SEMI JOIN companion_visits v ON v.mdtrt_id = l.mdtrt_id WHERE {lines_of}"
     con.execute(f"""INSERT INTO lines_t BY NAME
-        SELECT l.*{seq_join[0]} FROM ({select}) l
+        SELECT l.*{seq_join[0]} FROM ({select(narrowed)}) l
             JOIN companion_visits v ON v.mdtrt_id = l.mdtrt_id
             ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
             {seq_join[1]}
-            WHERE ({lines_of}) AND ({wanted})""")
+            WHERE {wanted}""")
     con.execute("DROP TABLE companion_visits")
 
 
@@ -241,14 +244,15 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     money_read = any("inpolicy_amt" in ctx.needs() for _, ctx in ctxs.values())
     parts = money_read or any(p.rule.kind == "money_identity" for p, _ in ctxs.values())
     cols = _columns_read(ctxs) | (set(money.PARTS) if parts else set())
-    base = lines_select(batch, cols, parts, code_sets)
+    raw = lines_select(batch, cols, parts)  # code-set columns are computed on the candidate lines only
+    base = with_code_sets(raw, code_sets)
     for p, ctx in ctxs.values():
         ctx.source = f"({base})"  # every line, for kinds whose candidates depend on other lines
         if not p.blocked:
             p.rule.impl.bind(ctx)
     seq = ledger.next_seq() if ledger is not None else 0
     with watching(con, progress, "judging", batch.lines):
-        _build_lines(con, batch, ctxs, contracts, lookups, base, money_read, judge, ledger, seq)
+        _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, judge, ledger, seq)
     if judge and "institution" in cols:  # institution identity (engine/identity.py), before lookups read it
         identity.attach(con, contracts, names)
     conventions = {}
@@ -312,14 +316,19 @@ def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None
     return result
 
 
-def _build_lines(con, batch, ctxs, contracts, lookups, base, money_read, judge, ledger, seq) -> None:
-    """`lines_t`: the candidate lines (a table when judging; a view when only recording)."""
+def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, judge, ledger, seq) -> None:
+    """`lines_t`: the candidate lines (a table when judging; a view when only recording). `raw`
+    is every line of the batch; the code-set columns and what reads them are computed after the
+    lines are narrowed (a code set named by item names is a regular expression)."""
     cand = candidates(ctxs, contracts)
     money_rules = [f"({regions_pred('l', ctx.contract.regions)} AND {p.rule.impl.candidate(ctx, 'l')})"
                    for p, ctx in ctxs.values() if "inpolicy_amt" in ctx.needs()]
     normalised = "".join(f", {normal.name(f'l.{q(c)}')} AS {q(normalised_column(c))}"
                          for c in sorted(lookups.text_columns()))
-    select = f"SELECT l.*, ({' OR '.join(money_rules) or 'FALSE'}) AS _money{normalised} FROM ({base}) l"
+
+    def select(lines: str) -> str:  # `lines` (raw columns) with the code sets and what is derived from them
+        return (f"SELECT l.*, ({' OR '.join(money_rules) or 'FALSE'}) AS _money{normalised} "
+                f"FROM ({with_code_sets(lines, code_sets)}) l")
     kind = "TABLE" if judge else "VIEW"
     if ledger is not None:
         con.execute(f"CREATE TEMP TABLE batch_ids AS SELECT DISTINCT {batch.value('mdtrt_id')} AS mdtrt_id, "
@@ -329,10 +338,10 @@ def _build_lines(con, batch, ctxs, contracts, lookups, base, money_read, judge, 
                     "LEFT JOIN batch_seq s ON s.mdtrt_id = l.mdtrt_id AND s.feedetl_sn = l.feedetl_sn")
     else:
         seq_join = (", 0 AS _seq, TRUE AS _in_batch", "")
-    con.execute(f"CREATE TEMP {kind} lines_t AS SELECT l.*{seq_join[0]} FROM ({select}) l {seq_join[1]} "
-                f"WHERE {cand}")
+    con.execute(f"CREATE TEMP {kind} lines_t AS SELECT l.*{seq_join[0]} "
+                f"FROM ({select(f'SELECT * FROM ({raw}) l WHERE {cand}')}) l {seq_join[1]}")
     if judge:
-        add_companions(con, ctxs, select, seq_join)
+        add_companions(con, ctxs, raw, select, seq_join)
 
 
 def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
