@@ -17,6 +17,9 @@ fallback key within a window of days: a line is a finding (at the fallback's sev
 suspect) when it and the earlier lines of the same fallback key within `within_days` days before
 it, one of each pair lacking the full key, exceed the limit. A line whose own units exceed the
 limit (cnt 2 of a once-only item) is a finding at the rule's severity, whatever its key.
+A fallback key with more than 200 lines to pair (a placeholder person id such as `0` or `未知`,
+which no person's pregnancies explain) is not paired: it is one data-quality finding naming the
+key and its line count, on its first line.
 
 Why: a limit on the number of fund payments is broken by the second payment, which usually
 arrives in another visit.
