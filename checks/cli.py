@@ -239,8 +239,11 @@ def report(result, json_path, html, lang, junit, sarif, nhsa_json, nhsa_codes, f
               help="also write the planted violations (rule_id, mdtrt_id, feedetl_sn) as CSV")
 @click.option("--scenario", "scenarios", multiple=True, metavar="CONTRACT@VERSION",
               help="only these policy scenarios (default: all), e.g. jiangsu-nipt@1.0.0")
-@click.option("--profile", type=click.Choice(["realistic", "findings-heavy"]), default="realistic",
-              show_default=True, help="findings-heavy: most lines are NIPT detections charged 10 yuan too much")
+@click.option("--profile", type=click.Choice(["realistic", "findings-heavy", "hospital", "nipt-lab", "art-clinic",
+                                              "bureau"]), default="realistic", show_default=True,
+              help="findings-heavy: most lines are NIPT detections charged 10 yuan too much; hospital: a quarter "
+                   "consumables; nipt-lab: nine lines in ten NIPT; art-clinic: 80%% assisted reproduction; "
+                   "bureau: all five regions' policies mixed")
 @click.option("--partition-lines", type=int, metavar="N",
               help="write OUT as a folder of Parquet files (part-00000.parquet, …) of about N lines each")
 @click.option("--chunk-lines", type=int, default=250_000, show_default=True, metavar="N",

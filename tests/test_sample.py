@@ -191,3 +191,24 @@ def test_the_findings_heavy_profile_is_one_overcharge_on_most_lines_and_its_mani
         LEFT JOIN read_csv('{planted}', all_varchar=true) m USING (mdtrt_id, feedetl_sn)
         WHERE c.mdtrt_id LIKE '%JSHD%'""").fetchall()[0]
     assert detections == overcharged == planted_right > 6000 / 2
+
+
+@pytest.mark.parametrize("profile, prefix, share", [
+    ("hospital", "JSC", 0.25), ("nipt-lab", ("JSN", "FZA", "FZB"), 0.90), ("art-clinic", "JLA", 0.80),
+    ("bureau", ("JSN", "JSC", "JXR", "FZA", "FZB", "JLA"), 0.70)])
+def test_each_shape_of_batch_has_its_mix_of_policy_lines_and_an_exact_manifest(profile, prefix, share, tmp_path):
+    out, planted = tmp_path / "p.parquet", tmp_path / "p.csv"
+    g = generate(out, lines=12_000, chunk_lines=6_000, profile=profile, planted_path=planted)
+    assert g.lines == pq.read_metadata(out).num_rows == 12_000 and g.omitted == set()
+    ids = pq.read_table(out, columns=["mdtrt_id"]).column("mdtrt_id").to_pylist()
+    # the chunk's tag (C0000, C0001), then the scenario's own prefix (JSN, JLA, …) or the ordinary lines' MD…
+    mine = sum(re.sub(r"^C\d+", "", i).startswith(prefix) for i in ids) / len(ids)
+    assert share * 0.85 <= mine <= min(1.0, share * 1.15 + 0.06)
+    assert assert_checker_finds_exactly_the_manifest(out, planted) == g.planted
+
+
+def test_the_command_knows_every_profile(run_cli, tmp_path):
+    p = run_cli("sample", tmp_path / "s.parquet", "--lines", "3000", "--profile", "bureau")
+    assert p.returncode == 0 and "wrote 3,000 lines" in p.stdout
+    bad = run_cli("sample", tmp_path / "t.parquet", "--profile", "clinic")
+    assert bad.returncode == 2 and "nipt-lab" in bad.stderr + bad.stdout

@@ -16,7 +16,7 @@ from .lookups import Lookups
 KEYS = ["mdtrt_id", "feedetl_sn", "psn_no", "fixmedins_code", "fixmedins_name", "hilist_code", "hilist_name",
         "fee_ocur_time"]
 DATED = {"valid_from", "valid_to"}  # reference-table columns: the dates a row is valid on
-FINDING_COLUMNS = ["_fid", "_row", *KEYS, "expected", "actual", "amount", "ref", "related", "severity"]
+FINDING_COLUMNS = ["_fid", "_row", *KEYS, "expected", "actual", "amount", "ref", "related", "severity", "note"]
 
 
 def regions_pred(a: str, prefixes: list[str]) -> str:
@@ -109,9 +109,37 @@ def codes_pred(contract, a: str, names: list[str]) -> str:
     return "(" + " OR ".join(sets) + ")" if sets else "FALSE"
 
 
+class CodeSets:
+    """Every contract's code sets as boolean columns of the engine's lines (`_cs0`, `_cs1`, …),
+    computed once per line in the scan rather than once per rule that names the set: a code set
+    given by names is a regular expression over the item name, and with every contract on, some
+    sixty rules would each evaluate theirs on every candidate line (most of the counts stage).
+    Identical sets (the same codes, prefixes, names and exceptions) share one column."""
+
+    def __init__(self, contracts):
+        self.columns: dict[tuple[str, str], str] = {}   # (contract key, set name) -> column
+        self.sets: dict[str, tuple] = {}                # column -> (contract, set name) it computes
+        seen: dict[str, str] = {}                       # predicate -> column
+        for c in contracts:
+            for name in c.code_sets:
+                pred = codes_pred(c, "x", [name])
+                if pred not in seen:
+                    seen[pred] = f"_cs{len(seen)}"
+                    self.sets[seen[pred]] = (c, name)
+                self.columns[(c.key, name)] = seen[pred]
+
+    def select(self, a: str) -> str:
+        """The columns, over the lines aliased `a` (each a code set's predicate, NULL kept)."""
+        return ", ".join(f"{codes_pred(c, a, [n])} AS {col}" for col, (c, n) in self.sets.items())
+
+    def of(self, contract) -> dict[str, str]:
+        return {n: col for (k, n), col in self.columns.items() if k == contract.key}
+
+
 class RuleContext:
     def __init__(self, rule, contract, table_names: dict[str, str], lookups: Lookups,
-                 fields: set[str] | frozenset = frozenset(), history: bool = False, blocked: bool = False):
+                 fields: set[str] | frozenset = frozenset(), history: bool = False, blocked: bool = False,
+                 code_columns: dict[str, str] | None = None):
         self.rule = rule
         self.contract = contract
         self._tables = table_names
@@ -122,6 +150,7 @@ class RuleContext:
         self.history = history    # a ledger's earlier lines are in the view `earlier`
         self.blocked = blocked    # a table it needs was not supplied: only its scope is counted
         self.source = "lines"     # every line of the batch, as SQL (set by the engine before bind())
+        self.code_columns = code_columns  # {code set: its column in every source of lines} (CodeSets), or None
 
     # -- tables and lookups --------------------------------------------------------------------
     def table(self, name: str) -> str:
@@ -152,6 +181,8 @@ class RuleContext:
         return version_scope(a, self.contract)
 
     def codes(self, a: str, names: list[str]) -> str:
+        if self.code_columns is not None and names:  # computed once per line (CodeSets)
+            return "(" + " OR ".join(f"{a}.{self.code_columns[n]}" for n in names) + ")"
         return codes_pred(self.contract, a, names)
 
     def jurisdiction(self, a: str) -> str:
@@ -238,15 +269,17 @@ class RuleContext:
 
     # -- the finding row -------------------------------------------------------------------------
     def finding(self, a: str, expected: str, actual: str, amount: str, ref: str = "NULL",
-                related: str = "NULL", severity: str | None = None, severity_sql: str | None = None) -> str:
+                related: str = "NULL", severity: str | None = None, severity_sql: str | None = None,
+                note: str = "NULL") -> str:
         """One finding row; `severity` (a literal) or `severity_sql` (an expression, per row)
-        replaces the rule's own."""
+        replaces the rule's own; `note` (an expression) replaces the kind's message (a finding
+        about the data rather than the rule, e.g. a key no count can use)."""
         keys = ", ".join(f"{a}.{q(c)}" for c in ["_fid", "_row", *KEYS])
         sev = severity_sql or lit(severity or self.rule.severity)
         ref = self.matched_note(a, ref)
         return (f"{keys}, CAST({expected} AS VARCHAR) AS expected, CAST({actual} AS VARCHAR) AS actual, "
                 f"CAST({amount} AS DOUBLE) AS amount, CAST({ref} AS VARCHAR) AS ref, "
-                f"CAST({related} AS VARCHAR) AS related, {sev} AS severity")
+                f"CAST({related} AS VARCHAR) AS related, {sev} AS severity, CAST({note} AS VARCHAR) AS note")
 
     def matched_note(self, a: str, ref: str) -> str:
         """A finding resting on a name that was not exactly a listed one says so beside its

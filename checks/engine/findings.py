@@ -54,7 +54,8 @@ def findings_sql(ctxs, per_rule: bool = False) -> list[str]:
     for i, (p, ctx) in ctxs.items():
         r = p.rule
         cite = f"coalesce(f.ref, {lit(r.source.section)})"
-        message = f"{message_sql(r.impl.message)} || '（' || {lit(r.source.document.number + ' ')} || {cite} || '）'"
+        message = (f"coalesce(f.note, {message_sql(r.impl.message)}) || '（' || {lit(r.source.document.number + ' ')} "
+                   f"|| {cite} || '）'")
         drop = "".join(f" ANTI JOIN (SELECT _fid, _row FROM ({ctxs[k][1].rule.impl.findings(ctxs[k][1])})) s{k} "
                        f"ON s{k}._fid = f._fid AND s{k}._row = f._row" for k in superseded_by.get(i, []))
         branches.append(f"SELECT {i} AS r, f.*, {message} AS message, {cite} AS citation "

@@ -17,6 +17,9 @@ fallback key within a window of days: a line is a finding (at the fallback's sev
 suspect) when it and the earlier lines of the same fallback key within `within_days` days before
 it, one of each pair lacking the full key, exceed the limit. A line whose own units exceed the
 limit (cnt 2 of a once-only item) is a finding at the rule's severity, whatever its key.
+A fallback key with more than 200 lines to pair (a placeholder person id such as `0` or `未知`,
+which no person's pregnancies explain) is not paired: it is one data-quality finding naming the
+key and its line count, on its first line.
 
 Why: a limit on the number of fund payments is broken by the second payment, which usually
 arrives in another visit.
@@ -38,6 +41,12 @@ from __future__ import annotations
 from ..claims.fields import FIELDS
 from . import RuleKind, register
 from ._common import TOLERANCE, lit, q
+
+# The most lines of one fallback key (e.g. one psn_no whose fetts is empty) paired line by line.
+# Pairing costs the square of a key's lines; one person has a few NIPT lines in 210 days, and a
+# key with more than this is a placeholder or a mis-keyed extract (`0`, `未知`): it becomes one
+# data-quality finding naming the key and its line count, and its lines are not paired.
+PAIRABLE = 200
 
 
 @register("frequency")
@@ -114,9 +123,20 @@ class Frequency(RuleKind):
         gap = (f"SELECT DISTINCT {', '.join(f'g.{c}' for c in fb['per'])} FROM {ctx.lines('g', counted)} "
                f"WHERE {ctx.scope('g')} AND NOT ({self._complete('g')})")
         at_gap = " AND ".join(f"gp.{c} = l.{c}" for c in fb["per"])
-        keyed = f"""SELECT l.*, {unit} AS unit, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
-                               row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord
+        every = f"""SELECT l.*, {unit} AS unit, {units} AS u, {self._complete('l')} AS ok, {ctx.related('l')} AS j,
+                               row_number() OVER (PARTITION BY {fper} ORDER BY {order}) AS ord,
+                               count(*) OVER (PARTITION BY {fper}) AS lines_of_key
                         FROM {ctx.lines('l', counted)} SEMI JOIN ({gap}) gp ON {at_gap} WHERE {ctx.scope('l')}"""
+        keyed = f"SELECT * FROM ({every}) WHERE lines_of_key <= {PAIRABLE}"
+        named = " || ', ' || ".join(f"{lit(c + ' ')} || coalesce(CAST(d.{c} AS VARCHAR), '')" for c in fb["per"])
+        note = (f"{named} || ' 有 ' || CAST(d.lines_of_key AS VARCHAR) || {lit(f' 行在本规则范围内（其中有 {missing} 为空的行），')} "
+                f"|| {lit(f'超过 {PAIRABLE} 行，无法逐行配对（疑为占位或错误的标识），未按 {days} 天内次数判断；请核对该标识')}")
+        unpaired = f"""
+            SELECT {ctx.finding('d', lit(f'≤ {PAIRABLE} 行（同一 {", ".join(fb["per"])}）'), 'd.lines_of_key', '0',
+                                severity='data_quality', note=note)}
+            FROM (SELECT *, row_number() OVER (PARTITION BY {', '.join(fb['per'])} ORDER BY ord) AS _first
+                  FROM ({every}) WHERE lines_of_key > {PAIRABLE} AND _in_batch) d
+            WHERE d._first = 1"""
         fallback = f"""
             SELECT {ctx.finding('x', lit(f'{limit} 次（{missing} 为空时：同一 {", ".join(fb["per"])} {days} 天内）'),
                                 "printf('%g', CAST(x.total AS DOUBLE))", share('x', 'x.total'),
@@ -138,7 +158,9 @@ class Frequency(RuleKind):
             SELECT {cols} FROM (
               SELECT {cols}, row_number() OVER (PARTITION BY _fid, _row ORDER BY _k) AS _n
               FROM (SELECT *, 1 AS _k FROM ({primary}) UNION ALL SELECT *, 2 AS _k FROM ({fallback}))) z
-            WHERE z._n = 1"""
+            WHERE z._n = 1
+            UNION ALL
+            SELECT {cols} FROM ({unpaired})"""
 
     def judgeable(self, ctx, a):
         fb = self.p.get("fallback")

@@ -41,8 +41,20 @@ SCENARIOS = {
 }
 # realistic: ordinary lines and the scenarios; findings-heavy: HEAVY_SHARE of every chunk is
 # overcharged NIPT detections (heavy.py), the rest as realistic
-PROFILES = ("realistic", "findings-heavy")
+# The shapes of real batches (every contract's scenario scaled to a share of each chunk; the rest
+# ordinary lines): a Jiangsu general hospital, a third-party NIPT lab, a Jilin reproductive
+# centre, and a bureau's month of all five regions. Every scenario line is one of a clean case or
+# a planted one, so the manifest stays exact.
+MIXES = {
+    "hospital": {"jiangsu-consumables@1.0.0": 0.25, "jiangsu-nipt@1.0.0": 0.01},
+    "nipt-lab": {"jiangsu-nipt@1.0.0": 0.80, "fuzhou-nipt-subsidy@1.0.0": 0.05, "fuzhou-nipt-subsidy@2.0.0": 0.05},
+    "art-clinic": {"jilin-art@1.0.0": 0.80},
+    "bureau": {"jiangsu-nipt@1.0.0": 0.15, "jiangsu-consumables@1.0.0": 0.15, "jiangxi-rmc@1.0.0": 0.15,
+               "fuzhou-nipt-subsidy@1.0.0": 0.05, "fuzhou-nipt-subsidy@2.0.0": 0.05, "jilin-art@1.0.0": 0.15},
+}
+PROFILES = ("realistic", "findings-heavy", *MIXES)
 HEAVY_SHARE = 0.8
+CALIBRATE = 200_000  # the batch size a scenario's lines per batch line are measured at
 CHUNK_LINES = 250_000
 ROW_GROUP = 256_000
 
@@ -85,21 +97,34 @@ class Chunks:
         self.prefix = "".join(SCENARIOS[n][0] for n in names) if explicit else ""
         self.heavy = heavy.Institutions(contracts["jiangsu-nipt@1.0.0"].tables["attachment1"]) \
             if profile == "findings-heavy" else None
+        self.mix = {n: share for n, share in MIXES.get(profile, {}).items() if n in names}
+        self.density = {n: len(SCENARIOS[n][1](contracts, CALIBRATE, np.random.default_rng(0), "")[0]) / CALIBRATE
+                        for n in self.mix}
+
+    def scale(self, name: str, n: int, shrink: float) -> int:
+        """The batch size to ask a scenario for so that it writes its share of `n` lines."""
+        if name not in self.mix:
+            return n
+        return max(n, int(self.mix[name] * n * shrink / self.density[name]))
 
     def heavy_lines(self, n: int) -> int:
         return round(HEAVY_SHARE * n) if self.heavy else 0
 
     def scenario_rows(self, n: int, rng, tag: str) -> tuple[list[dict], set, set[str]]:
         """The scenarios for `n` lines, in order; one that no longer fits is left out."""
-        rows, planted, omitted = [], set(), set()
-        for name in self.names:
-            r, pl = SCENARIOS[name][1](self.contracts, n, rng, tag)
-            if len(rows) + len(r) > n:
-                omitted.add(name)
-                continue
-            rows += r
-            planted |= pl
-        return rows, planted, omitted
+        shrink = 1.0
+        while True:
+            rows, planted, omitted = [], set(), set()
+            for name in self.names:
+                r, pl = SCENARIOS[name][1](self.contracts, self.scale(name, n, shrink), rng, tag)
+                if len(rows) + len(r) > n:
+                    omitted.add(name)
+                    continue
+                rows += r
+                planted |= pl
+            if not (omitted & set(self.mix)) or shrink < 0.01:
+                return rows, planted, omitted
+            shrink /= 2  # a mix's scenario overflowed the chunk: ask every scaled scenario for less
 
     def minimum(self) -> int:
         """The fewest lines per chunk that hold every named scenario (their size grows with the lines)."""
