@@ -119,16 +119,22 @@ def _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_d
                                  memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
                                  cache=SurveyCache(folder() if cache else None))
     except Exception as e:
-        from .engine.diagnose import diagnose, reading_error
-        if ledger is not None and reading_error(e) and any(
-                str(n) in str(e) for n in (ledger.path, ledger.path.absolute(), ledger.path.resolve())):
-            from .history.ledger import LedgerError
-            raise LedgerError(f"{ledger.path}: cannot read the ledger ({str(e).strip().splitlines()[0]})") from None
-        if reading_error(e):
-            raise diagnose(batch, e) from None
-        if type(e).__name__ == "OutOfMemoryException":
-            raise UsageError(out_of_memory(memory_limit, batch.lines, e)) from None
+        _engine_error(e, batch, ledger, memory_limit)
         raise
+
+
+def _engine_error(e: Exception, batch, ledger, memory_limit=None) -> None:
+    """Raise the located error an engine failure stands for (the ledger's, a claim file's, memory);
+    return if it is none of these."""
+    from .engine.diagnose import diagnose, reading_error
+    if ledger is not None and reading_error(e) and any(
+            str(n) in str(e) for n in (ledger.path, ledger.path.absolute(), ledger.path.resolve())):
+        from .history.ledger import LedgerError
+        raise LedgerError(f"{ledger.path}: cannot read the ledger ({str(e).strip().splitlines()[0]})") from None
+    if reading_error(e):
+        raise diagnose(batch, e) from None
+    if type(e).__name__ == "OutOfMemoryException":
+        raise UsageError(out_of_memory(memory_limit, batch.lines, e)) from None
 
 
 def context_only(findings: pa.Table, rows) -> pa.Table:
@@ -192,13 +198,7 @@ def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None
     try:
         result = duckdb_engine.run(contracts, batch, ledger=ledger, record=True, judge=False, source="import")
     except Exception as e:
-        from .engine.diagnose import diagnose, reading_error
-        if ledger is not None and reading_error(e) and any(
-                str(n) in str(e) for n in (ledger.path, ledger.path.absolute(), ledger.path.resolve())):
-            from .history.ledger import LedgerError
-            raise LedgerError(f"{ledger.path}: cannot read the ledger ({str(e).strip().splitlines()[0]})") from None
-        if reading_error(e):
-            raise diagnose(batch, e) from None
+        _engine_error(e, batch, ledger)
         raise
     return result.history
 

@@ -21,13 +21,13 @@ def test_check_the_sample_reports_findings_and_exits_1(run_cli, tmp_path):
     out = tmp_path / "r.json"
     p = run_cli("check", SAMPLE, "--json", out, "--table", CAT, "--table", ART)
     assert p.returncode == 1, p.stderr
-    assert "JS-1-price" in p.stdout and "findings: 22" in p.stdout
+    assert "JS-1-price" in p.stdout and "findings: 23" in p.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
     assert {"contracts", "summary", "rules", "violations"} <= set(report)
     assert all(RULE_KEYS <= set(r) for r in report["rules"])
     assert all(VIOLATION_KEYS <= set(v) for v in report["violations"])
     assert set(report["rules"][0]["source"]) == {"document", "title", "section", "quote"}
-    assert report["summary"]["findings"] == len(report["violations"]) == 22
+    assert report["summary"]["findings"] == len(report["violations"]) == 23
     nipt = next(c for c in report["contracts"] if c["contract_id"] == "jiangsu-nipt")
     assert report["inputs"][0]["sha256"] and nipt["lines_in_force"] > 0
 

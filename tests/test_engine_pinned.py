@@ -4,6 +4,9 @@ findings (rule, file, row, severity, amount, message, related line) and the per-
 (status, lines checked, not judged) they gave before the engine was restructured for speed.
 
 The hashes change only when a rule's meaning changes on purpose; then the new value is printed.
+They were last re-pinned when the third policy pass (new rules, names as printed) met the
+restructured engine: the findings and counts of every profile were then compared line by line
+with those of the engine before the restructuring, on the same contracts, and were identical.
 """
 from __future__ import annotations
 
@@ -22,14 +25,14 @@ TABLES = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample
 GOLDEN = sorted((ROOT / "sample_claims").glob("*.parquet"))
 
 PROFILES = {  # profile: (findings, hash of the findings, hash of the rules' counts)
-    "realistic": (124, "329be9284f582f1e", "dfebe5c24faff10f"),
-    "findings-heavy": (5244, "b835e33ec6a51a77", "ff25800a517dcb5f"),
-    "hospital": (388, "eb1bb19f117a2679", "13a024c02a088acc"),
-    "nipt-lab": (892, "913637f978b436ce", "f79285f066ababd8"),
-    "art-clinic": (894, "0979deee11a99aaf", "78f773a7f9ed5180"),
-    "bureau": (694, "0d8f22308a88a39b", "a2a49d7ee06f93ff"),
+    "realistic": (138, "9221183ffab993dc", "a2070a1c44dc77b8"),
+    "findings-heavy": (5258, "e483ea29499182d8", "f63509ba53fb48fb"),
+    "hospital": (498, "0baf9e2bd66b7472", "85337deb20424671"),
+    "nipt-lab": (948, "92dfca21d79a7e0c", "1b8f7cff2c4c60f7"),
+    "art-clinic": (954, "5aa29241fa6864e4", "18d02f45480163fd"),
+    "bureau": (802, "5cb2481dceb26d9c", "3cf0330f9e0e051a"),
 }
-GOLDEN_PINNED = (62, "aa320010c3fc8525", "6f3dc44985cf15dd")
+GOLDEN_PINNED = (69, "b13723c304c0c665", "9109192915fca0d5")
 
 
 def digest(report, folder: Path) -> tuple[int, str, str]:

@@ -203,8 +203,9 @@ def test_an_identifier_with_a_trailing_newline_is_refused_at_its_line(contracts_
     path = contracts_copy / "jiangsu-nipt" / "1.0.0.yaml"
     text = path.read_text(encoding="utf-8")
     assert "  - id: JS-1-price\n" in text
+    at = text[:text.index("  - id: JS-1-price\n")].count("\n") + 1  # the line of the id
     path.write_text(text.replace("  - id: JS-1-price\n", '  - id: "JS-1-price\\n"\n', 1), encoding="utf-8")
-    refused(run("check", write([line(1)]), "--contracts", contracts_copy), "1.0.0.yaml:250", "does not match")
+    refused(run("check", write([line(1)]), "--contracts", contracts_copy), f"1.0.0.yaml:{at}:", "does not match")
 
 
 def test_an_address_with_a_trailing_newline_is_not_a_rule_address():

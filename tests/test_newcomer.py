@@ -211,6 +211,6 @@ def test_the_readme_python_api_example_runs_and_prints_what_it_says(tmp_path):
         (tmp_path / name).symlink_to(ROOT / name)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.splitlines()[0] == "22 3872.5"
+    assert p.stdout.splitlines()[0] == "23 3892.5"
     assert (tmp_path / "report.html").stat().st_size > 0 and (tmp_path / "findings.xlsx").stat().st_size > 0
     assert "%" not in p.stdout and "\r" not in p.stdout  # no DuckDB progress bar in the caller's output

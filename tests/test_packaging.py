@@ -77,7 +77,7 @@ def test_the_installed_wheel_finds_its_contracts_from_an_unrelated_folder(wheel,
     p = run("check", root / "sample_claims" / "jiangsu-nipt-1.0.0.parquet", "--table",
             f"sunshine_catalogue={root / 'contracts/jiangsu-consumables/sample_catalogue.csv'}")
     assert p.returncode == 1, p.stderr
-    assert "findings: 22" in p.stdout
+    assert "findings: 23" in p.stdout
     assert not any(empty.iterdir()), "nothing is written to the working folder"
 
 

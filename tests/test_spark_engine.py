@@ -166,7 +166,7 @@ def test_the_command_line_with_engine_spark(tmp_path):
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["engine"]["name"] == "spark" and report["engine"]["master"] == "local[1]"
     duck = check([str(SAMPLE)], NIPT)
-    assert report["summary"]["findings"] == duck.summary()["findings"] == 22
+    assert report["summary"]["findings"] == duck.summary()["findings"] == 23
     assert "Traceback" not in p.stderr
     assert [f.name for f in tmp_path.iterdir()] == ["report.json"]  # no spark-warehouse, no metastore left
 

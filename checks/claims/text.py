@@ -100,6 +100,8 @@ def open_lines(path: str, column_map: dict, encoding: str | None = None):
     """A CSV or JSON Lines file of claim lines, typed by the claim schema, as a batch."""
     import duckdb
 
+    from ..duck import connect
+    from .batch import glob_literal, sql_text
     from .columns import resolve
     from .source import _spool_file
 
@@ -108,11 +110,11 @@ def open_lines(path: str, column_map: dict, encoding: str | None = None):
     folder = tempfile.mkdtemp(prefix="claimcheck-text-")
     try:
         readable, _ = _utf8_copy(path, encoding, folder)
-        con = duckdb.connect()
-        src = readable.replace("'", "''")
+        con = connect()
+        src = sql_text(glob_literal(readable))  # a name is read as that file, never as a pattern
         json_lines = Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json")
-        scan = (f"read_json('{src}', format='newline_delimited')" if json_lines else
-                f"read_csv('{src}', header=true, all_varchar=true, sample_size=-1)")
+        scan = (f"read_json({src}, format='newline_delimited')" if json_lines else
+                f"read_csv({src}, header=true, all_varchar=true, sample_size=-1)")
         try:
             names = [d[0] for d in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
         except duckdb.Error as e:
