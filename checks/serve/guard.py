@@ -105,7 +105,8 @@ async def read_json(request: Request, settings):
         raise Failure(400, f"request: JSON nested {depth} levels deep; at most {settings.max_depth} are accepted "
                            "(a national message needs 6)", "too_deep")
     try:
-        obj = json.loads(raw.decode("utf-8-sig"))
+        from ..nhsa.message import json_object, json_int
+        obj = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=json_object, parse_int=json_int)
     except UnicodeDecodeError as e:
         raise Failure(400, f"request: not UTF-8 text (byte {e.start}); send the message in UTF-8", "malformed") \
             from None
