@@ -324,13 +324,16 @@ def client(tmp_path_factory):
     import httpx
     from serve_kit import serving
     d = tmp_path_factory.mktemp("serve")
-    with serving("--waivers", str(d / "waivers.yaml"), log=d / "server.log") as s, \
+    with serving("--waivers", str(d / "waivers.yaml"), "--history", str(d / "ledger.duckdb"),
+                 log=d / "server.log") as s, \
             httpx.Client(base_url=s.url, timeout=120) as c:
         yield c
 
 
 @pytest.mark.parametrize("body,status,shown", [
-    (message_text(pric="@").replace('"pric": "@"', '"pric": "1", "pric": "520.00"'), 400, "given more than once"),
+    (message_text(pric="@").replace('"pric": "@"', '"pric": "1", "pric": "520.00"'), 400,
+     f"{ORDER_PATH}.pric: given more than once"),
+    ('{"infno": "3103", "infno": "3101", "input": {"data": {}}}', 400, "request: infno: given more than once"),
     (message_text(pric="@").replace('"@"', "9" * 5000), 400, "pric"),
     (message_text(pric="@").replace('"@"', "NaN"), 400, "pric"),
     (message_text(pric=[1]), 400, f"{ORDER_PATH}.pric"),
@@ -343,3 +346,34 @@ def test_a_hostile_request_to_the_server_is_answered_with_infcode_minus_1(client
     a = r.json()
     assert a["infcode"] == -1 and shown in a["err_msg"], a
     assert "Traceback" not in r.text and "\x1b" not in r.text
+
+
+def parquet_bytes(t: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(t, buf)
+    return buf.getvalue()
+
+
+def arrow_stream_cut(t: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    with pa.ipc.new_stream(buf, t.schema) as w:
+        w.write_table(t)
+    return buf.getvalue()[:-300]  # a stream cut off in its last batch
+
+
+@pytest.mark.parametrize("path,body,kind,shown", [
+    ("/check", b"PAR1" + b"\x01" * 60 + b"PAR1", "application/vnd.apache.parquet", "body: not a readable Parquet"),
+    ("/check", b"\xff" * 300, "application/vnd.apache.arrow.stream", "body: not an Arrow IPC stream"),
+    ("/check", "cut", "application/vnd.apache.arrow.stream", "stream"),
+    ("/check", "reserved", "application/vnd.apache.parquet", "body, column file_row_number"),
+    ("/ledger", "filename", "application/vnd.apache.parquet", "body, column filename"),
+])
+def test_a_hostile_batch_body_is_the_callers_400_not_a_fault_of_ours(client, sample, path, body, kind, shown):
+    body = {"cut": lambda: arrow_stream_cut(sample),
+            "reserved": lambda: parquet_bytes(sample.append_column("file_row_number", pa.array(range(sample.num_rows)))),
+            "filename": lambda: parquet_bytes(sample.append_column("filename", pa.array(["x"] * sample.num_rows))),
+            }.get(body, lambda: body)()
+    r = client.post(path, content=body, headers={"content-type": kind})
+    assert r.status_code == 400, r.text
+    assert r.json()["infcode"] == -1 and shown in r.json()["err_msg"], r.json()
+    assert "claimcheck-body-" not in r.text and "Traceback" not in r.text

@@ -113,8 +113,25 @@ async def read_json(request: Request, settings):
     except json.JSONDecodeError as e:
         raise Failure(400, f"request: not JSON: {e.msg} at line {e.lineno} column {e.colno}; expected the "
                            "request envelope {infno, msgid, …, input: {data: {…}}}", "malformed") from None
+    twice = _repeated_keys(obj)
+    if twice:
+        raise Failure(400, "; ".join(f"request: {p}: given more than once (which one is meant?)" for p in twice[:5]),
+                      "malformed")
     request._json_cache = obj
     return obj
+
+
+def _repeated_keys(obj, path: str = "", out: list | None = None) -> list[str]:
+    """The JSON paths of keys an object was given more than once (json.loads would keep the last)."""
+    out = [] if out is None else out
+    if isinstance(obj, dict):
+        out += [f"{path}.{k}" if path else str(k) for k in getattr(obj, "repeated", ())]
+        for k, v in obj.items():
+            _repeated_keys(v, f"{path}.{k}" if path else str(k), out)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _repeated_keys(v, f"{path}[{i}]", out)
+    return out
 
 
 class Guard:
