@@ -87,6 +87,10 @@ def test_an_unknown_encoding_is_refused(tmp_path):
     refused(run(path, "--encoding", "no-such-codec"), "no-such-codec")
 
 
+def test_an_encoding_given_for_parquet_is_refused_not_ignored():
+    refused(run(SAMPLE, "--encoding", "gb18030"), "--encoding gb18030 is for CSV and JSON Lines")
+
+
 @pytest.mark.parametrize("data", [b"", b"\n\n\n", (HEADER + "\n" + ROW1 + ",x,y\n" + ROW2[:30] + "\n").encode()],
                          ids=["empty", "newlines", "ragged"])
 def test_an_empty_or_ragged_csv_is_refused(tmp_path, data):

@@ -186,6 +186,9 @@ def open_source(data, column_map: dict | None = None, cache: bool = True, temp_d
             raise UsageError(f"{texts[0]}: give CSV, JSON Lines or 3101 requests in a run of their own, "
                              "not beside Parquet files")
         return open_text(texts, column_map, encoding)
+    if encoding:
+        raise UsageError(f"--encoding {encoding} is for CSV and JSON Lines claim files; {paths[0]} is read as "
+                         "Parquet, whose text is always UTF-8")
     return Opened(open_batch(paths, column_map, cache=cache))
 
 
