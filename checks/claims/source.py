@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError, InputErrors, UsageError
-from .batch import Batch, ClaimFile, open_batch
+from .batch import Batch, ClaimFile, open_batch, reserved_names
 from .columns import resolve
 from .structure import structure_errors
 
@@ -73,8 +73,12 @@ class Opened:
 def open_table(table: pa.Table, display: str, column_map: dict | None = None) -> MemoryBatch:
     """An Arrow table as a batch: columns resolved and structure checked as for a file."""
     column_map = column_map or {}
+    errors = reserved_names(display, [c for c in table.column_names if c != ROW])
     if ROW in table.column_names:
-        table = table.drop_columns([ROW])
+        errors.append(InputError(display, f"a column named {ROW!r} clashes with the line position claimcheck "
+                                 "adds; rename it", ROW))
+    if errors:
+        raise InputErrors(errors)
     sources, errors = resolve(display, table.column_names, {}, column_map)
     if not errors:
         errors = structure_errors(display, table.schema, sources)
@@ -94,17 +98,25 @@ def open_table(table: pa.Table, display: str, column_map: dict | None = None) ->
     return MemoryBatch([cf], False, column_map, data=data)
 
 
-def _stream_to_parquet(reader: pa.RecordBatchReader, temp_dir: str | None) -> tuple[str, str]:
+def _stream_to_parquet(reader: pa.RecordBatchReader, temp_dir: str | None, display: str = "stream") -> tuple[str, str]:
     folder = tempfile.mkdtemp(prefix="claimcheck-stream-", dir=temp_dir)
     path = os.path.join(folder, "stream.parquet")
-    with pq.ParquetWriter(path, reader.schema, compression="zstd") as w:
-        for rb in reader:
-            w.write_batch(rb)
+    lines = 0
+    try:
+        with pq.ParquetWriter(path, reader.schema, compression="zstd") as w:
+            for rb in reader:
+                w.write_batch(rb)
+                lines += rb.num_rows
+    except Exception as e:  # the stream's own failure (its producer raised), not ours
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InputErrors([InputError(display, f"the stream failed after {lines:,} line(s): "
+                                      f"{type(e).__name__}: {e}")]) from None
     return folder, path
 
 
 def _spooled(reader, display: str, column_map, temp_dir) -> Opened:
-    folder, path = _stream_to_parquet(reader, temp_dir)
+    folder, path = _stream_to_parquet(reader, temp_dir, display)
     return _spool_file(folder, path, display, column_map)
 
 
@@ -135,9 +147,14 @@ def open_source(data, column_map: dict | None = None, cache: bool = True, temp_d
     if isinstance(data, pa.Table):
         return Opened(open_table(data, name or "table", column_map), cacheable=False)
     if type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
+        labels = [str(c) for c in data.columns]
+        twice = sorted({c for c in labels if labels.count(c) > 1})
+        if twice:
+            raise InputErrors([InputError(name or "DataFrame", f"column {c!r} appears more than once: name each "
+                                          "column once", c) for c in twice])
         try:
             table = pa.Table.from_pandas(data, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError) as e:
             raise InputErrors([InputError(name or "DataFrame", f"cannot be read as Arrow columns: {e}")]) from None
         return Opened(open_table(table, name or "DataFrame", column_map), cacheable=False)
     if isinstance(data, pa.RecordBatchReader):
@@ -146,6 +163,14 @@ def open_source(data, column_map: dict | None = None, cache: bool = True, temp_d
         return _spooled(pa.RecordBatchReader.from_stream(data), name or type(data).__name__, column_map, temp_dir)
     if isinstance(data, (str, os.PathLike)):
         data = [data]
+    try:
+        data = list(data)
+    except TypeError:
+        data = [None]
+    if not all(isinstance(p, (str, os.PathLike)) for p in data):
+        raise UsageError(f"cannot check {type(data).__name__!s} data: give a path (or a list of paths), a pyarrow "
+                         "Table, RecordBatch or RecordBatchReader, a pandas DataFrame, anything with "
+                         "__arrow_c_stream__, or a checks.nhsa.Message")
     paths = [str(p) for p in data]
     if "-" in paths:
         if len(paths) > 1:
@@ -161,6 +186,9 @@ def open_source(data, column_map: dict | None = None, cache: bool = True, temp_d
             raise UsageError(f"{texts[0]}: give CSV, JSON Lines or 3101 requests in a run of their own, "
                              "not beside Parquet files")
         return open_text(texts, column_map, encoding)
+    if encoding:
+        raise UsageError(f"--encoding {encoding} is for CSV and JSON Lines claim files; {paths[0]} is read as "
+                         "Parquet, whose text is always UTF-8")
     return Opened(open_batch(paths, column_map, cache=cache))
 
 
@@ -175,6 +203,9 @@ def _stdin(fh, column_map, temp_dir, display) -> Opened:
     """Standard input: Parquet (read whole into a temporary file), an Arrow IPC stream, or a 3101
     request (JSON)."""
     head = fh.peek(8)[:8] if hasattr(fh, "peek") else b""
+    if not head:
+        raise InputErrors([InputError(display, "is empty: nothing was piped in (Parquet, an Arrow IPC stream "
+                                      "or a 3101 request is read)")])
     if head.startswith(b"PAR1"):
         folder = tempfile.mkdtemp(prefix="claimcheck-stdin-", dir=temp_dir)
         path = os.path.join(folder, "stdin.parquet")
@@ -184,7 +215,11 @@ def _stdin(fh, column_map, temp_dir, display) -> Opened:
         return _spool_file(folder, path, display, column_map)
     if head.lstrip()[:1] in (b"{", b"["):
         from ..nhsa.message import read_message_file
-        text = fh.read().decode("utf-8-sig", errors="strict")
+        try:
+            text = fh.read().decode("utf-8-sig", errors="strict")
+        except UnicodeDecodeError as e:
+            raise InputErrors([InputError(display, f"is not UTF-8 text ({e.reason} at byte {e.start}); "
+                                          "a 3101 request is UTF-8 JSON")]) from None
         return _message(read_message_file(display, display, text=text), column_map, display)
     try:
         reader = pa.ipc.open_stream(fh)

@@ -116,10 +116,14 @@ def open_lines(path: str, column_map: dict, encoding: str | None = None):
         scan = (f"read_json({src}, format='newline_delimited')" if json_lines else
                 f"read_csv({src}, header=true, all_varchar=true, sample_size=-1)")
         try:
-            names = [d[0] for d in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+            described = con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         except duckdb.Error as e:
             raise InputErrors([InputError(path, f"cannot be read as {'JSON Lines' if json_lines else 'CSV'}: "
                                           f"{str(e).splitlines()[0]}")]) from None
+        names = [d[0] for d in described]
+        json_typed = {d[0] for d in described if d[1] == "JSON"}  # numbers beside text, lists, objects
+        if not json_lines:
+            _no_repeated_header(path, readable)
         sources, errors = resolve(path, names, {}, column_map)
         if errors:
             raise InputErrors(errors)
@@ -127,14 +131,15 @@ def open_lines(path: str, column_map: dict, encoding: str | None = None):
         typed, checks = [], []
         for c in names:
             col = '"' + c.replace('"', '""') + '"'
-            raw = f"nullif(trim(CAST({col} AS VARCHAR)), '')"
+            text = f"json_extract_string({col}, '$')" if c in json_typed else f"CAST({col} AS VARCHAR)"
+            raw = f"nullif(trim({text}), '')"
             fam = FIELDS[by_column[c]].family if c in by_column else "text"
             conv = {"number": f"TRY_CAST({raw} AS DOUBLE)",
                     "timestamp": f"coalesce(TRY_CAST({raw} AS TIMESTAMP), try_strptime({raw}, {_TIMES}))",
                     "date": f"coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime({raw}, {_TIMES}) AS DATE))",
                     "boolean": f"TRY_CAST({raw} AS BOOLEAN)"}.get(fam)
             if conv is None:
-                typed.append(f"CAST({col} AS VARCHAR) AS {col}" if c in by_column else col)
+                typed.append(f"{text} AS {col}" if c in by_column else col)
                 continue
             typed.append(f"{conv} AS {col}")
             checks.append((c, fam, raw, conv))
@@ -154,8 +159,30 @@ def open_lines(path: str, column_map: dict, encoding: str | None = None):
         con.execute("SET preserve_insertion_order = true")
         con.execute(f"COPY (SELECT {', '.join(typed)} FROM {scan}) TO '{out}' (FORMAT parquet)")
         con.close()
+    except duckdb.Error as e:
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InputErrors([InputError(path, f"cannot be read as {'JSON Lines' if json_lines else 'CSV'}: "
+                                      f"{str(e).splitlines()[0]}")]) from None
     except BaseException:
         import shutil
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return _spool_file(folder, os.path.join(folder, "lines.parquet"), path, column_map)
+
+
+def _no_repeated_header(path: str, readable: str) -> None:
+    """A CSV header naming one column twice is refused (DuckDB would rename the second silently)."""
+    import csv
+    with open(readable, encoding="utf-8-sig", newline="") as fh:
+        try:
+            header = next(csv.reader(fh), [])
+        except csv.Error:
+            return
+    seen: dict = {}
+    for i, name in enumerate(header, 1):
+        key = name.strip().lower()
+        if key in seen:
+            raise InputErrors([InputError(path, f"the header names column {name.strip()!r} twice "
+                                          f"(columns {seen[key]} and {i}): which one is meant?", name.strip())])
+        seen[key] = i

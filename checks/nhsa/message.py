@@ -85,6 +85,8 @@ class _Reader:
             self.fail(path, f"expected an object, got {_kind(value)}")
             return None
         out = {}
+        for key in getattr(value, "repeated", ()):
+            self.fail(f"{path}.{key}" if path else str(key), "given more than once (which one is meant?)")
         for key, v in value.items():
             name = key if key in spec else _snake(str(key))
             at = f"{path}.{key}" if path else str(key)
@@ -110,7 +112,10 @@ class _Reader:
             return str(v).strip()
         if typ == N:
             if not isinstance(v, bool) and isinstance(v, (int, float)):
-                return float(v)
+                try:
+                    return float(v)
+                except OverflowError:
+                    return float("inf")  # refused as not finite with the other values of its column
             if isinstance(v, str):
                 try:
                     x = float(v)
@@ -266,7 +271,7 @@ class _NotOne(Exception):
 
 def _loads(text: str, display: str, line: int | None = None):
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=json_object, parse_int=json_int)
     except RecursionError:
         raise InputErrors([InputError(display, "JSON nested too deeply to be a 3101 request "
                                       "(a request is at most six levels deep)")]) from None
@@ -275,3 +280,21 @@ def _loads(text: str, display: str, line: int | None = None):
             raise _NotOne() from None  # more than one document: JSON Lines
         where = f"column {e.colno}" if line else f"line {e.lineno} column {e.colno}"
         raise InputErrors([InputError(display, f"not valid JSON at {where}: {e.msg}")]) from None
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys it was given more than once."""
+    repeated: tuple = ()
+
+
+def json_object(pairs) -> dict:
+    out = _Object(pairs)
+    if len(out) != len(pairs):
+        seen: set = set()
+        out.repeated = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
+    return out
+
+
+def json_int(text: str):
+    """A JSON integer; one too long for an int (Python refuses over 4,300 digits) as a float (inf)."""
+    return int(text) if len(text) <= 300 else float(text)

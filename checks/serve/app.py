@@ -222,6 +222,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Guard(app, settings, metrics)
 
 
+@contextlib.contextmanager
+def _body_errors(path: str | None):
+    """A body that is no claim batch (unreadable, a reserved or missing column, a bad value) is the
+    caller's 400 naming the column and row, the temporary file shown as `body`; not a fault of ours."""
+    from ..errors import InputErrors
+    try:
+        yield
+    except InputErrors as e:
+        text = str(e).replace(path, "body") if path else str(e)
+        raise Failure(400, text, "input") from None
+
+
 def _body_file(raw: bytes, folder: str) -> str:
     """The body (a Parquet file) in `folder`."""
     from pathlib import Path
@@ -239,11 +251,14 @@ def _check_body(raw: bytes, service: Service):
     if raw[:4] != b"PAR1":
         try:
             reader = pa.ipc.open_stream(raw)
-        except pa.ArrowInvalid as e:
+        except (pa.ArrowInvalid, OSError) as e:
             raise Failure(400, f"body: not an Arrow IPC stream ({e})", "malformed") from None
-        return service.check(reader)
+        with _body_errors(None):
+            return service.check(reader)
     with tempfile.TemporaryDirectory(prefix="claimcheck-body-") as tmp:
-        return service.check([_body_file(raw, tmp)])
+        path = _body_file(raw, tmp)
+        with _body_errors(path):
+            return service.check([path])
 
 
 def _import_body(raw: bytes, service: Service) -> dict:
@@ -251,8 +266,8 @@ def _import_body(raw: bytes, service: Service) -> dict:
 
     from ..runner import import_history
     s = service.settings
-    with tempfile.TemporaryDirectory(prefix="claimcheck-body-") as tmp:
-        return import_history([_body_file(raw, tmp)], s.history, s.contracts_dir, s.tables or None,
+    with tempfile.TemporaryDirectory(prefix="claimcheck-body-") as tmp, _body_errors(path := _body_file(raw, tmp)):
+        return import_history([path], s.history, s.contracts_dir, s.tables or None,
                               wait=s.history_wait, columns=s.columns)
 
 

@@ -105,15 +105,33 @@ async def read_json(request: Request, settings):
         raise Failure(400, f"request: JSON nested {depth} levels deep; at most {settings.max_depth} are accepted "
                            "(a national message needs 6)", "too_deep")
     try:
-        obj = json.loads(raw.decode("utf-8-sig"))
+        from ..nhsa.message import json_object, json_int
+        obj = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=json_object, parse_int=json_int)
     except UnicodeDecodeError as e:
         raise Failure(400, f"request: not UTF-8 text (byte {e.start}); send the message in UTF-8", "malformed") \
             from None
     except json.JSONDecodeError as e:
         raise Failure(400, f"request: not JSON: {e.msg} at line {e.lineno} column {e.colno}; expected the "
                            "request envelope {infno, msgid, …, input: {data: {…}}}", "malformed") from None
+    twice = _repeated_keys(obj)
+    if twice:
+        raise Failure(400, "; ".join(f"request: {p}: given more than once (which one is meant?)" for p in twice[:5]),
+                      "malformed")
     request._json_cache = obj
     return obj
+
+
+def _repeated_keys(obj, path: str = "", out: list | None = None) -> list[str]:
+    """The JSON paths of keys an object was given more than once (json.loads would keep the last)."""
+    out = [] if out is None else out
+    if isinstance(obj, dict):
+        out += [f"{path}.{k}" if path else str(k) for k in getattr(obj, "repeated", ())]
+        for k, v in obj.items():
+            _repeated_keys(v, f"{path}.{k}" if path else str(k), out)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _repeated_keys(v, f"{path}[{i}]", out)
+    return out
 
 
 class Guard:
