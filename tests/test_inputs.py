@@ -58,6 +58,24 @@ def test_every_in_memory_type_gives_the_findings_of_the_file(from_file, make):
     assert report.inputs[0]["money_convention"] == from_file.inputs[0]["money_convention"]
 
 
+@pytest.mark.parametrize("make", [pytest.param(lambda t: t, id="Table"),
+                                  pytest.param(lambda t: t.to_pandas(), id="pandas-DataFrame")])
+def test_a_large_table_is_written_to_parquet_first_and_judged_alike(from_file, make, tmp_path, monkeypatch):
+    """From SPOOL_FROM lines a Table is spooled (DuckDB normalises Parquet text once per distinct
+    value, Arrow text once per line): the same findings, rows and name, and no file left behind."""
+    from checks.claims import source
+    monkeypatch.setattr(source, "SPOOL_FROM", 1000)
+    written = []
+    real = source._stream_to_parquet
+    monkeypatch.setattr(source, "_stream_to_parquet", lambda *a, **k: written.append(1) or real(*a, **k))
+    report = checks.check(make(pq.read_table(SAMPLE)), cache=False, name="extract", temp_dir=str(tmp_path))
+    assert written, "a table above SPOOL_FROM lines was registered, not spooled"
+    assert keys(report) == keys(from_file) and report.inputs[0]["file"] == "extract"
+    assert list(tmp_path.iterdir()) == []
+    small = checks.check(make(pq.read_table(SAMPLE).slice(0, 999)), cache=False, temp_dir=str(tmp_path))
+    assert len(written) == 1 and small.lines == 999  # below it, registered as it is
+
+
 def pd_arrow():
     import pandas as pd
     return pd.ArrowDtype

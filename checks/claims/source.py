@@ -12,7 +12,7 @@ never asks where the lines came from:
 | a 3101/3102 request (`.json`, `.jsonl`), or a parsed `Message` | its claim lines (checks/nhsa/message.py), in memory |
 | CSV or JSON Lines of claim lines | read by DuckDB with the claim schema imposed (checks/claims/text.py), in memory |
 | `-` | standard input: Parquet, an Arrow IPC stream, or a 3101 request |
-| a pyarrow Table or RecordBatch, a pandas DataFrame | registered with DuckDB as it is |
+| a pyarrow Table or RecordBatch, a pandas DataFrame | registered with DuckDB as it is, up to SPOOL_FROM lines; larger, written to a Parquet file in the temp folder (see SPOOL_FROM) |
 | a RecordBatchReader, or any object with `__arrow_c_stream__` (polars, DuckDB relations, …) | streamed into a Parquet file in the temp folder: a stream is read once, the engine reads its source several times, and a stream may be larger than memory |
 
 A row is a line's position in the data (from 1), as a row of a file is.
@@ -34,6 +34,14 @@ from .columns import resolve
 from .structure import structure_errors
 
 ROW = "__claimcheck_row"  # the line's position (from 0), added beside the table's own columns
+# From this many lines a Table (or DataFrame) is written to Parquet before it is judged rather than
+# registered as it is. DuckDB evaluates a function of a Parquet column's dictionary-encoded text once
+# per distinct value, but of Arrow's plain text once per line, and the engine normalises every code
+# and name it reads. Measured at 1,000,000 lines (bench/bench_inputs.py): registered, 1.6x the file;
+# written first (0.8 s), within the file plus its decode. At 300,000 lines the two are even, and a
+# request of a few hundred lines (the service) is not worth a file.
+SPOOL_FROM = 250_000
+ROW_GROUP = 131_072  # lines per row group of a spooled file: DuckDB reads row groups in parallel
 
 
 @dataclass
@@ -103,13 +111,16 @@ def _stream_to_parquet(reader: pa.RecordBatchReader, temp_dir: str | None, displ
     path = os.path.join(folder, "stream.parquet")
     lines = 0
     try:
-        with pq.ParquetWriter(path, reader.schema, compression="zstd") as w:
+        with pq.ParquetWriter(path, reader.schema, compression="lz4") as w:
             for rb in reader:
-                w.write_batch(rb)
+                w.write_batch(rb, row_group_size=ROW_GROUP)
                 lines += rb.num_rows
-    except Exception as e:  # the stream's own failure (its producer raised), not ours
+    except Exception as e:  # the stream's own failure (its producer raised), or the temp folder's
         import shutil
         shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise InputErrors([InputError(display, f"writing it to the temp folder {folder} failed after {lines:,} "
+                                          f"line(s): {e.strerror or e}; give --temp-dir a folder with room")]) from None
         raise InputErrors([InputError(display, f"the stream failed after {lines:,} line(s): "
                                       f"{type(e).__name__}: {e}")]) from None
     return folder, path
@@ -118,6 +129,13 @@ def _stream_to_parquet(reader: pa.RecordBatchReader, temp_dir: str | None, displ
 def _spooled(reader, display: str, column_map, temp_dir) -> Opened:
     folder, path = _stream_to_parquet(reader, temp_dir, display)
     return _spool_file(folder, path, display, column_map)
+
+
+def _table(table: pa.Table, display: str, column_map, temp_dir) -> Opened:
+    """A Table registered as it is, or, from SPOOL_FROM lines, spooled as a stream is."""
+    if table.num_rows < SPOOL_FROM:
+        return Opened(open_table(table, display, column_map), cacheable=False)
+    return _spooled(table.to_reader(), display, column_map, temp_dir)
 
 
 def _spool_file(folder: str, path: str, display: str, column_map) -> Opened:
@@ -145,7 +163,7 @@ def open_source(data, column_map: dict | None = None, cache: bool = True, temp_d
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
     if isinstance(data, pa.Table):
-        return Opened(open_table(data, name or "table", column_map), cacheable=False)
+        return _table(data, name or "table", column_map, temp_dir)
     if type(data).__module__.startswith("pandas") and hasattr(data, "columns"):
         labels = [str(c) for c in data.columns]
         twice = sorted({c for c in labels if labels.count(c) > 1})
@@ -156,7 +174,7 @@ def open_source(data, column_map: dict | None = None, cache: bool = True, temp_d
             table = pa.Table.from_pandas(data, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError) as e:
             raise InputErrors([InputError(name or "DataFrame", f"cannot be read as Arrow columns: {e}")]) from None
-        return Opened(open_table(table, name or "DataFrame", column_map), cacheable=False)
+        return _table(table, name or "DataFrame", column_map, temp_dir)
     if isinstance(data, pa.RecordBatchReader):
         return _spooled(data, name or "stream", column_map, temp_dir)
     if hasattr(data, "__arrow_c_stream__"):
