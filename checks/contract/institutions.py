@@ -25,7 +25,9 @@ ALIAS_SOURCES = ("文件", "登记名称", "行政区划", "公开来源")
 CROSSWALK_COLUMNS = ("fixmedins_code", "institution")
 
 
-def load_institutions(spec: dict | None, tables: dict, loc) -> Institutions | None:
+def load_institutions(spec: dict | None, tables: dict, loc, published_as: bool = False) -> Institutions | None:
+    """The block, checked. `published_as`: the version is retired by a revision and read as it was
+    published, before aliases carried their `source` (its alias table needs no such column)."""
     if not spec:
         return None
     at = ("institutions",)
@@ -43,7 +45,7 @@ def load_institutions(spec: dict | None, tables: dict, loc) -> Institutions | No
     table("names", names["table"], (names["column"],))
     inst = Institutions((names["table"], names["column"]), spec.get("aliases"), spec.get("crosswalk"))
     if inst.aliases:
-        table("aliases", inst.aliases, ALIAS_COLUMNS)
+        table("aliases", inst.aliases, [c for c in ALIAS_COLUMNS if not (published_as and c == "source")])
     if inst.crosswalk:
         cw = table("crosswalk", inst.crosswalk, CROSSWALK_COLUMNS)
         if not cw.supplied_by_user:
@@ -62,9 +64,10 @@ def _check_aliases(inst: Institutions, tables: dict) -> None:
     canon = {name_text(v) for v in canon_t._data.column(ncol).to_pylist() if v}
     at = tables[inst.aliases]
     seen: dict[str, str] = {}
-    for i, row in enumerate(at._data.select(["institution", "alias", "source"]).to_pylist()):
+    has_source = "source" in at._data.column_names  # not in a retired version's (see load_institutions)
+    for i, row in enumerate(at._data.select(["institution", "alias"] + (["source"] if has_source else [])).to_pylist()):
         where = shown(at.file)
-        if row["source"] not in ALIAS_SOURCES:
+        if has_source and row["source"] not in ALIAS_SOURCES:
             raise ContractError(where, f"row {i + 1}: alias {row['alias']!r} has source {row['source']!r}; an alias "
                                        f"comes from one of {', '.join(ALIAS_SOURCES)} (contracts/README.md, Aliases)",
                                 i + 2, None, list(ALIAS_SOURCES))
