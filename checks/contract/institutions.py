@@ -25,9 +25,9 @@ ALIAS_SOURCES = ("文件", "登记名称", "行政区划", "公开来源")
 CROSSWALK_COLUMNS = ("fixmedins_code", "institution")
 
 
-def load_institutions(spec: dict | None, tables: dict, loc, published_as: bool = False) -> Institutions | None:
-    """The block, checked. `published_as`: the version is retired by a revision and read as it was
-    published, before aliases carried their `source` (its alias table needs no such column)."""
+def load_institutions(spec: dict | None, tables: dict, loc) -> Institutions | None:
+    """The block, checked. An alias's `source` is required where the version declares the column:
+    versions published before aliases carried their source do not (their file is kept as published)."""
     if not spec:
         return None
     at = ("institutions",)
@@ -45,7 +45,8 @@ def load_institutions(spec: dict | None, tables: dict, loc, published_as: bool =
     table("names", names["table"], (names["column"],))
     inst = Institutions((names["table"], names["column"]), spec.get("aliases"), spec.get("crosswalk"))
     if inst.aliases:
-        table("aliases", inst.aliases, [c for c in ALIAS_COLUMNS if not (published_as and c == "source")])
+        declared = tables[inst.aliases].columns if inst.aliases in tables else ALIAS_COLUMNS
+        table("aliases", inst.aliases, [c for c in ALIAS_COLUMNS if c != "source" or "source" in declared])
     if inst.crosswalk:
         cw = table("crosswalk", inst.crosswalk, CROSSWALK_COLUMNS)
         if not cw.supplied_by_user:

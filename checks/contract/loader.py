@@ -15,7 +15,7 @@ from ..yamlsrc import dotted, load_yaml, schema_validator
 from .coverage import check_overlaps
 from .institutions import check_rule_identity, load_institutions
 from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
-from .retired import check_names, check_revisions, revised_versions
+from .retired import check_names, check_revisions
 from .schema import contract_schema
 from .tables import load_table
 
@@ -81,13 +81,12 @@ def _date(data: dict, loc, key: str) -> dt.date:
 
 
 def load_version(file: Path, display: str, read_tables: bool = True, parsed=None,
-                 siblings: dict | None = None, retired: bool = False) -> ContractVersion:
+                 siblings: dict | None = None) -> ContractVersion:
     """One contract version. Without `read_tables` its reference tables are read on first use.
 
     `parsed` is (data, loc) when the file was read already; `siblings` ({table: columns}) are the
     columns the contract's other versions declare for each table (its file may have them: the file
-    is shared); `retired`: another version revises this one (checks/contract/retired.py), which is
-    then read as it was published (its alias table may lack the `source` column added since)."""
+    is shared)."""
     data, loc = parsed or load_yaml(file, display)
     errors = list(_validator().iter_errors(data))
     if errors:
@@ -120,7 +119,12 @@ def load_version(file: Path, display: str, read_tables: bool = True, parsed=None
                                   cs.get("lookalike"))
 
     tables = {}
+    # an institution table of aliases may carry each alias's `source`, added after some versions were
+    # published: a version that does not declare it still reads the file beside it
+    aliases = (data.get("institutions") or {}).get("aliases")
     for name, t in (data.get("tables") or {}).items():
+        if name == aliases:
+            siblings = {**siblings, name: set(siblings.get(name, ())) | {"source"}}
         src = source(("tables", name, "source"), t["source"]) if "source" in t else None
         if t.get("supplied_by_user"):
             sample = Path(display).parent / t["sample"] if "sample" in t else None
@@ -162,7 +166,7 @@ def load_version(file: Path, display: str, read_tables: bool = True, parsed=None
                                 loc.where(("not_encoded", i))[0])
                      for i, n in enumerate(data.get("not_encoded", []))],
         revises=data.get("revises"), revises_at=loc.where(("revises",)) if "revises" in data else (None, None))
-    version.institutions = load_institutions(data.get("institutions"), tables, loc, published_as=retired)
+    version.institutions = load_institutions(data.get("institutions"), tables, loc)
 
     for col in version.example_defaults:
         if col not in FIELDS:
@@ -287,7 +291,6 @@ def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None
         declared, revises = _declared(files, parsed)
         locs = {f.stem: p[1] for f, p in zip(files, parsed)}
         check_names(d.name, revises, lambda v, message, choices: locs[v].error(("revises",), message, choices))
-        gone = revised_versions(revises)
         versions = []
         for f, p in zip(files, parsed):
             siblings = {}
@@ -295,7 +298,7 @@ def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None
                 if other != f.stem:
                     for name, cols in theirs.items():
                         siblings.setdefault(name, set()).update(cols)
-            v = load_version(f, shown(f), read_tables, p, siblings, retired=f.stem in gone)
+            v = load_version(f, shown(f), read_tables, p, siblings)
             if v.id != d.name:
                 raise ContractError(shown(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
             versions.append(v)

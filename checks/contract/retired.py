@@ -26,11 +26,6 @@ def _key(v: ContractVersion) -> tuple[str, str]:
     return (v.id, v.version)
 
 
-def revised_versions(revises: dict[str, str | None]) -> set[str]:
-    """The versions of one contract that another names in `revises` ({version: revises or None})."""
-    return {r for v, r in revises.items() if r and r != v and r in revises}
-
-
 def lineage(v: ContractVersion, versions: list[ContractVersion]) -> list[ContractVersion]:
     """What `v` revises, what that one revises, and so on (nearest first; stops at a cycle)."""
     by_key = {_key(x): x for x in versions}
@@ -83,7 +78,7 @@ def check_names(contract: str, revises: dict[str, str | None], error) -> None:
     """What each version of `contract` revises ({version: revises or None}) names another of its
     versions, and no chain of revisions is a cycle; `error(version, message, choices)` makes the
     ContractError (at the file and line of that version's revises: key). Run before the versions
-    are loaded: a revised version is read as published (checks/contract/loader.py)."""
+    are loaded (checks/contract/loader.py)."""
     for version, old in revises.items():
         if old is None:
             continue
