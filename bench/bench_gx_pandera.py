@@ -84,7 +84,7 @@ def main() -> None:
     report, gx_out, pandera_out = a.out / "report.json", a.out / "gx_findings.csv", a.out / "pandera_findings.csv"
     cmds = {
         "claimcheck": [str(BIN / "claimcheck"), "check", str(batch), "--json", str(report), "--show", "0",
-                       "--allow-incomplete", "--contracts", str(CONTRACT)],
+                       "--allow-incomplete", "--contracts", str(CONTRACT), "--contract", "jiangsu-nipt@1.0.0"],
         "gx": [sys.executable, str(HERE / "bench_gx_pandera.py"), "--run-gx", str(suite), str(batch), str(gx_out)],
         "pandera": [sys.executable, str(HERE / "pandera_rules.py"), str(batch), str(pandera_out)],
     }

@@ -1,5 +1,6 @@
-"""The Jiangsu NIPT rules (contract jiangsu-nipt 1.0.0: all 20, and the built-in DQ-MONEY that runs
-beside them) hand-written as one pandera DataFrameSchema on the pandas backend, as a team without
+"""The Jiangsu NIPT rules (contract jiangsu-nipt 1.0.0 as published: all 20, and the built-in DQ-MONEY
+that runs beside them; not its revision 1.1.0, whose JS-PRICE-ANY this file does not have, so
+bench_gx_pandera.py runs claimcheck with --contract jiangsu-nipt@1.0.0 beside it) hand-written as one pandera DataFrameSchema on the pandas backend, as a team without
 claimcheck would write them: a custom check per rule and severity, each returning True for the
 lines that pass. Row rules are vectorised column arithmetic; the visit, pregnancy and window rules
 (JS-3, JS-5, JS-SAMPLE, JS-SAMPLE-draw, JS-7-*) use pandas groupby and merges. Reference tables

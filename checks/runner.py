@@ -14,6 +14,7 @@ from .claims.source import open_source
 from .claims.columns import load_column_map
 from .claims.fields import COLUMNS
 from .contract import load_contracts
+from .contract.retired import judging
 from .engine import duckdb_engine
 from .errors import UsageError
 from .report.model import FINDING_SCHEMA, Report, RuleResult
@@ -37,7 +38,8 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
     memory is named in the report (its "file").
 
     `tables` supplies user tables ({'sunshine_catalogue': 'catalogue.csv'}); `contracts` may be
-    already-loaded ContractVersions (then `contracts_dir` and `tables` are not read). `columns`
+    already-loaded ContractVersions (then `contracts_dir` and `tables` are not read); of a version and
+    its revision among them only the revision judges (checks/contract/retired.py). `columns`
     maps national field names to the files' column names (a MAP.yaml path or a dict). With
     `history` (a ledger file) frequency limits also count earlier batches, and the batch is
     recorded unless `dry_run`. `memory_limit` (e.g. '1GB') bounds DuckDB, which then spills to
@@ -56,8 +58,9 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
         raise UsageError(f"--memory-limit {memory_limit!r}: write a size such as 512MB, 2GB or 1.5GiB")
     t0 = time.perf_counter()
     progress("contracts")
-    contracts = contracts if contracts is not None else load_contracts(contracts_dir, tables)
-    accepted = load_waivers(waivers, contracts) if waivers else None
+    loaded = contracts if contracts is not None else load_contracts(contracts_dir, tables)
+    accepted = load_waivers(waivers, loaded) if waivers else None
+    contracts = judging(loaded)  # a version revised by another of them is retired: the revision judges
     column_map = load_column_map(columns) if isinstance(columns, (str, Path)) else (columns or {})
     ledger = Ledger(history, read_only=dry_run, wait=history_wait) if history else None
     if ledger is not None:
@@ -190,7 +193,7 @@ def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None
     """Record already-settled claims in the ledger without judging them."""
     from .history import Ledger
 
-    contracts = load_contracts(contracts_dir, tables, use_samples=False)
+    contracts = judging(load_contracts(contracts_dir, tables, use_samples=False))
     column_map = load_column_map(columns) if isinstance(columns, (str, Path)) else (columns or {})
     ledger = Ledger(ledger_path, wait=wait)
     ledger.precheck()

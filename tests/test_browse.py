@@ -24,7 +24,7 @@ def test_explain_gives_kind_parameters_dates_source_notes_examples(run_cli):
 
 def test_explain_a_rule_in_two_versions_shows_both(run_cli):
     p = run_cli("explain", "FZ-W")
-    assert p.stdout.count("FZ-W — ") == 2 and "fuzhou-nipt-subsidy 1.0.0" in p.stdout and "2.0.0" in p.stdout
+    assert p.stdout.count("FZ-W — ") == 2 and "fuzhou-nipt-subsidy 1.1.0" in p.stdout and "2.1.0" in p.stdout
 
 
 def test_explain_an_unknown_rule_offers_the_closest_ids_first(run_cli):
@@ -36,13 +36,14 @@ def test_explain_an_unknown_rule_offers_the_closest_ids_first(run_cli):
 def test_list_has_a_contract_version_column(run_cli):
     rows = [r.split() for r in run_cli("contracts", "list").stdout.splitlines() if r.startswith("  ")]
     fz2 = [r[0] for r in rows if r[1] == "FZ-2"]
-    assert fz2 == ["fuzhou-nipt-subsidy@1.0.0", "fuzhou-nipt-subsidy@2.0.0"]
+    assert fz2 == ["fuzhou-nipt-subsidy@1.0.0", "fuzhou-nipt-subsidy@1.1.0", "fuzhou-nipt-subsidy@2.0.0",
+                   "fuzhou-nipt-subsidy@2.1.0"]  # published versions stay listed beside their revisions
     assert ["jiangsu-nipt@1.0.0", "JS-9", "not", "encoded"] == next(r for r in rows if r[1] == "JS-9")[:4]
 
 
 def test_explain_ignores_case(run_cli):
     p = run_cli("explain", "js-4-nt")
-    assert p.returncode == 0 and p.stdout.startswith("JS-4-NT — ") and "address    jiangsu-nipt/JS-4-NT@1.0.0" in p.stdout
+    assert p.returncode == 0 and p.stdout.startswith("JS-4-NT — ") and "address    jiangsu-nipt/JS-4-NT@1.1.0" in p.stdout  # the revision
 
 
 def test_explain_one_version(run_cli):
@@ -53,7 +54,8 @@ def test_explain_one_version(run_cli):
     assert p.returncode == 0 and "address    fuzhou-nipt-subsidy/FZ-2@1.0.0" in p.stdout
     p = run_cli("explain", "FZ-2@9.9.9")
     assert p.returncode == 2
-    assert "FZ-2 has no version 9.9.9: it is in fuzhou-nipt-subsidy@1.0.0, fuzhou-nipt-subsidy@2.0.0" in p.stderr
+    assert ("FZ-2 has no version 9.9.9: it is in fuzhou-nipt-subsidy@1.0.0, fuzhou-nipt-subsidy@1.1.0, "
+            "fuzhou-nipt-subsidy@2.0.0, fuzhou-nipt-subsidy@2.1.0") in p.stderr
 
 
 def test_explain_a_rule_listed_as_not_encoded(run_cli):
@@ -63,4 +65,4 @@ def test_explain_a_rule_listed_as_not_encoded(run_cli):
     assert out.startswith("JS-9 — 中选产前诊断机构不得擅自外送样本") and "not encoded" in out
     assert "reason     费用行不记载样本是否外送" in out
     assert "source     苏医保发〔2024〕59号 三、1" in out and "「中选的产前诊断机构" in out
-    assert "1.0.0.yaml:" in out and "kind " not in out
+    assert "1.1.0.yaml:" in out and "kind " not in out

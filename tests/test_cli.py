@@ -42,7 +42,7 @@ def test_a_rule_that_could_not_run_exits_3_not_0(run_cli):
     a CI gate must not go green on that."""
     p = run_cli("check", SAMPLE, "--fail-on", "never")
     assert p.returncode == 3, p.stdout
-    assert "CS-1@1.0.0 could not run" in p.stdout and "sunshine_catalogue" in p.stdout
+    assert "CS-1@1.1.0 could not run" in p.stdout and "sunshine_catalogue" in p.stdout
     assert run_cli("check", SAMPLE, "--fail-on", "never", "--allow-incomplete").returncode == 0
     assert run_cli("check", SAMPLE, "--allow-incomplete").returncode == 1
 

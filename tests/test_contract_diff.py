@@ -151,7 +151,7 @@ def test_the_bundled_extension_from_the_command_line(run_cli):
 
 
 @pytest.mark.parametrize("args,words", [
-    ([f"{FZ}@1.0.0", "@3.0.0"], "fuzhou-nipt-subsidy has no version 3.0.0; valid: 1.0.0, 2.0.0"),
+    ([f"{FZ}@1.0.0", "@3.0.0"], "fuzhou-nipt-subsidy has no version 3.0.0; valid: 1.0.0, 1.1.0, 2.0.0, 2.1.0"),
     (["fuzhou@1.0.0", "@2.0.0"], "no contract 'fuzhou'; did you mean 'fuzhou-nipt-subsidy'?"),
     ([FZ, "@2.0.0"], "'fuzhou-nipt-subsidy': write CONTRACT@VERSION"),
 ])

@@ -33,8 +33,11 @@ def error(contracts) -> ContractError:
 
 def test_the_bundled_contracts_load(root):
     versions = load_contracts(root / "contracts")
-    nipt = next(v for v in versions if v.id == "jiangsu-nipt")
-    assert len(nipt.rules) == 21 and nipt.tables["attachment1"].data.num_rows == 241
+    published, revision = (next(v for v in versions if v.id == "jiangsu-nipt" and v.version == n)
+                           for n in ("1.0.0", "1.1.0"))
+    assert len(published.rules) == 20 and published.tables["attachment1"].data.num_rows == 241
+    nipt = revision
+    assert len(nipt.rules) == 21 and nipt.revises == "1.0.0"
     assert all(r.source.quote for r in nipt.rules)
 
 
@@ -108,9 +111,15 @@ def test_version_must_match_file_name(contracts_copy):
 
 
 def test_overlapping_versions(contracts_copy):
-    text = (contracts_copy / YAML).read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.1.0")
-    (contracts_copy / "jiangsu-nipt/1.1.0.yaml").write_text(text, encoding="utf-8")
+    text = (contracts_copy / YAML).read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.2.0")
+    (contracts_copy / "jiangsu-nipt/1.2.0.yaml").write_text(text, encoding="utf-8")
     assert "effective dates overlap version 1.0.0" in str(error(contracts_copy))
+
+
+def test_a_published_version_alone_reads_the_alias_table_that_now_carries_sources(contracts_copy):
+    (contracts_copy / "jiangsu-nipt/1.1.0.yaml").unlink()
+    [v] = [v for v in load_contracts(contracts_copy) if v.id == "jiangsu-nipt"]
+    assert v.version == "1.0.0" and v.institutions.aliases
 
 
 def test_duplicate_rule_id(contracts_copy):

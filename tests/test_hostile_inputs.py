@@ -204,7 +204,7 @@ def test_an_all_null_optional_column_counts_as_absent(write):
     path = write(rows, types={"price_class": pa.null()})
     p = run("check", path, "--contracts", "contracts/jiangsu-nipt", cwd=Path(__file__).parents[1])
     assert p.returncode == 3, p.stderr
-    assert "JS-4-NT@1.0.0 could not run" in p.stdout, p.stdout
+    assert "JS-4-NT@1.1.0 could not run" in p.stdout, p.stdout
     assert "price_class (医疗机构价格类别（三类/二类/一类/基层）) is empty (null) on every line" in p.stdout
 
 

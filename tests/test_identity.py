@@ -55,7 +55,7 @@ def test_an_alias_may_not_name_two_institutions_or_be_another_ones_name(contract
 
 
 def test_a_rule_reading_institution_needs_the_institutions_block(contracts_copy):
-    path = contracts_copy / "fuzhou-nipt-subsidy" / "1.0.0.yaml"
+    path = contracts_copy / "fuzhou-nipt-subsidy" / "1.1.0.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(r"institutions:\n(  .*\n)+", "", text, count=1), encoding="utf-8")
     with pytest.raises(ContractError, match=r"FZ-3 reads institution, but the contract does not say how"):
@@ -63,7 +63,7 @@ def test_a_rule_reading_institution_needs_the_institutions_block(contracts_copy)
 
 
 def test_a_rule_counting_across_batches_cannot_filter_on_a_derived_column(contracts_copy):
-    path = contracts_copy / "jilin-art" / "1.0.0.yaml"
+    path = contracts_copy / "jilin-art" / "1.1.0.yaml"
     text = path.read_text(encoding="utf-8")
     jl3 = text.index("  - id: JL-3\n")
     path.write_text(text[:jl3] + text[jl3:].replace("when: inscp_scp_amt <> 0", "when: inpolicy_amt <> 0", 1),
@@ -99,7 +99,7 @@ def test_a_refinement_on_a_column_present_but_empty_on_a_line_leaves_it_unjudged
                    code="FJNIPT01", hilist_name="无创产前DNA检测减免补助（福州市出生缺陷防控项目）", price=1200.0,
                    fee_ocur_time=dt.datetime(2020, 6, 1, 9), brdy=dt.date(1990, 1, 1))
     rows = [line(1, serum_risk="1:500", **subsidy), line(2, serum_risk=None, **subsidy)]
-    r = next(r for r in check([str(write(rows))]).rules if r.rule_id == "FZ-1-risk" and r.contract_version == "1.0.0")
+    r = next(r for r in check([str(write(rows))]).rules if r.rule_id == "FZ-1-risk" and r.contract_version == "1.1.0")
     assert (r.status, r.lines_checked, r.lines_not_judged) == ("pass", 1, 1)
     assert "serum_risk" in r.reason
 
@@ -118,10 +118,11 @@ def test_the_fetts_fallback_counts_earlier_batches(write, tmp_path, days, found)
 
 
 def test_an_example_asserts_the_severity_of_its_findings(contracts_copy):
-    path = contracts_copy / "jiangsu-nipt" / "1.0.0.yaml"
+    path = contracts_copy / "jiangsu-nipt" / "1.1.0.yaml"
     edit(path, "    - verdict: fail\n      severity: suspect\n      note: 未列入附件1的机构由医保支付",
          "    - verdict: fail\n      severity: violation\n      note: 未列入附件1的机构由医保支付")
-    (nipt,) = [v for v in load_contracts(contracts_copy, use_samples=True) if v.id == "jiangsu-nipt"]
+    (nipt,) = [v for v in load_contracts(contracts_copy, use_samples=True)
+               if (v.id, v.version) == ("jiangsu-nipt", "1.1.0")]
     (js8,) = [o for o in run_examples(nipt) if o.rule_id == "JS-8"]
     assert js8.problems == ["未列入附件1的机构由医保支付（名称未匹配，未提供编号对照表）: expected fail (violation), "
                             "got fail (suspect)"]

@@ -158,7 +158,7 @@ def test_contract_picks_bundled_contracts_by_id_or_version(run_cli, tmp_path):
     import json
     r = json.loads(out.read_text(encoding="utf-8"))
     assert {(c["contract_id"], c["version"]) for c in r["contracts"]} == {
-        ("fuzhou-nipt-subsidy", "2.0.0"), ("jiangsu-nipt", "1.0.0"), ("data-quality", "1.0.0")}
+        ("fuzhou-nipt-subsidy", "2.0.0"), ("jiangsu-nipt", "1.1.0"), ("data-quality", "1.0.0")}  # ID alone: the revision
 
 
 @pytest.mark.parametrize("spec, said", [

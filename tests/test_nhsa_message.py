@@ -227,7 +227,7 @@ def test_the_answer_envelope_from_the_api():
 def test_a_secondary_diagnosis_is_an_indication_for_a_diagnosis_scoped_rule(contracts_copy):
     # JL-PGT (PGT biopsy needs a monogenic or structural indication) judged on the request's lines:
     # its `when` reads the money split a request cannot carry, so this copy of the contract drops it
-    path = contracts_copy / "jilin-art" / "1.0.0.yaml"
+    path = contracts_copy / "jilin-art" / "1.1.0.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("  - id: JL-PGT")
     path.write_text(text[:start] + text[start:].replace("    when: inpolicy_amt <> 0\n", "", 1), encoding="utf-8")

@@ -43,7 +43,7 @@ def test_junit_has_a_suite_per_contract_and_a_case_per_rule(outputs):
     assert int(root.get("failures")) == len(failed) == len(root.findall(".//failure"))
     skipped = [r for r in report["rules"] if r["status"] == "not_applicable"]
     assert int(root.get("skipped")) == len(skipped)
-    js1 = next(c for c in cases if c.get("name").startswith("JS-1-price@1.0.0 "))
+    js1 = next(c for c in cases if c.get("name").startswith("JS-1-price@1.1.0 "))
     failure = js1.find("failure")
     assert "1 finding(s), 20.00 yuan" in failure.get("message") and "JSNV00000059" in failure.text
 
@@ -56,9 +56,9 @@ def test_sarif_validates_against_the_official_schema(outputs):
     jsonschema.Draft4Validator(schema).validate(log)
     run = log["runs"][0]
     assert len(run["results"]) == len(report["violations"])
-    r = next(x for x in run["results"] if x["ruleId"] == "JS-1-price@1.0.0")
+    r = next(x for x in run["results"] if x["ruleId"] == "JS-1-price@1.1.0")
     rule = run["tool"]["driver"]["rules"][r["ruleIndex"]]
-    assert rule["id"] == "JS-1-price@1.0.0" and "苏医保发〔2024〕59号" in rule["help"]["text"]
+    assert rule["id"] == "JS-1-price@1.1.0" and "苏医保发〔2024〕59号" in rule["help"]["text"]
     assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("jiangsu-nipt-1.0.0.parquet")
 
 

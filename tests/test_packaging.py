@@ -73,7 +73,7 @@ def test_the_installed_wheel_finds_its_contracts_from_an_unrelated_folder(wheel,
 
     p = run("explain", "JS-4")
     assert p.returncode == 0, p.stderr
-    assert "_bundled/jiangsu-nipt/1.0.0.yaml" in p.stdout
+    assert "_bundled/jiangsu-nipt/1.1.0.yaml" in p.stdout
     p = run("check", root / "sample_claims" / "jiangsu-nipt-1.0.0.parquet", "--table",
             f"sunshine_catalogue={root / 'contracts/jiangsu-consumables/sample_catalogue.csv'}")
     assert p.returncode == 1, p.stderr

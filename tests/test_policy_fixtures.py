@@ -42,7 +42,7 @@ def found(report) -> set[tuple[str, str, str, str]]:
     return {(f.rule_id, f.mdtrt_id, f.feedetl_sn, f.severity) for f in report.findings}
 
 
-def status(report, rule_id, version="1.0.0"):
+def status(report, rule_id, version="1.1.0"):
     return next(r for r in report.rules if r.rule_id == rule_id and r.contract_version == version)
 
 

@@ -78,7 +78,7 @@ def test_a_kept_warning_becomes_a_waiver_and_the_next_answer_shows_it_waived(ser
                             cwd=ROOT, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     assert f"3103-{jr}" in listed.stdout and "王医生" in listed.stdout and "物价科确认" in listed.stdout
-    assert "jiangsu-nipt/JS-1-price@1.0.0" in listed.stdout and "feedetl_sn=RX202507200001" in listed.stdout
+    assert "jiangsu-nipt/JS-1-price@1.1.0" in listed.stdout and "feedetl_sn=RX202507200001" in listed.stdout
 
     again = post(client, "/3101", message()).json()["output"]
     assert again["result"] == []

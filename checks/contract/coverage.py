@@ -4,6 +4,10 @@ Two versions in force on the same day over the same regions would judge a line t
 loader refuses them, naming both files and the days they share. Versions over regions that do not
 meet (say 3201 and 3202) may share days. A gap between consecutive versions is allowed (a policy
 may lapse) but worth a warning: lines of those days are judged by no version of the contract.
+
+A revision (`revises:`, checks/contract/retired.py) covers the period of the version it revises,
+so it may overlap that version, and what that one revises in turn, but no other: the revision
+retires them, and one version still judges each line.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import ContractError
 from .model import ContractVersion
+from .retired import lineage
 
 DAY = dt.timedelta(days=1)
 
@@ -36,6 +41,8 @@ def check_overlaps(versions: list[ContractVersion]) -> None:
         for a in ordered[:i]:
             if a.id != b.id or not regions_meet(a.regions, b.regions) or _end(a) < b.effective_from:
                 continue
+            if any(x is a for x in lineage(b, versions)) or any(x is b for x in lineage(a, versions)):
+                continue  # a revision and what it revises
             shared = _span(b.effective_from, min(_end(a), _end(b)))
             raise ContractError(str(b.file), f"effective dates overlap version {a.version} ({a.file}, "
                                 f"{_span(a.effective_from, _end(a))}): both are in force {shared} over "

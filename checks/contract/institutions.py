@@ -26,6 +26,8 @@ CROSSWALK_COLUMNS = ("fixmedins_code", "institution")
 
 
 def load_institutions(spec: dict | None, tables: dict, loc) -> Institutions | None:
+    """The block, checked. An alias's `source` is required where the version declares the column:
+    versions published before aliases carried their source do not (their file is kept as published)."""
     if not spec:
         return None
     at = ("institutions",)
@@ -43,7 +45,8 @@ def load_institutions(spec: dict | None, tables: dict, loc) -> Institutions | No
     table("names", names["table"], (names["column"],))
     inst = Institutions((names["table"], names["column"]), spec.get("aliases"), spec.get("crosswalk"))
     if inst.aliases:
-        table("aliases", inst.aliases, ALIAS_COLUMNS)
+        declared = tables[inst.aliases].columns if inst.aliases in tables else ALIAS_COLUMNS
+        table("aliases", inst.aliases, [c for c in ALIAS_COLUMNS if c != "source" or "source" in declared])
     if inst.crosswalk:
         cw = table("crosswalk", inst.crosswalk, CROSSWALK_COLUMNS)
         if not cw.supplied_by_user:
@@ -62,9 +65,10 @@ def _check_aliases(inst: Institutions, tables: dict) -> None:
     canon = {name_text(v) for v in canon_t._data.column(ncol).to_pylist() if v}
     at = tables[inst.aliases]
     seen: dict[str, str] = {}
-    for i, row in enumerate(at._data.select(["institution", "alias", "source"]).to_pylist()):
+    has_source = "source" in at._data.column_names  # not in a retired version's (see load_institutions)
+    for i, row in enumerate(at._data.select(["institution", "alias"] + (["source"] if has_source else [])).to_pylist()):
         where = shown(at.file)
-        if row["source"] not in ALIAS_SOURCES:
+        if has_source and row["source"] not in ALIAS_SOURCES:
             raise ContractError(where, f"row {i + 1}: alias {row['alias']!r} has source {row['source']!r}; an alias "
                                        f"comes from one of {', '.join(ALIAS_SOURCES)} (contracts/README.md, Aliases)",
                                 i + 2, None, list(ALIAS_SOURCES))

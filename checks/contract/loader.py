@@ -15,6 +15,7 @@ from ..yamlsrc import dotted, load_yaml, schema_validator
 from .coverage import check_overlaps
 from .institutions import check_rule_identity, load_institutions
 from .model import CodeSet, ContractVersion, Document, NotEncoded, Rule, Source, Table
+from .retired import check_names, check_revisions
 from .schema import contract_schema
 from .tables import load_table
 
@@ -79,15 +80,21 @@ def _date(data: dict, loc, key: str) -> dt.date:
         raise loc.error((key,), f"{key}: {data[key]!r} is not a date ({e})") from None
 
 
-def load_version(file: Path, display: str, read_tables: bool = True) -> ContractVersion:
-    """One contract version. Without `read_tables` its reference tables are read on first use."""
-    data, loc = load_yaml(file, display)
+def load_version(file: Path, display: str, read_tables: bool = True, parsed=None,
+                 siblings: dict | None = None) -> ContractVersion:
+    """One contract version. Without `read_tables` its reference tables are read on first use.
+
+    `parsed` is (data, loc) when the file was read already; `siblings` ({table: columns}) are the
+    columns the contract's other versions declare for each table (its file may have them: the file
+    is shared)."""
+    data, loc = parsed or load_yaml(file, display)
     errors = list(_validator().iter_errors(data))
     if errors:
         raise _schema_error(_first_error(errors, loc), loc)
 
     if file.stem != data["version"]:
         raise loc.error(("version",), f"version {data['version']} does not match the file name {file.name}")
+    siblings = siblings or {}
     start = _date(data, loc, "effective_from")
     end = _date(data, loc, "effective_to") if data.get("effective_to") else None
     if end and end < start:
@@ -112,7 +119,12 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
                                   cs.get("lookalike"))
 
     tables = {}
+    # an institution table of aliases may carry each alias's `source`, added after some versions were
+    # published: a version that does not declare it still reads the file beside it
+    aliases = (data.get("institutions") or {}).get("aliases")
     for name, t in (data.get("tables") or {}).items():
+        if name == aliases:
+            siblings = {**siblings, name: set(siblings.get(name, ())) | {"source"}}
         src = source(("tables", name, "source"), t["source"]) if "source" in t else None
         if t.get("supplied_by_user"):
             sample = Path(display).parent / t["sample"] if "sample" in t else None
@@ -122,7 +134,8 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
             if sample and not (file.parent / t["sample"]).is_file():
                 raise loc.error(("tables", name, "sample"), f"sample table file {t['sample']} not found")
             tables[name] = Table(name, file.parent / t["sample"] if sample else None, t["title"],
-                                 dict(t["columns"]), None, src, True, sample, shared=bool(t.get("shared")))
+                                 dict(t["columns"]), None, src, True, sample, shared=bool(t.get("shared")),
+                                 tolerated=frozenset(siblings.get(name, ())) - set(t["columns"]))
             continue
         if "file" not in t:
             raise loc.error(("tables", name), f"tables.{name} needs file: (or supplied_by_user: true)")
@@ -133,11 +146,15 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
                             f"contract's folder; a table file must be beside the contract")
         tdisplay = str(Path(display).parent / t["file"])
         columns = dict(t["columns"])
+        tolerated = frozenset(siblings.get(name, ())) - set(columns)
         if read_tables:
-            tables[name] = Table(name, tfile, t["title"], columns, load_table(tfile, tdisplay, columns), src)
+            tables[name] = Table(name, tfile, t["title"], columns, load_table(tfile, tdisplay, columns,
+                                                                              tolerate=tolerated), src,
+                                 tolerated=tolerated)
         else:
-            tables[name] = Table(name, tfile, t["title"], columns, None, src,
-                                 reader=lambda f=tfile, d=tdisplay, c=columns: load_table(f, d, c))
+            tables[name] = Table(name, tfile, t["title"], columns, None, src, tolerated=tolerated,
+                                 reader=lambda f=tfile, d=tdisplay, c=columns, o=tolerated: load_table(f, d, c,
+                                                                                                     tolerate=o))
 
     version = ContractVersion(
         id=data["contract"], version=data["version"], title=data["title"], title_en=data["title_en"],
@@ -147,7 +164,8 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
         example_defaults=dict(data.get("example_defaults", {})),
         not_encoded=[NotEncoded(n["id"], n["title"], n["reason"], source(("not_encoded", i, "source"), n["source"]),
                                 loc.where(("not_encoded", i))[0])
-                     for i, n in enumerate(data.get("not_encoded", []))])
+                     for i, n in enumerate(data.get("not_encoded", []))],
+        revises=data.get("revises"), revises_at=loc.where(("revises",)) if "revises" in data else (None, None))
     version.institutions = load_institutions(data.get("institutions"), tables, loc)
 
     for col in version.example_defaults:
@@ -212,6 +230,21 @@ def load_version(file: Path, display: str, read_tables: bool = True) -> Contract
     return version
 
 
+def _declared(files: list[Path], parsed: list) -> tuple[dict, dict]:
+    """Before a folder's versions are loaded: the columns each version declares for each of its
+    tables ({version: {table: [column]}}), and what each revises ({version: revises}); read
+    leniently (a malformed file is refused when it is loaded)."""
+    declared, revises = {}, {}
+    for f, (data, _) in zip(files, parsed):
+        if not isinstance(data, dict):
+            continue
+        tables = data.get("tables") if isinstance(data.get("tables"), dict) else {}
+        declared[f.stem] = {n: list(t["columns"]) for n, t in tables.items()
+                            if isinstance(t, dict) and isinstance(t.get("columns"), dict)}
+        revises[f.stem] = str(data["revises"]) if data.get("revises") is not None else None
+    return declared, revises
+
+
 def _contract_dirs(root: Path) -> list[Path]:
     if any(root.glob("*.yaml")):
         return [root]
@@ -232,10 +265,13 @@ def supply_tables(versions: list[ContractVersion], tables: dict[str, str]) -> No
             raise UsageError(f"--table {key}: several contracts take a table {tname!r}; "
                              f"name it as contract.table ({', '.join(sorted({v.id for v in hits}))})")
         p = Path(path)
-        data = load_table(p, shown(p), hits[0].tables[tname].columns, cite=True)
+        read: dict = {}  # versions of one contract may declare different columns: read once per set
         for v in hits:
             t = v.tables[tname]
-            t.data, t.file, t.supplied_from = data, p, shown(p)
+            how = (tuple(t.columns.items()), t.tolerated)
+            if how not in read:
+                read[how] = load_table(p, shown(p), t.columns, cite=True, tolerate=t.tolerated)
+            t.data, t.file, t.supplied_from = read[how], p, shown(p)
 
 
 def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None = None,
@@ -250,13 +286,24 @@ def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None
         raise ContractError(shown(root), "contracts folder not found")
     out = []
     for d in _contract_dirs(root):
+        files = sorted(d.glob("*.yaml"))
+        parsed = [load_yaml(f, shown(f)) for f in files]
+        declared, revises = _declared(files, parsed)
+        locs = {f.stem: p[1] for f, p in zip(files, parsed)}
+        check_names(d.name, revises, lambda v, message, choices: locs[v].error(("revises",), message, choices))
         versions = []
-        for f in sorted(d.glob("*.yaml")):
-            v = load_version(f, shown(f), read_tables)
+        for f, p in zip(files, parsed):
+            siblings = {}
+            for other, theirs in declared.items():
+                if other != f.stem:
+                    for name, cols in theirs.items():
+                        siblings.setdefault(name, set()).update(cols)
+            v = load_version(f, shown(f), read_tables, p, siblings)
             if v.id != d.name:
                 raise ContractError(shown(f), f"contract id {v.id!r} does not match its folder {d.name!r}", 1)
             versions.append(v)
         versions.sort(key=lambda v: v.effective_from)
+        check_revisions(versions)
         check_overlaps(versions)
         out += versions
     if not out:
@@ -266,6 +313,6 @@ def load_contracts(root: Path | str | None = None, tables: dict[str, str] | None
         for v in out:
             for t in v.tables.values():
                 if t.data is None and t.sample:
-                    t.data = load_table(t.file, str(t.sample), t.columns, cite=True)
+                    t.data = load_table(t.file, str(t.sample), t.columns, cite=True, tolerate=t.tolerated)
                     t.supplied_from = str(t.sample)
     return out

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import Choices, UsageError, choices_text
 from .model import ContractVersion, NotEncoded, Rule
+from .retired import judging, lineage, retired
 
 _ADDRESS = re.compile(r"^(?:(?P<contract>[^/@\s]+)/)?(?P<rule>[^/@\s]+)(?:@(?P<version>[^/@\s]+))?\Z")
 
@@ -101,6 +102,9 @@ def find(versions: list[ContractVersion], text: str) -> list[Entry]:
     in_contract = [e for e in every if not addr.contract or e.contract.id.lower() == addr.contract.lower()]
     same_id = [e for e in in_contract if e.id.lower() == addr.rule.lower()]
     hits = [e for e in same_id if not addr.version or e.contract.version == addr.version]
+    if not addr.version:  # without a version: the versions that judge, if any holds the id
+        gone = retired(versions)
+        hits = [e for e in hits if (e.contract.id, e.contract.version) not in gone] or hits
     if hits:
         return hits
     if same_id:
@@ -139,8 +143,11 @@ def find_version(versions: list[ContractVersion], text: str, contract: str | Non
 
 
 def pick_contracts(versions: list[ContractVersion], specs: list[str]) -> list[ContractVersion]:
-    """The versions `--contract` names: ID (every version of the contract) or ID@VERSION, in any
-    case, each at least once; an unknown one is an error naming the closest."""
+    """The versions `--contract` names: ID (every version of the contract that judges: not one a
+    revision retires) or ID@VERSION (that version, retired or not), in any case, each at least once;
+    an unknown one is an error naming the closest. A version named with its revision is an error:
+    both would judge the same lines."""
+    judges = {(v.id, v.version) for v in judging(versions)}
     out: dict[tuple, ContractVersion] = {}
     for spec in specs:
         name = spec.strip()
@@ -155,5 +162,12 @@ def pick_contracts(versions: list[ContractVersion], specs: list[str]) -> list[Co
         if not mine:
             contracts = list(dict.fromkeys(v.id for v in versions))
             raise UsageError(f"--contract {spec}: no contract {name!r}{choices_text(Choices(contracts, name))}")
-        out.update({(v.id, v.version): v for v in mine})
+        out.update({(v.id, v.version): v for v in mine if (v.id, v.version) in judges})
+    for w in list(out.values()):
+        for v in lineage(w, versions):
+            if (v.id, v.version) in out:
+                raise UsageError(f"--contract: {v.id}@{v.version} and its revision {w.version} ({w.file}) are both "
+                                 f"chosen, and both would judge the same lines: choose {v.id}@{v.version} alone to "
+                                 f"judge by it, or {v.id} for the revision")
     return [v for v in versions if (v.id, v.version) in out]
+

@@ -57,6 +57,8 @@ class Table:
     sample: Path | None = None
     supplied_from: str | None = None
     shared: bool = False  # one --table NAME=PATH feeds every contract declaring it
+    # columns the contract's other versions declare for this table: in the (shared) file, not read here
+    tolerated: frozenset[str] = frozenset()
     reader: Callable[[], pa.Table] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -138,6 +140,8 @@ class ContractVersion:
     notes: list[str]
     example_defaults: dict = field(default_factory=dict)
     institutions: Institutions | None = None
+    revises: str | None = None  # the version of this contract this one revises (checks/contract/retired.py)
+    revises_at: tuple = (None, None)  # (line, column) of the revises: key, for errors
 
     @property
     def key(self) -> str:

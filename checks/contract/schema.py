@@ -74,6 +74,12 @@ def contract_schema() -> dict:
         "properties": {
             "contract": ID,
             "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+$", "description": "semver"},
+            "revises": {"type": "string", "pattern": r"^\d+\.\d+\.\d+$",
+                        "description": "the published version of this contract that this one revises: same "
+                                       "period (at least its days and regions), new meaning; among the versions "
+                                       "run, the revision judges and the revised version is retired (it still "
+                                       "judges when chosen alone, --contract ID@VERSION). contracts/README.md, "
+                                       "Revisions"},
             "title": TEXT, "title_en": TEXT,
             "jurisdiction": {"type": "object", "additionalProperties": False, "required": ["name", "regions"],
                              "properties": {"name": TEXT, "regions": {"type": "array", "minItems": 1,

@@ -16,10 +16,13 @@ MAX_TABLE_BYTES = 512 << 20
 OPTIONAL_USER_COLUMNS = ("source_row", "valid_from", "valid_to")
 
 
-def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = False) -> pa.Table:
+def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = False,
+               tolerate=frozenset()) -> pa.Table:
     """Read a reference table with the declared column types; `source_row` is always required.
 
-    With `cite` (user-supplied tables) a missing source_row is filled with '<file> row N'."""
+    With `cite` (user-supplied tables) a missing source_row is filled with '<file> row N'. Columns in
+    `tolerate` (those another version of the contract declares for the same table: the file beside the
+    contract is shared by its versions) may be in the file undeclared; they are not read."""
     import pyarrow as pa  # here, not at the top: loading a contract need not read its tables
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -34,6 +37,7 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
     try:
         if path.suffix.lower() == ".parquet":
             data = pq.read_table(pa.BufferReader(raw))
+            data = data.drop_columns([c for c in data.column_names if c in tolerate and c not in columns])
         else:
             text = raw.decode("utf-8-sig")
             if not text.strip():
@@ -41,7 +45,7 @@ def load_table(path: Path, display: str, columns: dict[str, str], cite: bool = F
             header = text.splitlines()[0].split(",")
             if cite:  # a user's table may leave out its citations and the validity dates
                 columns = {k: v for k, v in columns.items() if k in header or k not in OPTIONAL_USER_COLUMNS}
-            unknown = [c for c in header if c not in columns]
+            unknown = [c for c in header if c not in columns and c not in tolerate]
             if unknown:
                 raise ContractError(display, f"column {unknown[0]!r} is not declared in the contract",
                                     1, None, sorted(columns))

@@ -25,12 +25,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..contract import load_contracts
+from ..contract.retired import revision_of
 from ..errors import UsageError
 from . import fuzhou_subsidy, heavy, jiangsu_consumables, jiangsu_nipt, jiangxi_rmc, jilin_art
 from .background import background
 from .table import SCHEMA, from_columns, from_rows
 
-# contract version -> (id prefix, scenario); each plants one line per rule that only that rule flags
+# contract version -> (id prefix, scenario); each plants one line per rule that only that rule flags.
+# A scenario keeps the name of the version it was written for (sample_claims/<id>-<version>.parquet);
+# when that version is revised (checks/contract/retired.py) the scenario reads the newest revision's
+# tables, and the revision is what judges its lines by default.
 SCENARIOS = {
     "jiangsu-nipt@1.0.0": ("JSN", jiangsu_nipt.scenario),
     "jiangsu-consumables@1.0.0": ("JSC", jiangsu_consumables.scenario),
@@ -186,7 +190,9 @@ def generate(out: Path, lines: int = 3000, seed: int = 20250301, planted_path: P
     for name in scenarios or []:
         if name not in SCENARIOS:
             raise UsageError(f"unknown scenario {name!r}; valid: {', '.join(SCENARIOS)}")
-    contracts = {c.key: c for c in load_contracts(contracts_dir, use_samples=True)}
+    loaded = load_contracts(contracts_dir, use_samples=True)
+    newest = revision_of(loaded)
+    contracts = {c.key: newest.get((c.id, c.version), c) for c in loaded}
     maker = Chunks(contracts, list(scenarios or SCENARIOS), scenarios is not None, profile)
     plan = layout(lines, chunk_lines, partition_lines)
     count = sum(len(f) for f in plan)
