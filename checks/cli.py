@@ -182,7 +182,7 @@ def check(paths, contracts_dir, contract_specs, columns, fail_on, allow_incomple
     finally:
         progress.close()
         if engine == "spark":
-            from .engine.spark_engine import shutdown
+            from .engine.spark.session import shutdown
             shutdown()  # a session this command started, and its JVM
     from .report.github_out import github_annotations
     from .report.text_out import render_text

@@ -15,7 +15,7 @@ from .claims.columns import load_column_map
 from .claims.fields import COLUMNS
 from .contract import load_contracts
 from .contract.retired import judging
-from .engine import duckdb_engine
+from .engine.duckdb import run as duckdb_run
 from .errors import UsageError
 from .report.model import FINDING_SCHEMA, Report, RuleResult
 
@@ -68,10 +68,11 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
     t1 = time.perf_counter()
     progress("reading")
     if engine == "spark":
-        from .engine import spark_engine
-        from .engine.spark_source import open_spark_batch
+        from .engine.spark import run as spark_run
+        from .engine.spark.session import session
+        from .engine.spark.source import open_spark_batch
 
-        spark = spark if spark is not None else spark_engine.session(spark_master, spark_conf)
+        spark = spark if spark is not None else session(spark_master, spark_conf)
         batch, opened = open_spark_batch(spark, list(paths), column_map), None
     else:
         opened = open_source(paths, column_map, cache=cache, temp_dir=temp_dir, name=name, encoding=encoding)
@@ -84,7 +85,7 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
         t2 = time.perf_counter()
         progress("judging")
         if engine == "spark":
-            result = spark_engine.run(contracts, batch, spark, progress=progress)
+            result = spark_run.run(contracts, batch, spark, progress=progress)
         else:
             result = _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache)
         result.findings = context_only(result.findings, getattr(batch, "context_rows", None))
@@ -118,9 +119,9 @@ def _as_paths(data):
 def _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache):
     try:
         from .engine.cache import SurveyCache, folder
-        return duckdb_engine.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
-                                 memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
-                                 cache=SurveyCache(folder() if cache else None))
+        return duckdb_run.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
+                              memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
+                              cache=SurveyCache(folder() if cache else None))
     except Exception as e:
         _engine_error(e, batch, ledger, memory_limit)
         raise
@@ -129,7 +130,7 @@ def _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_d
 def _engine_error(e: Exception, batch, ledger, memory_limit=None) -> None:
     """Raise the located error an engine failure stands for (the ledger's, a claim file's, memory);
     return if it is none of these."""
-    from .engine.diagnose import diagnose, reading_error
+    from .engine.duckdb.diagnose import diagnose, reading_error
     if ledger is not None and reading_error(e) and any(
             str(n) in str(e) for n in (ledger.path, ledger.path.absolute(), ledger.path.resolve())):
         from .history.ledger import LedgerError
@@ -152,7 +153,7 @@ def context_only(findings: pa.Table, rows) -> pa.Table:
 def out_of_memory(memory_limit: str | None, lines: int, e: Exception) -> str:
     """What to do when DuckDB needs more memory than it may take: it spills sorts, joins and
     aggregates to --temp-dir, but the candidate lines and some rules' work must fit."""
-    from .engine.duckdb_engine import MEMORY_LIMIT
+    from .engine.duckdb.run import MEMORY_LIMIT
 
     first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return (f"checking {lines:,} lines needs more memory than --memory-limit {memory_limit or MEMORY_LIMIT} allows "
@@ -172,7 +173,7 @@ def _check_engine(engine, paths, history, memory_limit, temp_dir, threads) -> No
         raise UsageError(f"--engine {engine!r}: choose duckdb or spark")
     in_memory = not isinstance(paths, list)
     if engine == "duckdb":
-        from .engine.spark_source import TABLE_PREFIX
+        from .engine.spark.source import TABLE_PREFIX
         named = [p for p in paths if str(p).startswith(TABLE_PREFIX)] if not in_memory else []
         if named:
             raise UsageError(f"{named[0]} names a catalog table, which only --engine spark reads")
@@ -199,7 +200,7 @@ def import_history(paths: list[str], ledger_path: Path | str, contracts_dir=None
     ledger.precheck()
     batch = open_batch(paths, column_map)
     try:
-        result = duckdb_engine.run(contracts, batch, ledger=ledger, record=True, judge=False, source="import")
+        result = duckdb_run.run(contracts, batch, ledger=ledger, record=True, judge=False, source="import")
     except Exception as e:
         _engine_error(e, batch, ledger)
         raise

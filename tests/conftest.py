@@ -136,8 +136,8 @@ def spark():
         if os.environ.get("CLAIMCHECK_REQUIRE_SPARK"):
             pytest.fail(f"CLAIMCHECK_REQUIRE_SPARK is set but {reason}")
         pytest.skip(reason)
-    from checks.engine import spark_engine
+    from checks.engine.spark.session import session, shutdown
 
-    session = spark_engine.session("local[2]")
-    yield session
-    spark_engine.shutdown()
+    s = session("local[2]")
+    yield s
+    shutdown()

@@ -1,6 +1,6 @@
 """Every DuckDB construct claimcheck's SQL uses, run on DuckDB and (translated) on Spark: same values.
 
-Each test is one construct of checks/engine/dialect.py at its boundaries (half fens, binary ties,
+Each test is one construct of checks/engine/spark/dialect.py at its boundaries (half fens, binary ties,
 whitespace of every kind, month ends, NaN, zero divisors). A construct with no Spark form must be
 refused by name, never translated into something that means another thing.
 """
@@ -14,12 +14,12 @@ import pyarrow as pa
 import pytest
 
 from checks.claims import normal
-from checks.engine.dialect import Unsupported, called_functions, to_spark
+from checks.engine.spark.dialect import Unsupported, called_functions, to_spark
 
 
 @pytest.fixture(scope="module")
 def s(spark):
-    from checks.engine.spark_engine import private
+    from checks.engine.spark.session import private
 
     return private(spark)
 

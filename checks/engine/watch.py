@@ -1,4 +1,5 @@
-"""Progress of a long DuckDB query, polled from a second thread (DuckDB reports a percentage)."""
+"""Progress of a long query, polled from a second thread (DuckDB reports a percentage; the Spark
+engine's connection (spark/sql.py) answers the same call from its stages)."""
 from __future__ import annotations
 
 import contextlib

@@ -34,7 +34,9 @@ from ..claims.columns import load_column_map, resolve
 from ..claims.fields import FIELDS
 from ..claims.structure import structure_errors
 from ..contract.loader import default_contracts_dir, load_contracts, supply_tables
-from ..engine import duckdb_engine, identity
+from ..engine import identity
+from ..engine.duckdb.run import connect
+from ..engine.plan import candidates, lines_select, plan as plan_rules
 from ..engine.context import RuleContext, code_set_columns
 from ..engine.lookups import Lookups, normalised_column
 from ..kinds._common import q
@@ -77,7 +79,7 @@ def prepare(files, suite: dict, *, contracts=None, tables: dict | None = None, c
     if isinstance(columns, (str, Path)):
         columns = load_column_map(columns)
     tmp = tempfile.mkdtemp(prefix="claimcheck-gx-")
-    con = duckdb_engine.connect(None, memory_limit, tmp)
+    con = connect(None, memory_limit, tmp)
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")
     try:
@@ -154,14 +156,14 @@ def _frame(con, files: dict, versions, plan, column_map: dict):
         con.register(f"claims_{i}", data.append_column(ROW, rows) if isinstance(data, pa.Table)
                      else data.assign(**{ROW: rows.to_numpy()}))
         batch = _FrameBatch([cf], False, column_map, view=f"claims_{i}")
-        selects.append(duckdb_engine.lines_select(batch, read_columns(versions, plan), True))
+        selects.append(lines_select(batch, read_columns(versions, plan), True))
     union = " UNION ALL BY NAME ".join(f"({s})" for s in selects)
 
     # the lines a check of this contract reads: what a file's money convention is decided over
     lookups = Lookups()
     ctxs = {p.index: (p, RuleContext(p.rule, p.contract, {}, lookups, fields, blocked=p.blocked))
-            for p in duckdb_engine.plan(versions) if p.index is not None}
-    cand = duckdb_engine.candidates(ctxs, versions)
+            for p in plan_rules(versions) if p.index is not None}
+    cand = candidates(ctxs, versions)
     text = "".join(f", {normal.name(f'l.{q(col)}')} AS {q(normalised_column(col))}"
                    for col in sorted(plan.ctx.lookups.text_columns()))
     con.execute(f"CREATE TEMP TABLE lines_t AS SELECT l.*, coalesce({cand}, FALSE) AS _cand{text} FROM ({union}) l")

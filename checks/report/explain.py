@@ -99,7 +99,7 @@ def rule_sql(v, r) -> str:
     import textwrap
 
     from ..engine.context import RuleContext
-    from ..engine.duckdb_engine import table_names
+    from ..engine.plan import table_names
     from ..engine.lookups import Lookups
 
     names = {t: n for (_, t), n in table_names([v]).items()}

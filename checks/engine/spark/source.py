@@ -18,11 +18,11 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..claims.batch import Batch, ClaimFile, open_batch
-from ..claims.columns import resolve
-from ..claims.fields import FIELDS
-from ..claims.structure import structure_errors
-from ..errors import InputError, InputErrors, UsageError
+from ...claims.batch import Batch, ClaimFile, open_batch
+from ...claims.columns import resolve
+from ...claims.fields import FIELDS
+from ...claims.structure import structure_errors
+from ...errors import InputError, InputErrors, UsageError
 
 VIEW = "claim_src"
 TABLE_PREFIX = "table:"

@@ -33,7 +33,7 @@ sqlglot already writes starts_with, trim(x, chars), string_agg (LISTAGG), TRY_CA
 TIMESTAMP (TIMESTAMP_NTZ) and DATE literals in their Spark forms; the tests cover them too.
 
 Statements (CREATE TEMP TABLE, INSERT … BY NAME, WITH … AS MATERIALIZED) are not translated here:
-the Spark engine turns them into cached DataFrames (engine/spark_sql.py). A construct with no
+the Spark engine turns them into cached DataFrames (spark/sql.py). A construct with no
 Spark form raises Unsupported, naming it; `called_functions` lists what a translated query calls
 so the engine can check each against the Spark session's own function registry.
 """

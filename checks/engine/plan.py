@@ -1,4 +1,5 @@
-"""The DuckDB engine: every rule compiles to set-based SQL over the batch, in the hand-written shape.
+"""The engine's plan, shared by both engines: every rule compiles to set-based SQL over the batch,
+in the hand-written shape, and run_on() sends it to a connection, in this order:
 
 1. The survey (engine/survey.py): one scan of every line checks values, money conventions and
    the lines in force; one aggregate proves line identities unique.
@@ -8,20 +9,20 @@
 4. One aggregate counts, for every rule, the lines in scope and those it could not judge.
 5. One UNION ALL query returns every finding, its message and citation built in SQL, dropping a
    finding where a superseding rule found the same line; it comes back as one Arrow table.
-No Python loop touches claim rows, and memory is bounded by `memory_limit` (DuckDB spills).
+No Python loop touches claim rows. The SQL is DuckDB's; nothing here opens a connection.
+engine/duckdb/run.py runs it on DuckDB (memory bounded by `memory_limit`: DuckDB spills), and
+engine/spark/run.py on Spark (engine/spark/sql.py takes the same statements, translated).
+Why each step is shaped as it is, with the profile before and after: bench/README.md ("Cost per
+line with every contract on") and count_rules below.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 
-import duckdb
 import pyarrow as pa
 
 from ..claims import money, normal
-from ..duck import connect as quiet_connect
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
 from .context import KEYS, CodeSets, RuleContext, code_set_columns, codes_pred, lookalike_pred, names_pred, regions_pred
@@ -180,42 +181,6 @@ def add_companions(con, ctxs, raw: str, select, seq_join: tuple) -> None:
     con.execute("DROP TABLE companion_visits")
 
 
-MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays flat as batches grow
-
-
-def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duckdb.DuckDBPyConnection:
-    con = quiet_connect(config={"temp_directory": temp_dir})
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute(f"SET memory_limit = {lit(memory_limit or MEMORY_LIMIT)}")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET TimeZone = 'Asia/Shanghai'")
-    return con
-
-
-def run(contracts, batch, threads: int | None = None, ledger=None, record: bool = False, judge: bool = True,
-        source: str = "check", memory_limit: str | None = None, temp_dir: str | None = None,
-        progress=None, cache=None) -> EngineResult:
-    """Judge `batch`; with a `ledger`, frequency rules also count its earlier lines, and with
-    `record` the batch's counted lines are recorded in it (one transaction)."""
-    from ..quality import quality_contract
-
-    t0 = time.perf_counter()
-    tmp = tempfile.mkdtemp(prefix="claimcheck-", dir=temp_dir)
-    con = connect(threads, memory_limit, tmp)
-    try:
-        batch.attach(con)
-        if ledger is not None:
-            ledger.attach(con)
-        every = list(contracts) + ([quality_contract(contracts)] if judge else [])
-        return _run(con, every, batch, ledger, record, judge, source, t0, progress, cache)
-    finally:
-        if ledger is not None:
-            ledger.detach()
-        con.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def table_names(contracts) -> dict[tuple[str, str], str]:
     """{(contract key, table name): the name the engine's SQL reads the table by}."""
     names = {}
@@ -235,7 +200,10 @@ def contexts(plans, names: dict, batch, lookups, history: bool = False,
             for p in plans if p.index is not None}
 
 
-def _run(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
+def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
+    """The whole sequence on `con`: a DuckDB connection (duckdb/run.py) or the Spark engine's
+    stand-in for one (spark/sql.py), which takes the same statements. `contracts` are every contract
+    that runs (the data-quality one included); the reference tables are registered here."""
     names = table_names(contracts)
     for c in contracts:
         for t in c.tables.values():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
-from ..claims.batch import glob_literal, sql_text
-from ..duck import connect
-from ..errors import InputError, InputErrors
+from ...claims.batch import glob_literal, sql_text
+from ...duck import connect
+from ...errors import InputError, InputErrors
 
 READING = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
            duckdb.OutOfRangeException, duckdb.SerializationException)

@@ -1,7 +1,7 @@
 """The engine's statements on Spark: the part of a DuckDB connection the engine uses, over a SparkSession.
 
 The DuckDB engine talks to its connection in a handful of statement forms. Here each becomes the
-Spark equivalent, its query translated by engine/dialect.py:
+Spark equivalent, its query translated by spark/dialect.py:
 
     CREATE TEMP TABLE t AS q         a checkpointed DataFrame (computed once) as temp view t
     CREATE TEMP VIEW v AS q          the same (the engine reads its views in every rule's query)
