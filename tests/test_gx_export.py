@@ -30,6 +30,7 @@ from checks import check
 from checks import expr as expr_mod
 from checks.claims.fields import COLUMNS, FIELDS
 from checks.contract import load_contracts
+from checks.contract.retired import judging
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "sample_claims").glob("*.parquet"))
@@ -50,25 +51,25 @@ HAND_TYPES = {"feedetl_sn": pa.int64(), "insutype": pa.int64(), "med_type": pa.i
               "brdy": pa.date32(), "subsidy_amt": pa.float64(), "poverty_flag": pa.bool_()}
 # rules GX cannot express, and the words their reason must give
 NOT_EXPORTABLE = {
-    ("fuzhou-nipt-subsidy", "1.0.0", "FZ-7"): "running count per psn_no+fetts",
-    ("fuzhou-nipt-subsidy", "1.0.0", "FZ-W"): "judged by the newest version defining FZ-W (2.0.0)",
-    ("fuzhou-nipt-subsidy", "2.0.0", "FZ-7"): "within 210 days",
-    ("jiangsu-nipt", "1.0.0", "JS-3"): "sums the lines of each mdtrt_id group",
-    ("jiangsu-nipt", "1.0.0", "JS-5"): "other lines of its visit",
-    ("jiangsu-nipt", "1.0.0", "JS-7-detection"): "refund lines count negative",
-    ("jiangsu-nipt", "1.0.0", "JS-7-diagnosis"): "running count",
-    ("jiangsu-nipt", "1.0.0", "JS-SAMPLE"): "other lines of its visit",
-    ("jiangsu-nipt", "1.0.0", "JS-SAMPLE-draw"): "and none of other_lab_tests",
-    ("jiangxi-rmc", "1.0.0", "JX-3-addon"): "base item (cervical_screw_base) with units left after refunds",
-    ("jiangxi-rmc", "1.0.0", "JX-3-addon-fluorescence"): "base item (surgery)",
-    ("jiangxi-rmc", "1.0.0", "JX-3-addon-debridement"): "base item (debridement)",
-    ("jiangxi-rmc", "1.0.0", "JX-3-base-units"): "running count per mdtrt_id",
-    ("jilin-art", "1.0.0", "JL-1"): "dropped where JL-3 (which supersedes it) finds the same line",
-    ("jilin-art", "1.0.0", "JL-3"): "running count per psn_no+hilist_code",
-    ("jilin-art", "1.0.0", "JL-3-embryo"): "running count",
-    ("jiangsu-consumables", "1.0.0", "CS-1"): "rows valid on the line's date",
-    ("jiangsu-consumables", "1.0.0", "CS-1-filed"): "rows valid on the line's date",
-    ("jiangsu-consumables", "1.0.0", "CS-W"): "rows valid on the line's date",
+    ("fuzhou-nipt-subsidy", "1.1.0", "FZ-7"): "running count per psn_no+fetts",
+    ("fuzhou-nipt-subsidy", "1.1.0", "FZ-W"): "judged by the newest version defining FZ-W (2.1.0)",
+    ("fuzhou-nipt-subsidy", "2.1.0", "FZ-7"): "within 210 days",
+    ("jiangsu-nipt", "1.1.0", "JS-3"): "sums the lines of each mdtrt_id group",
+    ("jiangsu-nipt", "1.1.0", "JS-5"): "other lines of its visit",
+    ("jiangsu-nipt", "1.1.0", "JS-7-detection"): "refund lines count negative",
+    ("jiangsu-nipt", "1.1.0", "JS-7-diagnosis"): "running count",
+    ("jiangsu-nipt", "1.1.0", "JS-SAMPLE"): "other lines of its visit",
+    ("jiangsu-nipt", "1.1.0", "JS-SAMPLE-draw"): "and none of other_lab_tests",
+    ("jiangxi-rmc", "1.1.0", "JX-3-addon"): "base item (cervical_screw_base) with units left after refunds",
+    ("jiangxi-rmc", "1.1.0", "JX-3-addon-fluorescence"): "base item (surgery)",
+    ("jiangxi-rmc", "1.1.0", "JX-3-addon-debridement"): "base item (debridement)",
+    ("jiangxi-rmc", "1.1.0", "JX-3-base-units"): "running count per mdtrt_id",
+    ("jilin-art", "1.1.0", "JL-1"): "dropped where JL-3 (which supersedes it) finds the same line",
+    ("jilin-art", "1.1.0", "JL-3"): "running count per psn_no+hilist_code",
+    ("jilin-art", "1.1.0", "JL-3-embryo"): "running count",
+    ("jiangsu-consumables", "1.1.0", "CS-1"): "rows valid on the line's date",
+    ("jiangsu-consumables", "1.1.0", "CS-1-filed"): "rows valid on the line's date",
+    ("jiangsu-consumables", "1.1.0", "CS-W"): "rows valid on the line's date",
 }
 
 
@@ -176,7 +177,7 @@ def load_suite(out: Path, cid: str, version: str) -> dict:
 @needs_gx
 def test_one_suite_per_version_every_rule_exported_or_listed_with_a_reason(suites):
     out, stdout = suites
-    versions = load_contracts(ROOT / "contracts")
+    versions = judging(load_contracts(ROOT / "contracts"))  # a version its revision retires is not exported
     listing = json.loads((out / "not_exportable.json").read_text(encoding="utf-8"))["not_exportable"]
     exported = 0
     for v in versions:
@@ -206,7 +207,7 @@ def test_one_suite_per_version_every_rule_exported_or_listed_with_a_reason(suite
 @needs_gx
 def test_a_finding_resting_on_an_unmatched_name_is_suspect_in_the_suite_as_in_claimcheck(suites):
     out, _ = suites
-    suite = load_suite(out, "jiangsu-nipt", "1.0.0")
+    suite = load_suite(out, "jiangsu-nipt", "1.1.0")
     js8 = [e for e in suite["expectations"] if e["meta"]["rule_id"] == "JS-8"]
     assert sorted((e["meta"]["severity"], e["kwargs"]["row_condition"]["pass_through_filter"].endswith(
         "(institution_via.isna())")) for e in js8) == [("suspect", True), ("violation", False)]
@@ -263,7 +264,7 @@ def test_the_frame_holds_claimcheck_derived_values(suites, hand_file):
     from checks.export.frame import prepare
 
     out, _ = suites
-    frame = prepare({"hand": pq.read_table(hand_file)}, load_suite(out, "jiangsu-nipt", "1.0.0"))
+    frame = prepare({"hand": pq.read_table(hand_file)}, load_suite(out, "jiangsu-nipt", "1.1.0"))
     row = frame.set_index("mdtrt_id")
     assert row.loc["JSH24", "inpolicy_amt"] == 370.0          # 符合政策范围金额 370 already holds 先行自付 37
     assert row.loc["JSH26", "inpolicy_amt"] == 370.01         # no F, O; 先行自付 0: the in-policy amount is I
@@ -281,8 +282,8 @@ def test_the_frame_is_refused_for_a_suite_the_contract_no_longer_gives(suites, c
     from checks.export.frame import FrameError, prepare
 
     out, _ = suites
-    suite = load_suite(out, "jiangsu-nipt", "1.0.0")
-    yaml = contracts_copy / "jiangsu-nipt" / "1.0.0.yaml"
+    suite = load_suite(out, "jiangsu-nipt", "1.1.0")
+    yaml = contracts_copy / "jiangsu-nipt" / "1.1.0.yaml"
     yaml.write_text(yaml.read_text(encoding="utf-8").replace("params: {ratio: 0.10, mode: at_most}",
                                                              "params: {ratio: 0.20, mode: at_most}"), encoding="utf-8")
     with pytest.raises(FrameError, match="helper column cc_selfpay_excess_JS_6_selfpay differs.*export the suite again"):
@@ -295,7 +296,7 @@ def test_the_frame_names_the_user_table_the_suite_was_exported_with(suites, hand
 
     out, _ = suites
     with pytest.raises(FrameError, match=r"exported with the user table\(s\) art_institutions.*tables=\{'art_institutions'"):
-        prepare({"hand": pq.read_table(hand_file)}, load_suite(out, "jilin-art", "1.0.0"))
+        prepare({"hand": pq.read_table(hand_file)}, load_suite(out, "jilin-art", "1.1.0"))
 
 
 @needs_gx
@@ -306,7 +307,7 @@ def test_the_frame_refuses_claim_lines_claimcheck_would_refuse(suites, hand_file
     lines = pq.read_table(hand_file).drop_columns(["hilist_code"])
     lines = lines.set_column(lines.schema.get_field_index("cnt"), "cnt", lines.column("cnt").cast(pa.string()))
     with pytest.raises(FrameError) as e:
-        prepare({"his.parquet": lines}, load_suite(out, "jiangsu-nipt", "1.0.0"))
+        prepare({"his.parquet": lines}, load_suite(out, "jiangsu-nipt", "1.1.0"))
     assert "his.parquet" in str(e.value) and "hilist_code" in str(e.value) and "cnt" in str(e.value)
 
 
@@ -328,7 +329,7 @@ def batches(tmp_path_factory, hand_file):
 
 
 def runs_for(contract_id: str) -> list[str]:
-    declares = "institution_crosswalk" in (ROOT / "contracts" / contract_id / "1.0.0.yaml").read_text(encoding="utf-8")
+    declares = "institution_crosswalk" in (ROOT / "contracts" / contract_id / "1.1.0.yaml").read_text(encoding="utf-8")
     return ["all"] + (["warehouse"] if contract_id == "jiangsu-nipt" else []) + (["crosswalk"] if declares else [])
 
 

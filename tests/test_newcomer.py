@@ -49,14 +49,31 @@ def test_engine_spark_without_pyspark_says_what_to_install(tmp_path, extra):
 
 
 def test_every_duckdb_connection_has_its_progress_bar_off(monkeypatch, tmp_path, write):
-    """Record every connection a check opens (engine, waivers, writers) and ask each its setting."""
-    opened = []
+    """Every connection a check opens (engine, waivers, writers) is handed out with the progress bar on,
+    as DuckDB has it on a terminal, and asked its setting when it is closed (or at the end)."""
+    settings, open_ = [], []
     real = duckdb.connect
+
+    class Spy:
+        def __init__(self, con):
+            self._con = con
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+        def setting(self):
+            return self._con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]
+
+        def close(self):
+            settings.append(self.setting())
+            open_.remove(self)
+            self._con.close()
 
     def spy(*args, **kwargs):
         con = real(*args, **kwargs)
-        opened.append(con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0])
-        return con
+        con.execute("SET enable_progress_bar = true")
+        open_.append(Spy(con))
+        return open_[-1]
     monkeypatch.setattr(duckdb, "connect", spy)
     waivers = tmp_path / "w.yaml"
     waivers.write_text("waivers:\n  - {id: W1, rule: JS-1-price, match: {mdtrt_id: M00001}, reason: r, owner: o, "
@@ -64,7 +81,8 @@ def test_every_duckdb_connection_has_its_progress_bar_off(monkeypatch, tmp_path,
     report = check([str(write([line(1, price=520.0), line(2)]))], NIPT, waivers=waivers)
     from checks.report import write_outputs
     write_outputs(report, {"json": tmp_path / "r.json", "sarif": tmp_path / "r.sarif"})
-    assert len(opened) >= 3 and opened == [False] * len(opened)
+    settings += [s.setting() for s in open_]
+    assert len(settings) >= 3 and settings == [False] * len(settings)
 
 
 def test_no_module_opens_duckdb_but_through_the_quiet_connection():

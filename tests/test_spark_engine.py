@@ -38,7 +38,8 @@ def statuses(report) -> list[tuple]:
 
 def test_a_rule_spark_cannot_run_is_an_error_naming_the_construct_and_the_rest_run(spark, monkeypatch):
     contracts = load_contracts(NIPT)
-    rule = next(r for r in contracts[0].rules if r.id == "JS-4")
+    revision = next(v for v in contracts if v.revises)  # the version that judges (1.1.0 revises 1.0.0)
+    rule = next(r for r in revision.rules if r.id == "JS-4")
     original = rule.impl.findings
     monkeypatch.setattr(rule.impl, "findings", lambda ctx: original(ctx).replace(
         "WHERE", "WHERE jaro_winkler_similarity(l.hilist_name, 'x') < 2 AND", 1))

@@ -39,7 +39,10 @@ class SuiteExport:
 
 
 def export_contracts(contracts) -> list[SuiteExport]:
-    return [suite_of(p) for p in plan_contracts(contracts)]
+    """One suite per version that judges, as `check` runs them: a version that a revision among
+    `contracts` revises is retired (checks/contract/retired.py) and not exported."""
+    from ..contract.retired import judging
+    return [suite_of(p) for p in plan_contracts(judging(list(contracts)))]
 
 
 def suite_of(plan: VersionPlan) -> SuiteExport:
