@@ -244,7 +244,11 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     con.execute("CREATE TEMP TABLE files AS SELECT * FROM files_src")
     if money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
         v = lambda n: f"l.{n}"  # noqa: E731
-        con.execute(f"CREATE TEMP VIEW lines AS SELECT l.*, {money.inpolicy(v, 'l._conv', 'f.convention')} "
+        # a table when judging: as a view, a findings query reading it twice (a rule and the rule that
+        # supersedes it) had DuckDB materialise the join in memory, which it cannot spill: the hospital
+        # profile at 3M lines ran out of 512MB; as a table it completes in 512MB (bench/README.md)
+        kind = "TABLE" if judge else "VIEW"
+        con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*, {money.inpolicy(v, 'l._conv', 'f.convention')} "
                     f"AS inpolicy_amt FROM lines_t l LEFT JOIN files f ON f.fid = l._fid")
     else:
         con.execute("CREATE TEMP VIEW lines AS SELECT * FROM lines_t")
