@@ -28,6 +28,7 @@ from ..kinds._common import lit, q
 from .context import KEYS, CodeSets, RuleContext, code_set_columns, codes_pred, lookalike_pred, names_pred, regions_pred
 from . import identity
 from .findings import fetch, findings_sql
+from .idle import idle_rules
 from .lookups import Lookups, normalised_column
 from .survey import run_survey
 from .watch import watching
@@ -41,6 +42,7 @@ class Planned:
     reason: str | None = None    # why it cannot run (a table not supplied, an older window version)
     blocked: bool = False        # cannot run, but its lines in scope are counted
     failed: bool = False         # cannot run on this engine (status error, with the reason)
+    idle: bool = False           # no line of the batch can concern it (engine/idle.py): planned, not run
 
 
 @dataclass
@@ -86,6 +88,10 @@ def plan(contracts) -> list[Planned]:
                 plans.append(Planned(c, r, n))
                 n += 1
     return plans
+
+
+def plans_by_index(plans) -> dict[int, Planned]:
+    return {p.index: p for p in plans if p.index is not None}
 
 
 def _columns_read(ctxs) -> set[str]:
@@ -197,7 +203,7 @@ def contexts(plans, names: dict, batch, lookups, history: bool = False,
     return {p.index: (p, RuleContext(p.rule, p.contract, {t: names[(p.contract.key, t)] for t in p.contract.tables},
                                      lookups, batch.fields, history, blocked=p.blocked,
                                      code_columns=code_sets.of(p.contract) if code_sets else None))
-            for p in plans if p.index is not None}
+            for p in plans if p.index is not None and not p.idle}
 
 
 def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
@@ -215,12 +221,20 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     t1 = time.perf_counter()
 
     plans = plan(contracts)
+    if judge and not (ledger is not None and record):  # a recording keeps every rule's columns
+        by_index = plans_by_index(plans)
+        for i in idle_rules(con, plans, batch, lambda cols: lines_select(batch, cols, False)):
+            by_index[i].idle = True
     lookups = Lookups()
-    code_sets = CodeSets(contracts)
+    # the code sets of contracts with a rule to run: a kind reads only its own contract's sets
+    running = {p.contract.key for p in plans if p.index is not None and not p.idle}
+    active = [c for c in contracts if c.key in running]
+    code_sets = CodeSets(active)
     ctxs = contexts(plans, names, batch, lookups, ledger is not None, code_sets)
     money_read = any("inpolicy_amt" in ctx.needs() for _, ctx in ctxs.values())
     parts = money_read or any(p.rule.kind == "money_identity" for p, _ in ctxs.values())
-    cols = _columns_read(ctxs) | (set(money.PARTS) if parts else set())
+    cols = (_columns_read(ctxs) | {x for c in active for x in code_set_columns(c, c.code_sets)}
+            | (set(money.PARTS) if parts else set()))
     raw = lines_select(batch, cols, parts)  # code-set columns are computed on the candidate lines only
     base = with_code_sets(raw, code_sets)
     for p, ctx in ctxs.values():
