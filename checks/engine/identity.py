@@ -40,7 +40,20 @@ def crosswalk_given(contract) -> bool:
     return bool(inst and inst.crosswalk and contract.tables[inst.crosswalk].data is not None)
 
 
-def _branches(contract, table_names: dict) -> list[str]:
+def known_table(con, known: str, made: list[str]) -> str:
+    """A temp table of the names a contract knows institutions by, normalised (`k`), with the two
+    parts of a bracketed name (`_p1`, `_p2`); its name is added to `made`."""
+    name = f"ident_known_{len(made)}"
+    made.append(name)
+    con.execute(f"CREATE TEMP TABLE {name} AS SELECT k.*, {parts('k.k')} FROM ({known}) k")
+    return name
+
+
+def parts(normalised: str) -> str:
+    return ", ".join(f"regexp_extract({normalised}, '{BRACKETED}', {i}) AS _p{i}" for i in (1, 2))
+
+
+def _branches(con, contract, table_names: dict, made: list[str]) -> list[str]:
     inst = contract.institutions
 
     def table(name):
@@ -54,6 +67,7 @@ def _branches(contract, table_names: dict) -> list[str]:
              f"WHERE {q(ncol)} IS NOT NULL)") if names else None
     n = normal.name
     where = regions_pred("p", contract.regions)
+    keys = ", ".join(f"p.{c}" for c in KEYS)
     out = []
     # every name the contract knows an institution by, normalised: canonical names and aliases
     known = []
@@ -63,18 +77,17 @@ def _branches(contract, table_names: dict) -> list[str]:
         known.append(f"SELECT CAST(a.institution AS VARCHAR) AS institution, {n('a.alias')} AS k, 2 AS pri "
                      f"FROM {aliases} a WHERE a.institution IS NOT NULL")
     if known:
-        kn = "(" + " UNION ALL ".join(known) + ")"
-        ln = n("p.fixmedins_name")
-        out.append(f"SELECT p.*, k.pri, k.institution, CASE k.pri WHEN 2 THEN 'alias' ELSE 'name' END AS via "
+        # the known names and their bracketed parts, normalised once (ident_known_N), as the
+        # printed names are in ident_pairs: the joins below compare columns, not expressions
+        kn = known_table(con, " UNION ALL ".join(known), made)
+        ln = "p._n"
+        out.append(f"SELECT {keys}, k.pri, k.institution, CASE k.pri WHEN 2 THEN 'alias' ELSE 'name' END AS via "
                    f"FROM ident_pairs p JOIN {kn} k ON k.k = {ln} WHERE {where}")
         # A(B) or B(A) printed for a listed A (or B); a listed A(B) printed as A or B alone
-        part = [f"regexp_extract({ln}, '{BRACKETED}', {i})" for i in (1, 2)]
-        kpart = [f"regexp_extract(k.k, '{BRACKETED}', {i})" for i in (1, 2)]
-        out.append(f"SELECT p.*, 4 AS pri, k.institution, 'bracket' AS via FROM ident_pairs p JOIN {kn} k "
-                   f"ON (k.k IN ({part[0]}, {part[1]}) OR {ln} IN ({kpart[0]}, {kpart[1]})) AND {ln} <> k.k "
+        out.append(f"SELECT {keys}, 4 AS pri, k.institution, 'bracket' AS via FROM ident_pairs p JOIN {kn} k "
+                   f"ON (k.k IN (p._p1, p._p2) OR {ln} IN (k._p1, k._p2)) AND {ln} <> k.k "
                    f"WHERE {where} AND {ln} <> ''")
         # a name cut by a field length: a start of exactly one institution's names, long enough to be one
-        keys = ", ".join(f"p.{c}" for c in KEYS)
         out.append(f"SELECT {keys}, 5 AS pri, min(k.institution) AS institution, 'prefix' AS via "
                    f"FROM ident_pairs p JOIN {kn} k ON starts_with(k.k, {ln}) AND k.k <> {ln} "
                    f"AND length({ln}) >= {PREFIX_MIN} WHERE {where} GROUP BY {keys} "
@@ -89,7 +102,7 @@ def _branches(contract, table_names: dict) -> list[str]:
             joins += f" LEFT JOIN {canon} c ON {n('c.institution')} = {n(given)}"
             named.insert(-1, "c.institution")
         code = normal.key("w.fixmedins_code")
-        out.append(f"SELECT p.*, 1 AS pri, coalesce({', '.join(named)}) AS institution, 'code' AS via "
+        out.append(f"SELECT {keys}, 1 AS pri, coalesce({', '.join(named)}) AS institution, 'code' AS via "
                    f"FROM ident_pairs p JOIN {cross} w ON {code} = p.fixmedins_code AND {code} <> '' "
                    f"AND {n(given)} <> ''{joins} WHERE {where}")
     return out
@@ -97,10 +110,12 @@ def _branches(contract, table_names: dict) -> list[str]:
 
 def attach(con, contracts, table_names: dict) -> None:
     """Add `institution` and `institution_via` to the candidate lines (temp table `lines_t`)."""
-    branches = [b for c in contracts if c.institutions is not None for b in _branches(c, table_names)]
     keys = ", ".join(KEYS)
-    con.execute(f"CREATE TEMP TABLE ident_pairs AS SELECT DISTINCT {keys} FROM lines_t")
-    found = "\nUNION ALL\n".join(branches) or f"SELECT *, 0 AS pri, NULL AS institution, NULL AS via FROM ident_pairs LIMIT 0"
+    con.execute(f"CREATE TEMP TABLE ident_pairs AS SELECT p.*, {parts('p._n')} FROM "
+                f"(SELECT {keys}, {normal.name('fixmedins_name')} AS _n FROM (SELECT DISTINCT {keys} FROM lines_t)) p")
+    made: list[str] = []
+    branches = [b for c in contracts if c.institutions is not None for b in _branches(con, c, table_names, made)]
+    found = "\nUNION ALL\n".join(branches) or f"SELECT {keys}, 0 AS pri, NULL AS institution, NULL AS via FROM ident_pairs LIMIT 0"
     # the match of highest priority (code, alias, name), then the first name: one sortable key, so
     # that arg_min (min_by on Spark) picks it (every match names an institution)
     key = "CAST(f.pri AS VARCHAR) || f.institution"
@@ -115,3 +130,5 @@ def attach(con, contracts, table_names: dict) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE lines_t AS SELECT l.*, CAST(i.institution AS VARCHAR) AS institution, "
                 f"CAST(i.via AS VARCHAR) AS institution_via FROM lines_t l LEFT JOIN ident i ON {on}")
     con.execute("DROP TABLE ident_pairs")
+    for name in made:
+        con.execute(f"DROP TABLE {name}")
