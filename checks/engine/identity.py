@@ -108,8 +108,10 @@ def _branches(con, contract, table_names: dict, made: list[str]) -> list[str]:
     return out
 
 
-def attach(con, contracts, table_names: dict) -> None:
-    """Add `institution` and `institution_via` to the candidate lines (temp table `lines_t`)."""
+def resolve(con, contracts, table_names: dict) -> tuple[str, str]:
+    """Resolve the institution of every distinct key of the candidate lines (temp table `lines_t`)
+    into temp table `ident`; return (columns, join) that add `institution` and `institution_via`
+    to a query over the lines aliased `l`."""
     keys = ", ".join(KEYS)
     con.execute(f"CREATE TEMP TABLE ident_pairs AS SELECT p.*, {parts('p._n')} FROM "
                 f"(SELECT {keys}, {normal.name('fixmedins_name')} AS _n FROM (SELECT DISTINCT {keys} FROM lines_t)) p")
@@ -125,10 +127,17 @@ def attach(con, contracts, table_names: dict) -> None:
                arg_min(f.via, {key}) AS via
         FROM ident_pairs p LEFT JOIN ({found}) f USING ({keys})
         GROUP BY p.{', p.'.join(KEYS)}""")
-    on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM l.{k}" for k in KEYS)  # null-safe, as ident's GROUP BY is
-    # the table rebuilt with the two columns (no ALTER/UPDATE: the same statement runs on Spark)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lines_t AS SELECT l.*, CAST(i.institution AS VARCHAR) AS institution, "
-                f"CAST(i.via AS VARCHAR) AS institution_via FROM lines_t l LEFT JOIN ident i ON {on}")
     con.execute("DROP TABLE ident_pairs")
     for name in made:
         con.execute(f"DROP TABLE {name}")
+    on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM l.{k}" for k in KEYS)  # null-safe, as ident's GROUP BY is
+    return ("CAST(i.institution AS VARCHAR) AS institution, CAST(i.via AS VARCHAR) AS institution_via",
+            f"LEFT JOIN ident i ON {on}")
+
+
+def attach(con, contracts, table_names: dict) -> None:
+    """Add `institution` and `institution_via` to the candidate lines (temp table `lines_t`,
+    rebuilt: no ALTER/UPDATE, so that the same statement runs on Spark). The engine itself adds
+    them where it writes `lines` (engine/plan.py), saving a rewrite of every candidate line."""
+    columns, join = resolve(con, contracts, table_names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lines_t AS SELECT l.*, {columns} FROM lines_t l {join}")

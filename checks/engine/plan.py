@@ -244,8 +244,9 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     seq = ledger.next_seq() if ledger is not None else 0
     with watching(con, progress, "judging", batch.lines):
         _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, judge, ledger, seq)
+    ident = None
     if judge and "institution" in cols:  # institution identity (engine/identity.py), before lookups read it
-        identity.attach(con, contracts, names)
+        ident = identity.resolve(con, contracts, names)
     conventions = {}
     if parts:
         for fid, conv, n in con.sql("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():
@@ -256,16 +257,23 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
                       "convention": [survey.convention_of(cf.fid) for cf in batch.files]})
     con.register("files_src", files)
     con.execute("CREATE TEMP TABLE files AS SELECT * FROM files_src")
+    derived, joins = "", ""
+    if ident is not None:
+        derived, joins = f", {ident[0]}", f" {ident[1]}"
     if money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
         v = lambda n: f"l.{n}"  # noqa: E731
-        # a table when judging: as a view, a findings query reading it twice (a rule and the rule that
-        # supersedes it) had DuckDB materialise the join in memory, which it cannot spill: the hospital
-        # profile at 3M lines ran out of 512MB; as a table it completes in 512MB (bench/README.md)
-        kind = "TABLE" if judge else "VIEW"
-        con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*, {money.inpolicy(v, 'l._conv', 'f.convention')} "
-                    f"AS inpolicy_amt FROM lines_t l LEFT JOIN files f ON f.fid = l._fid")
-    else:
-        con.execute("CREATE TEMP VIEW lines AS SELECT * FROM lines_t")
+        derived += f", {money.inpolicy(v, 'l._conv', 'f.convention')} AS inpolicy_amt"
+        joins += " LEFT JOIN files f ON f.fid = l._fid"
+    # the candidate lines with what is derived from other tables, written once. A table when
+    # judging: as a view, a findings query reading it twice (a rule and the rule that supersedes
+    # it) had DuckDB materialise the join in memory, which it cannot spill: the hospital profile at
+    # 3M lines ran out of 512MB; as a table it completes in 512MB (bench/README.md)
+    kind = "TABLE" if judge and joins else "VIEW"
+    con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*{derived} FROM lines_t l{joins}")
+    if kind == "TABLE":
+        con.execute("DROP TABLE lines_t")  # read no more: its space is freed for the stages to come
+        if ident is not None:
+            con.execute("DROP TABLE ident")
     earlier = None
     if ledger is not None:
         earlier_sql = ledger.earlier_lines_sql(sorted(c for c in cols if c in COLUMNS and c not in DERIVED))
