@@ -165,7 +165,7 @@ def test_the_test_itself_answers_per_code_set_in_one_query():
     asked = []
 
     class Con:
-        def sql(self, text):
+        def execute(self, text):
             asked.append(text)
             return self
 

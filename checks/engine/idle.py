@@ -62,7 +62,7 @@ def idle_rules(con, plans, batch, lines_select) -> set[int]:
     whatever the number of rules naming it."""
     # every rule's scope lies in its contract's regions: a contract none of whose regions the
     # batch bills in has every rule idle, codes or not
-    regions = [r for (r,) in con.sql(f"SELECT DISTINCT mdtrtarea_admvs FROM ({lines_select({'mdtrtarea_admvs'})}) l "
+    regions = [r for (r,) in con.execute(f"SELECT DISTINCT mdtrtarea_admvs FROM ({lines_select({'mdtrtarea_admvs'})}) l "
                                      "WHERE mdtrtarea_admvs IS NOT NULL").fetchall()]
     billed = {c.key for c in {p.contract.key: p.contract for p in plans}.values()
               if any(r.startswith(tuple(c.regions)) for r in regions)}
@@ -84,6 +84,6 @@ def idle_rules(con, plans, batch, lines_select) -> set[int]:
     amounts = sorted(cols - {"hilist_code", "hilist_name", "list_type", "mdtrtarea_admvs"})
     shown = [q(c) for c in sorted(cols) if c not in amounts]
     shown += [f"CASE WHEN {q(c)} > 0 THEN 1 WHEN {q(c)} <= 0 THEN 0 END AS {q(c)}" for c in amounts]
-    hits = con.sql(f"SELECT {', '.join(f'coalesce(bool_or({t}), FALSE)' for t in tests)} "
+    hits = con.execute(f"SELECT {', '.join(f'coalesce(bool_or({t}), FALSE)' for t in tests)} "
                    f"FROM (SELECT DISTINCT {', '.join(shown)} FROM ({lines_select(cols)}) l) d").fetchall()[0]
     return idle | {i for i, ts in needs.items() if not any(hits[t] for t in ts)}

@@ -260,7 +260,7 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
         ident = identity.resolve(con, contracts, names)
     conventions = {}
     if parts:
-        for fid, conv, n in con.sql("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():
+        for fid, conv, n in con.execute("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():
             conventions.setdefault(fid, {})[conv] = n
     survey.conventions = conventions
     files = pa.table({"fid": [cf.fid for cf in batch.files], "path": [cf.name for cf in batch.files],
@@ -289,7 +289,7 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     if ledger is not None:
         earlier_sql = ledger.earlier_lines_sql(sorted(c for c in cols if c in COLUMNS and c not in DERIVED))
         con.execute(f"CREATE TEMP VIEW earlier AS {with_code_sets(earlier_sql, code_sets)}")
-        earlier = con.sql("SELECT count(*) FROM earlier").fetchall()[0][0] if judge else None
+        earlier = con.execute("SELECT count(*) FROM earlier").fetchall()[0][0] if judge else None
     t2 = time.perf_counter()
     stats, sql = {}, ""
     findings = None
@@ -400,7 +400,7 @@ def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
     joins = "".join(lk.join("l") for lk in lookups.all)
     # lines are first grouped by their whole list: a batch's lines share a few dozen lists, so
     # the unnesting runs over those, not over (lines x rules) entries (nipt-lab 1M: 2.2 s -> 1.5 s)
-    rows = con.sql(f"""SELECT c, sum(n), min(k) FROM (
+    rows = con.execute(f"""SELECT c, sum(n), min(k) FROM (
         SELECT unnest(cs) AS c, n, k FROM (
             SELECT cs, count(*) AS n, min(_k) AS k FROM (
                 SELECT [{', '.join(codes)}] AS cs, _fid * 1099511627776 + _row AS _k

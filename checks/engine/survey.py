@@ -146,7 +146,7 @@ def _scan(con, batch, contracts, survey, check_values: bool = True) -> dict[int,
         aggs.append(f"count(*) FILTER (WHERE {c.sql(_col(c))})")
     aggs += [f"count(*) FILTER (WHERE {version_scope('l', c)})" for c in contracts]
     aggs += ["min(l.fee_date)", "max(l.fee_date)"]
-    rows = con.sql(f"SELECT l._fid, {', '.join(aggs)} FROM {src} GROUP BY l._fid").fetchall()
+    rows = con.execute(f"SELECT l._fid, {', '.join(aggs)} FROM {src} GROUP BY l._fid").fetchall()
     by_fid = {cf.fid: cf for cf in batch.files}
     errors, per_file = [], {cf.fid: {c.key: 0 for c in contracts} for cf in batch.files}
     for row in rows:
@@ -176,7 +176,7 @@ def _name(cf, field_: str) -> str:
 def _row_error(con, batch, src, cf, check, count: int) -> InputError:
     # an aggregate, not a WHERE: a pushed-down filter would let Parquet statistics (which leave
     # NaN out) skip the very row group that holds the NaN
-    found = con.sql(f"SELECT list(struct_pack(r := l._row, v := {_col(check)}) ORDER BY l._row) "
+    found = con.execute(f"SELECT list(struct_pack(r := l._row, v := {_col(check)}) ORDER BY l._row) "
                     f"FILTER (WHERE {check.sql(_col(check))}) FROM {src} WHERE l._fid = {cf.fid}").fetchall()[0][0]
     rows = [(x["r"], x["v"]) for x in (found or [])[:SHOW]]
     eg = "; ".join(f"row {r}: {_show(v)}" for r, v in rows)
@@ -192,7 +192,7 @@ def _pattern_errors(con, batch, src, patterns) -> list[InputError]:
     sets = ", ".join(f"(l._fid, {_col(c)})" for c in patterns)
     cols = ", ".join(_col(c) for c in patterns)
     fails = ", ".join(f"({c.sql(_col(c))})" for c in patterns)  # judged once per distinct value, in the scan
-    found = con.sql(f"""SELECT l._fid, {cols}, {fails}, count(*), min(l._row) FROM {src}
+    found = con.execute(f"""SELECT l._fid, {cols}, {fails}, count(*), min(l._row) FROM {src}
                         GROUP BY GROUPING SETS ({sets})""").fetchall()
     by_path = {cf.fid: cf for cf in batch.files}
     bad: dict[tuple, list] = {}
@@ -225,10 +225,10 @@ def _show(v) -> str:
 
 def duplicate_errors(con, batch) -> list[InputError]:
     m, s = (normal.value(k, batch.raw(k)) for k in KEYS)
-    n, distinct = con.sql(f"SELECT count(*), count(DISTINCT hash({m}, {s})) FROM {batch.source_sql()} r").fetchall()[0]
+    n, distinct = con.execute(f"SELECT count(*), count(DISTINCT hash({m}, {s})) FROM {batch.source_sql()} r").fetchall()[0]
     if n == distinct:
         return []
-    found = con.sql(f"""
+    found = con.execute(f"""
         SELECT m, s, count(*) OVER () FROM (
             SELECT {m} AS m, {s} AS s FROM {batch.source_sql()} r GROUP BY 1, 2 HAVING count(*) > 1)
         ORDER BY m, s LIMIT 1""").fetchall()
