@@ -15,7 +15,7 @@ import pytest
 
 import checks.engine.plan as engine_plan
 from checks import check
-from checks.engine.idle import idle_rules
+from checks.engine.idle import billed, without_items
 from conftest import line
 from test_engine_pinned import GOLDEN, TABLES
 
@@ -37,7 +37,9 @@ def engine_results(monkeypatch):
 
 
 def without_pruning(monkeypatch):
-    monkeypatch.setattr(engine_plan, "idle_rules", lambda *a, **k: set())
+    contracts_billed = lambda con, contracts, lines_select: {c.key for c in contracts}  # noqa: E731
+    monkeypatch.setattr("checks.engine.idle.billed", contracts_billed)
+    monkeypatch.setattr("checks.engine.idle.without_items", lambda *a, **k: set())
 
 
 def outcome(report):
@@ -156,10 +158,11 @@ def test_a_batch_outside_every_jurisdiction_has_every_rule_idle(tmp_path, engine
     assert {r.status for r in report.rules} == {"not_applicable"}
 
 
-def test_the_test_itself_answers_per_code_set_in_one_query():
-    """idle_rules asks its connection two questions whatever the number of rules: the regions
-    billed, then one row of one flag per distinct code set."""
+def test_the_test_itself_is_two_questions_whatever_the_number_of_rules():
+    """The regions the batch bills in, then one row of one flag per distinct code set, read from
+    the items table; no question per rule."""
     from checks.contract import load_contracts
+    from checks.engine.context import CodeSets
     from checks.engine.plan import plan
 
     asked = []
@@ -172,9 +175,15 @@ def test_the_test_itself_answers_per_code_set_in_one_query():
         def fetchall(self):
             return [("320106",)] if len(asked) == 1 else [[False] * 1000]
 
-    plans = plan(load_contracts(None, {}))
-    idle = idle_rules(Con(), plans, None, lambda cols: "SELECT 1")
-    assert len(asked) == 2
-    coded = {p.index for p in plans if p.index is not None and p.rule.codes and p.rule.impl.candidate_codes() is not None}
-    outside = {p.index for p in plans if p.index is not None and not "320106".startswith(tuple(p.contract.regions))}
-    assert idle == coded | outside
+    contracts = load_contracts(None, {})
+    plans = plan(contracts)
+    keys = billed(Con(), contracts, lambda cols: "SELECT 1")
+    assert keys == {c.key for c in contracts if c.regions[0].startswith("32")}
+    for p in plans:
+        p.idle = p.index is not None and p.contract.key not in keys
+    idle = without_items(Con(), plans, CodeSets([c for c in contracts if c.key in keys]))
+    assert len(asked) == 2 and "FROM items" in asked[1]
+    assert asked[1].count("bool_or") < 60  # one flag per code set, not per rule
+    coded = {p.index for p in plans if p.index is not None and not p.idle and p.rule.codes
+             and p.rule.impl.candidate_codes() is not None}
+    assert idle == coded

@@ -28,7 +28,7 @@ from ..kinds._common import lit, q
 from .context import KEYS, CodeSets, RuleContext, code_set_columns, codes_pred, lookalike_pred, names_pred, regions_pred
 from . import identity
 from .findings import fetch, findings_sql
-from .idle import idle_rules
+from . import idle
 from .items import TABLE as ITEMS, Items
 from .lookups import Lookups, normalised_column
 from .survey import run_survey
@@ -130,17 +130,13 @@ def with_code_sets(select: str, code_sets: CodeSets | None) -> str:
     return f"SELECT x.*, {code_sets.select('x')} FROM ({select}) x"
 
 
-def candidates(ctxs, contracts) -> tuple[str, str, str]:
-    """What keeps the lines some rule may read, as three predicates over alias `l`: the item's
-    (one list of every rule's codes, names and look-alikes: engine/items.py judges it once per
-    distinct item), the other conditions of rules without codes, and the jurisdiction."""
-    codes, prefixes, names, items, preds = set(), set(), set(), set(), set()
-    for p, ctx in ctxs.values():
-        sets = p.rule.impl.candidate_codes()
-        if sets is None:
-            preds.add(p.rule.impl.candidate(ctx, "l"))
-            continue
-        for n in sets:
+def item_predicate(plans) -> str:
+    """A line (alias `l`) whose item some rule may read: one list of every rule's codes, names and
+    look-alikes (engine/items.py judges it once per distinct item)."""
+    codes, prefixes, names, items = set(), set(), set(), set()
+    for p in plans:
+        sets = p.rule.impl.candidate_codes() if p.index is not None and not p.idle else None
+        for n in sets or ():
             cs = p.contract.code_sets[n]
             codes |= set(cs.codes)
             prefixes |= set(cs.prefixes)
@@ -157,8 +153,15 @@ def candidates(ctxs, contracts) -> tuple[str, str, str]:
     if names:  # items the documents name but give no code for: one regular expression over the name
         parts.append(normal.name_like("l.hilist_name", sorted(names)))
     parts += sorted(items)
+    return f"({' OR '.join(parts) or 'FALSE'})"
+
+
+def candidates(ctxs, contracts) -> tuple[str, str, str]:
+    """What keeps the lines some rule may read, as three predicates over alias `l`: the item's
+    (item_predicate), the conditions of rules without codes, and the jurisdiction."""
+    preds = {p.rule.impl.candidate(ctx, "l") for p, ctx in ctxs.values() if p.rule.impl.candidate_codes() is None}
     regions = sorted({r for c in contracts for r in c.regions})
-    return (f"({' OR '.join(parts) or 'FALSE'})", f"({' OR '.join(sorted(preds - {'FALSE'})) or 'FALSE'})",
+    return (item_predicate([p for p, _ in ctxs.values()]), f"({' OR '.join(sorted(preds - {'FALSE'})) or 'FALSE'})",
             regions_pred("l", regions))
 
 
@@ -231,22 +234,29 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     t1 = time.perf_counter()
 
     plans = plan(contracts)
-    if judge and not (ledger is not None and record):  # a recording keeps every rule's columns
-        by_index = plans_by_index(plans)
-        for i in idle_rules(con, plans, batch, lambda cols: lines_select(batch, cols, False)):
-            by_index[i].idle = True
+    prune = judge and not (ledger is not None and record)  # a recording keeps every rule's columns
+    billed = contracts
+    if prune:  # every rule of a contract none of whose regions the batch bills in is idle (engine/idle.py)
+        keys = idle.billed(con, contracts, lambda cols: lines_select(batch, cols, False))
+        billed = [c for c in contracts if c.key in keys]
+        for p in plans:
+            p.idle = p.index is not None and p.contract.key not in keys
+    # the code sets of the contracts billed in: a kind reads only its own contract's sets
+    code_sets = CodeSets(billed)
+    items = Items(billed, code_sets) if code_sets.sets else None  # the batch's items, judged once each
+    if items is not None:
+        con.execute(items.create_sql(lines_select(batch, set(items.columns), False), item_predicate(plans)))
+        if prune:  # and every rule none of whose items the batch bills
+            by_index = plans_by_index(plans)
+            for i in idle.without_items(con, plans, code_sets):
+                by_index[i].idle = True
     lookups = Lookups()
-    # the code sets of contracts with a rule to run: a kind reads only its own contract's sets
-    running = {p.contract.key for p in plans if p.index is not None and not p.idle}
-    active = [c for c in contracts if c.key in running]
-    code_sets = CodeSets(active)
     ctxs = contexts(plans, names, batch, lookups, ledger is not None, code_sets)
     money_read = any("inpolicy_amt" in ctx.needs() for _, ctx in ctxs.values())
     parts = money_read or any(p.rule.kind == "money_identity" for p, _ in ctxs.values())
-    cols = (_columns_read(ctxs) | {x for c in active for x in code_set_columns(c, c.code_sets)}
+    cols = (_columns_read(ctxs) | set(items.columns if items is not None else ())
             | (set(money.PARTS) if parts else set()))
     raw = lines_select(batch, cols, parts)  # code-set columns are computed on the candidate lines only
-    items = Items(active, code_sets) if code_sets.sets else None  # the batch's items, judged once each
     base = items.attach(raw) if items is not None else with_code_sets(raw, code_sets)
     for p, ctx in ctxs.values():
         ctx.source = f"({base})"  # every line, for kinds whose candidates depend on other lines
@@ -339,8 +349,6 @@ def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, ju
                           for p, ctx in ctxs.values() if "inpolicy_amt" in ctx.needs()})
     normalised = "".join(f", {normal.name(f'l.{q(c)}')} AS {q(normalised_column(c))}"
                          for c in sorted(lookups.text_columns()))
-    if items is not None:
-        con.execute(items.create_sql(raw, item))
 
     def select(lines: str, sets: bool = False) -> str:
         """`lines` (raw columns; with `sets`, their code-set columns too) and what is derived."""
