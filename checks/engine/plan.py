@@ -3,11 +3,15 @@ in the hand-written shape, and run_on() sends it to a connection, in this order:
 
 1. The survey (engine/survey.py): one scan of every line checks values, money conventions and
    the lines in force; one aggregate proves line identities unique.
-2. One scan keeps the candidate lines (any rule's codes, in any contract's jurisdiction), with
-   only the columns rules read, normalised, and the derived in-policy amount.
-3. Each distinct reference-table lookup is joined once onto the candidates (engine/lookups.py).
-4. One aggregate counts, for every rule, the lines in scope and those it could not judge.
-5. One UNION ALL query returns every finding, its message and citation built in SQL, dropping a
+2. The rules no line can concern (engine/idle.py): the regions the batch bills in, then the
+   batch's distinct items (engine/items.py: every code set judged once per item) say which rules
+   could have a line in scope; the others are planned but not run.
+3. One scan keeps the candidate lines (any rule's items, in any contract's jurisdiction), with
+   only the columns rules read, normalised, their items' code-set columns and the derived
+   in-policy amount and institution (engine/identity.py, once per distinct institution key).
+4. Each distinct reference-table lookup is joined once onto the candidates (engine/lookups.py).
+5. One aggregate counts, for every rule, the lines in scope and those it could not judge.
+6. One UNION ALL query returns every finding, its message and citation built in SQL, dropping a
    finding where a superseding rule found the same line; it comes back as one Arrow table.
 No Python loop touches claim rows. The SQL is DuckDB's; nothing here opens a connection.
 engine/duckdb/run.py runs it on DuckDB (memory bounded by `memory_limit`: DuckDB spills), and

@@ -163,7 +163,8 @@ def _frame(con, files: dict, versions, plan, column_map: dict):
     lookups = Lookups()
     ctxs = {p.index: (p, RuleContext(p.rule, p.contract, {}, lookups, fields, blocked=p.blocked))
             for p in plan_rules(versions) if p.index is not None}
-    cand = candidates(ctxs, versions)
+    item, others, regions = candidates(ctxs, versions)
+    cand = f"({item} OR {others}) AND {regions}"
     text = "".join(f", {normal.name(f'l.{q(col)}')} AS {q(normalised_column(col))}"
                    for col in sorted(plan.ctx.lookups.text_columns()))
     con.execute(f"CREATE TEMP TABLE lines_t AS SELECT l.*, coalesce({cand}, FALSE) AS _cand{text} FROM ({union}) l")
