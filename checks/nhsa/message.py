@@ -71,6 +71,14 @@ def _snake(name: str) -> str:
     return ALIASES.get(s, s)
 
 
+def _at(at) -> str:
+    """A JSON path: `at` as written, or (parent path, key)."""
+    if isinstance(at, tuple):
+        path, key = at
+        return f"{path}.{key}" if path else str(key)
+    return at
+
+
 class _Reader:
     def __init__(self, where: str):
         self.where, self.errors, self.failed = where, [], set()
@@ -89,26 +97,28 @@ class _Reader:
             self.fail(f"{path}.{key}" if path else str(key), "given more than once (which one is meant?)")
         for key, v in value.items():
             name = key if key in spec else _snake(str(key))
-            at = f"{path}.{key}" if path else str(key)
+            at = (path, key)  # the JSON path, written out only when something is wrong there
             if name not in spec:
-                self.fail(at, f"unknown field{did_you_mean(str(key), spec)} (known here: {', '.join(spec)})")
+                self.fail(_at(at), f"unknown field{did_you_mean(str(key), spec)} (known here: {', '.join(spec)})")
                 continue
             out[name] = self.value(v, at, spec[name])
         return out
 
-    def value(self, v, path: str, typ: str):
+    def value(self, v, at, typ: str):
         if v is None or typ == ANY:
             return v
+        if typ == T and type(v) is str:  # the common case, first: text as the HIS sends it
+            return v.strip() or None
         if typ in (L, L1):
             ok = isinstance(v, list) or (typ == L1 and isinstance(v, dict))
-            return v if ok else self.fail(path, f"expected a list, got {_kind(v)}")
+            return v if ok else self.fail(_at(at), f"expected a list, got {_kind(v)}")
         if typ == O:
-            return v if isinstance(v, dict) else self.fail(path, f"expected an object, got {_kind(v)}")
+            return v if isinstance(v, dict) else self.fail(_at(at), f"expected an object, got {_kind(v)}")
         if isinstance(v, str) and not v.strip():
             return None  # an empty value, as extracts leave them
         if typ == T:
             if isinstance(v, bool) or not isinstance(v, (str, int)):
-                return self.fail(path, f"expected text, got {_kind(v)}")
+                return self.fail(_at(at), f"expected text, got {_kind(v)}")
             return str(v).strip()
         if typ == N:
             if not isinstance(v, bool) and isinstance(v, (int, float)):
@@ -123,14 +133,14 @@ class _Reader:
                         return x
                 except ValueError:
                     pass
-            return self.fail(path, f"expected a number, got {_kind(v)}")
+            return self.fail(_at(at), f"expected a number, got {_kind(v)}")
         m = _DATE.fullmatch(v.strip()) if isinstance(v, str) else None
         try:
             parts = [int(g) for g in m.groups() if g is not None] if m else None
             return dt.datetime(*parts) if parts else self.fail(
-                path, f"expected a date or time (yyyy-MM-dd HH:mm:ss), got {_kind(v)}")
+                _at(at), f"expected a date or time (yyyy-MM-dd HH:mm:ss), got {_kind(v)}")
         except ValueError as e:
-            return self.fail(path, f"not a valid date or time {v!r} ({e})")
+            return self.fail(_at(at), f"not a valid date or time {v!r} ({e})")
 
     def items(self, value, path: str, spec: dict, one_object_ok: bool = False) -> list[tuple[str, dict]]:
         if value is None:
