@@ -312,5 +312,29 @@ def export_gx(out, contracts_dir, tables):
     click.echo(f"{n_out} rules exported, {n_not} not exportable")
 
 
+def run() -> None:
+    """The `claimcheck` command: main(), then the process ends with its exit code at once.
+
+    Once the command has done its work, written its outputs and removed its temporary files,
+    the interpreter's own teardown is skipped (os._exit): under load, the destructors of the
+    native libraries' thread pools (DuckDB, Arrow) run at that point sometimes aborted a finished
+    command ("terminate called without an active exception", exit -6) or held it."""
+    try:
+        main(standalone_mode=True)
+        code = 0
+    except SystemExit as e:
+        if isinstance(e.code, int) or e.code is None:
+            code = e.code or 0
+        else:  # sys.exit("text"): the text on standard error, exit 1, as Python does
+            print(e.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    run()
