@@ -28,7 +28,7 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
           progress=None, columns: Path | str | dict | None = None, memory_limit: str | None = None,
           temp_dir: str | None = None, cache: bool = True, engine: str = "duckdb", spark=None,
           spark_master: str | None = None, spark_conf: dict[str, str] | None = None, name: str | None = None,
-          encoding: str | None = None) -> Report:
+          encoding: str | None = None, home=None) -> Report:
     """Check claims against every contract; raise ClaimcheckError subclasses on broken input.
 
     `paths` is what to check: Parquet files or folders, CSV or JSON Lines files (read in
@@ -47,7 +47,8 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
     or one started on `spark_master` with the settings `spark_conf`; `paths` may then name a
     catalog table as 'table:db.name' or a dataset URI (hdfs://…). With `cache`
     (default), what was proven of these very files before is not scanned again
-    (checks/engine/cache.py)."""
+    (checks/engine/cache.py). `home` (a checks.duck.Home, DuckDB only): the database the check
+    runs in, kept by a long-lived caller (a server worker) so that a check opens none."""
     from .history import Ledger
     from .waivers import apply_waivers, load_waivers
 
@@ -87,12 +88,13 @@ def check(paths, contracts_dir: Path | str | None = None, threads: int | None = 
         if engine == "spark":
             result = spark_run.run(contracts, batch, spark, progress=progress)
         else:
-            result = _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache)
+            result = _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache,
+                                 home)
         result.findings = context_only(result.findings, getattr(batch, "context_rows", None))
         if getattr(batch, "diagnoses", None):  # a 3101 request: every diagnosis of the encounter counts
             from .nhsa.diagnoses import every_diagnosis
             result.findings = every_diagnosis(result.findings, batch, contracts, lambda b: context_only(_run_duckdb(
-                contracts, b, threads, None, True, memory_limit, temp_dir, None, False).findings, b.context_rows))
+                contracts, b, threads, None, True, memory_limit, temp_dir, None, False, home).findings, b.context_rows))
     finally:
         if opened is not None:
             opened.close()
@@ -116,12 +118,12 @@ def _as_paths(data):
     return data
 
 
-def _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache):
+def _run_duckdb(contracts, batch, threads, ledger, dry_run, memory_limit, temp_dir, progress, cache, home=None):
     try:
         from .engine.cache import SurveyCache, folder
         return duckdb_run.run(contracts, batch, threads=threads, ledger=ledger, record=not dry_run,
                               memory_limit=memory_limit, temp_dir=temp_dir, progress=progress,
-                              cache=SurveyCache(folder() if cache else None))
+                              cache=SurveyCache(folder() if cache else None), home=home)
     except Exception as e:
         _engine_error(e, batch, ledger, memory_limit)
         raise

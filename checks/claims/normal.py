@@ -42,29 +42,6 @@ DROPPED = (" \t\n\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
            "·・•、，,。.;；:：'\"“”‘’`-－—–―~～〜/／\\|!！?？*＊#＃+＝=<>《》〈〉「」『』…^")
 
 
-def _final(ch: str) -> str:
-    if ch in OPEN:
-        return "("
-    if ch in CLOSE:
-        return ")"
-    if ch in DROPPED:
-        return ""
-    if "a" <= ch <= "z":
-        return ch.upper()
-    return ch
-
-
-def _table() -> dict[str, str]:
-    out = {}
-    for code in range(0xFF01, 0xFF5F):  # full-width ASCII: NFKC maps U+FF01..U+FF5E to U+0021..U+007E
-        out[chr(code)] = _final(chr(code - 0xFEE0))
-    for ch in OPEN + CLOSE + DROPPED + "abcdefghijklmnopqrstuvwxyz":
-        out[ch] = _final(ch)
-    return {k: v for k, v in out.items() if k != v}
-
-
-NAME_MAP = _table()  # the whole mapping, one character at a time (name_like's classes are built from it)
-_DELETED = "".join(k for k, v in NAME_MAP.items() if not v)
 # full-width forms but the brackets (most names with a full-width character have only those)
 _FW = "".join(chr(c) for c in range(0xFF01, 0xFF5F) if chr(c) not in OPEN + CLOSE)
 _FW_TO = "".join(chr(ord(c) - 0xFEE0) for c in _FW)
@@ -103,10 +80,11 @@ def name_text(text: str | None) -> str | None:
     return _upper(str(text).translate(_FW_PY).translate(_DROP_PY).translate(_BRACKETS_PY))
 
 
-REGEX_CHARS = 100_000  # characters of one regular expression: RE2 compiles ~300,000 of a name table's
+REGEX_CHARS = 100_000  # characters of one regular expression: RE2 refuses a pattern past a size
+
+
 def _one(c: str) -> str:
-    """A character inside a regular-expression class, as short as RE2 and Java both read it (the
-    pattern is compiled per query: a long pattern costs at every run)."""
+    """A character inside a regular-expression class, as short as RE2 and Java both read it."""
     return c if ord(c) > 0x3000 and not c.isspace() and c not in "\ufeff" else f"\\x{{{ord(c):04x}}}"
 
 
@@ -120,58 +98,48 @@ def _fw_class() -> str:
     return _cls(_FW)
 
 
-_SOURCES: dict[str, set[str]] = {}
-for _k, _v in NAME_MAP.items():
-    if _v:
-        _SOURCES.setdefault(_v, {_v}).add(_k)
-_INNER = _cls(_DELETED) + "*"  # what name() drops, anywhere
-
-
-def _char_regex(ch: str) -> str:
-    n = NAME_MAP.get(ch, ch)
-    if not n:
-        return ""
-    return _cls(_SOURCES.get(n, {n}))
-
-
 def _pattern_regex(pattern: str) -> str:
+    """A LIKE pattern (% any run, _ one character) as a regular expression over name()'s text: the
+    pattern as name() writes it, every other character literal."""
     out = []
-    for ch in pattern:
+    for ch in name_text(pattern):
         if ch == "%":
             out.append(".*")
         elif ch == "_":
             out.append(".")
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\x{{{ord(ch):02x}}}")
+        elif ch.isascii() and not ch.isalnum():
+            out.append("\\" + ch)
         else:
-            r = _char_regex(ch)
-            if r:
-                out.append(r)
-    return _INNER.join(out)
+            out.append(ch)
+    return "".join(out)
 
 
 def name_cut(sql: str, names, at_least: int) -> str:
     """Whether a name is the first `at_least` or more characters (as name() counts them) of one of
-    the literal `names`, cut there by a field length: a cheap anchored regular expression on the
-    first characters, then, on the few names passing it, the normalised name as a start of the
-    listed one."""
+    the literal `names`, cut there by a field length: name() of it starts one of them."""
+    n = name(sql)
     alts = []
     for text in names:
         norm = name_text(text)
         if "%" in norm or "_" in norm or len(norm) <= at_least:
             continue
-        head = "(?is)^" + _INNER + _pattern_regex(norm[:at_least])
-        n = name(sql)
-        alts.append(f"(CASE WHEN regexp_matches({sql}, '{head.replace(chr(39), chr(39) * 2)}') THEN "
-                    f"starts_with('{norm.replace(chr(39), chr(39) * 2)}', {n}) AND length({n}) >= {at_least} "
-                    f"ELSE FALSE END)")
-    return "(" + " OR ".join(alts) + ")" if alts else "FALSE"
+        alts.append(f"starts_with('{_sql_text(norm)}', {n})")
+    return f"(length({n}) >= {at_least} AND ({' OR '.join(alts)}))" if alts else "FALSE"
 
 
 def name_like(sql: str, patterns) -> str:
     """Whether a name matches one of the LIKE `patterns` (% any run, _ one character) as name()
-    compares names (full-width folded, brackets unified, no spaces or punctuation) and ignoring
-    case: one regular expression, so no line's name is rewritten (cheap on every line of a scan)."""
+    compares names (full-width folded, brackets unified, no spaces or punctuation), ignoring case:
+    `lower(name(x)) LIKE lower(name(p))` for any p, as one regular expression over name(x).
+
+    The expression is the names themselves: an earlier one matched the raw name, with the
+    characters name() drops allowed between any two, which made each pattern some forty times
+    longer and cost RE2 some 10 ms to compile in every query that held it (a server's request)."""
+    n = name(sql)
     alts, chunks, size = [], [], 0
-    for p in patterns:  # RE2 refuses one expression past a size: a long name table takes several
+    for p in sorted(set(patterns)):  # RE2 refuses one expression past a size: a long name table takes several
         alts.append(_pattern_regex(p))
         size += len(alts[-1])
         if size >= REGEX_CHARS:
@@ -181,8 +149,8 @@ def name_like(sql: str, patterns) -> str:
         chunks.append(alts)
     tests = []
     for alts in chunks:
-        rx = "(?is)^" + _INNER + "(?:" + "|".join(alts) + ")" + _INNER + "$"
-        tests.append(f"regexp_matches({sql}, '{rx.replace(chr(39), chr(39) * 2)}')")
+        rx = "(?is)^(?:" + "|".join(alts) + ")$"
+        tests.append(f"regexp_matches({n}, '{_sql_text(rx)}')")
     return tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
 
 

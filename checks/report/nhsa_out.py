@@ -122,7 +122,7 @@ def _envelope(report, message) -> dict:
             "refmsg_time": _time(received), "respond_time": _time(now), "err_msg": ""}
 
 
-def _write(report, out, message=None, codes=None, lang: str = "zh") -> int:
+def _write(report, out, message=None, codes=None, lang: str = "zh", home=None) -> int:
     codes = codes if isinstance(codes, dict) and "sev_deg" in codes else load_codes(codes)
     env = getattr(message, "envelope", None) or {}
     rules = {(r.contract_id, r.contract_version, r.rule_id): r for r in report.rules}
@@ -134,7 +134,7 @@ def _write(report, out, message=None, codes=None, lang: str = "zh") -> int:
         "words": finding_words(t, report.rules, lang),  # 违规内容 in words, never a condition
     }
     head = json.dumps(_envelope(report, message), ensure_ascii=False)[:-1]
-    with findings_db(t, **extra) as db:
+    with findings_db(t, home=home, **extra) as db:
         out.write(head.encode() + b', "output": {"result": [')
         n = json_elements(db, out, _columns(codes, env.get("msgid") or codes.get("task_id", "")),
                           "NOT f.waived AND f.severity <> 'data_quality'")
@@ -142,11 +142,12 @@ def _write(report, out, message=None, codes=None, lang: str = "zh") -> int:
     return n
 
 
-def national_answer(report, message=None, codes=None, lang: str = "zh") -> dict:
+def national_answer(report, message=None, codes=None, lang: str = "zh", home=None) -> dict:
     """The national 3101/3102 answer envelope for `report` (of `message`, the request checked, if
-    any; default: the report's own); `codes`: a code-map file or dict over checks/nhsa/codes.yaml."""
+    any; default: the report's own); `codes`: a code-map file or dict over checks/nhsa/codes.yaml;
+    `home`: a checks.duck.Home to write it in (a server worker's)."""
     buf = io.BytesIO()
-    _write(report, buf, message if message is not None else getattr(report, "message", None), codes, lang)
+    _write(report, buf, message if message is not None else getattr(report, "message", None), codes, lang, home)
     return json.loads(buf.getvalue())
 
 

@@ -25,8 +25,10 @@ class FindingsDB:
     """The findings table (with `_i`, `waived` and extra columns) and a DuckDB connection that
     serialises it in chunks: each chunk is registered as `f` in turn, so memory stays flat."""
 
-    def __init__(self, con, table: pa.Table):
+    def __init__(self, con, table: pa.Table, in_order: bool = True):
         self.con, self.table = con, table
+        # whether rows leave in table order by themselves (preserve_insertion_order), or must be sorted
+        self.order_by = "" if in_order else " ORDER BY f._i"
 
     def chunks(self):
         for start in range(0, max(self.table.num_rows, 1), CHUNK):
@@ -35,21 +37,26 @@ class FindingsDB:
 
 
 @contextlib.contextmanager
-def findings_db(table: pa.Table, **extra: pa.Array):
-    """A FindingsDB over `table` plus `_i` (position), `waived` and `extra` columns."""
-    tmp = tempfile.mkdtemp(prefix="claimcheck-")
-    con = connect(config={"temp_directory": tmp})
-    con.execute("SET memory_limit = '512MB'")
-    con.execute("SET preserve_insertion_order = true")  # rows leave in table order: no sort needed
+def findings_db(table: pa.Table, home=None, **extra: pa.Array):
+    """A FindingsDB over `table` plus `_i` (position), `waived` and `extra` columns; on a cursor
+    of `home` (a checks.duck.Home) if given, which keeps no insertion order: rows are sorted."""
+    tmp = tempfile.mkdtemp(prefix="claimcheck-") if home is None else None
+    if home is None:
+        con = connect(config={"temp_directory": tmp})
+        con.execute("SET memory_limit = '512MB'")
+        con.execute("SET preserve_insertion_order = true")  # rows leave in table order: no sort needed
+    else:
+        con = home.cursor()
     t = table.append_column("_i", pa.array(range(table.num_rows), pa.int64()))
     t = t.append_column("waived", pc.is_valid(table["waiver"]))
     for name, arr in extra.items():
         t = t.append_column(name, arr)
     try:
-        yield FindingsDB(con, t)
+        yield FindingsDB(con, t, in_order=home is None)
     finally:
         con.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def per_rule(table: pa.Table, values: dict[tuple, object], typ: pa.DataType) -> pa.Array:
@@ -83,7 +90,8 @@ def json_elements(db: FindingsDB, out, columns: str, where: str = "TRUE", first:
             n = db.con.sql(f"SELECT count(*) FROM f WHERE {where}").fetchall()[0][0]
             if not n:
                 continue
-            db.con.execute(f"COPY (SELECT {columns} FROM f WHERE {where}) TO '{path}' (FORMAT json, ARRAY true)")
+            db.con.execute(f"COPY (SELECT {columns} FROM f WHERE {where}{db.order_by}) TO '{path}' "
+                           "(FORMAT json, ARRAY true)")
             size = os.path.getsize(tmp)
             with open(tmp, "rb") as fh:
                 # DuckDB writes "[\n\t{…},\n\t{…}\n]\n": copy what lies between the brackets

@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         t0 = time.perf_counter()
         report = service.check(msg, record, timings)
         t1 = time.perf_counter()
-        answer = national.national_answer(report, msg)
+        answer = national.national_answer(report, msg, home=service.home)
         t2 = time.perf_counter()
         if store is not None:
             store.remember(report)
@@ -212,6 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         log.info("claimcheck serve: %d contract versions loaded", len(service.contracts))
         yield
         pool.shutdown(wait=True)  # the checks in flight finish (a drain on SIGTERM)
+        service.close()
         log.info("claimcheck serve: stopped")
 
     g = lambda fn: guarded(fn, metrics)  # noqa: E731

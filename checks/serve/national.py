@@ -30,9 +30,9 @@ def trig_scen(msg: Message) -> str | None:
     return str(v) if v is not None else None
 
 
-def national_answer(report, msg: Message | None = None) -> dict:
+def national_answer(report, msg: Message | None = None, home=None) -> dict:
     from ..report.nhsa_out import national_answer as answer
-    out = answer(report, msg)
+    out = answer(report, msg, home=home)
     out["output"]["waived"] = waived_results(report)
     return out
 

@@ -73,6 +73,13 @@ class Service:
         self._waivers = (None, None)  # (mtime, loaded)
         self._stamp_seen = self._stamp()
         self.load()
+        from ..duck import Home
+        # the worker's DuckDB database, opened once: a check runs on a cursor of it (the engine's
+        # memory limit for each check, over the checks that may run at once)
+        self.home = Home(threads=1, memory_limit=f"{512 * max(1, settings.concurrency)}MB")
+
+    def close(self) -> None:
+        self.home.close()
 
     def _stamp(self) -> int | None:
         try:
@@ -143,7 +150,7 @@ class Service:
         with self._ledger_lock if history else contextlib.nullcontext():
             report = check(data, contracts=contracts, history=history,
                            dry_run=not record, history_wait=self.settings.history_wait,
-                           columns=self.settings.columns, cache=False, threads=1)
+                           columns=self.settings.columns, cache=False, threads=1, home=self.home)
         t1 = time.perf_counter()
         accepted = self.waivers(contracts)
         if accepted:

@@ -32,14 +32,15 @@ def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duc
 
 def run(contracts, batch, threads: int | None = None, ledger=None, record: bool = False, judge: bool = True,
         source: str = "check", memory_limit: str | None = None, temp_dir: str | None = None,
-        progress=None, cache=None) -> EngineResult:
+        progress=None, cache=None, home=None) -> EngineResult:
     """Judge `batch`; with a `ledger`, frequency rules also count its earlier lines, and with
-    `record` the batch's counted lines are recorded in it (one transaction)."""
+    `record` the batch's counted lines are recorded in it (one transaction). With `home` (a
+    checks.duck.Home) the check runs on a cursor of that database, with its settings."""
     from ...quality import quality_contract
 
     t0 = time.perf_counter()
-    tmp = tempfile.mkdtemp(prefix="claimcheck-", dir=temp_dir)
-    con = connect(threads, memory_limit, tmp)
+    tmp = tempfile.mkdtemp(prefix="claimcheck-", dir=temp_dir) if home is None else None
+    con = connect(threads, memory_limit, tmp) if home is None else home.cursor()
     try:
         batch.attach(con)
         if ledger is not None:
@@ -50,4 +51,5 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
         if ledger is not None:
             ledger.detach()
         con.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
