@@ -18,36 +18,89 @@ def connect(database: str = ":memory:", config: dict | None = None, **kwargs) ->
 
 
 class Home:
-    """One DuckDB database a long-lived process keeps (a server worker), in which each check opens
+    """The DuckDB database a long-lived process keeps (a server worker), in which each check opens
     a cursor (half a millisecond) instead of a database of its own (duckdb.connect: some 16 ms).
 
     A cursor is a connection of its own: its temporary tables, registered views and local settings
-    are its alone and go when it closes, so checks running side by side on one home do not see each
-    other. The global settings are the home's, set once here: threads, memory limit, temporary
-    folder, time zone, and insertion order not kept (a query whose rows must leave in order says
-    ORDER BY). `threads` 1: each check runs on the thread that asked for it."""
+    are its alone and go when it is released, so checks running side by side do not see each
+    other. The global settings are the home's, set once: threads, memory limit, temporary folder,
+    time zone, and insertion order not kept (a query whose rows must leave in order says ORDER BY).
+    `threads` 1: each check runs on the thread that asked for it.
 
-    def __init__(self, threads: int = 1, memory_limit: str = "512MB", time_zone: str = "Asia/Shanghai"):
+    A database that has served `renew` cursors is replaced by a new one, and closed once its last
+    cursor is released: a database serving cursors one after another keeps some 7 KB of each
+    (measured: a worker's memory grew 8% per thousand 3101 requests; renewed every 300, it stays
+    flat)."""
+
+    def __init__(self, threads: int = 1, memory_limit: str = "512MB", time_zone: str = "Asia/Shanghai",
+                 renew: int = 300):
         import tempfile
         import threading
 
         self.temp_dir = tempfile.mkdtemp(prefix="claimcheck-home-")
-        self._db = connect(config={"temp_directory": self.temp_dir})
-        self._db.execute(f"SET threads = {int(threads)}")
-        self._db.execute(f"SET memory_limit = '{memory_limit}'")
-        self._db.execute("SET preserve_insertion_order = false")
-        self._db.execute(f"SET TimeZone = '{time_zone}'")
+        self._settings = (int(threads), memory_limit, time_zone)
+        self.renew = renew
         self._lock = threading.Lock()
+        self._opened = 0
+        self._db = self._open()
+        self._served = 0
+        self._owner: dict[int, duckdb.DuckDBPyConnection] = {}  # id(cursor) -> its database
+        self._retired: list[duckdb.DuckDBPyConnection] = []     # replaced, with cursors still out
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        import os
+
+        self._opened += 1
+        folder = os.path.join(self.temp_dir, str(self._opened))  # a database's spill files its own
+        threads, memory_limit, time_zone = self._settings
+        db = connect(config={"temp_directory": folder})
+        db.execute(f"SET threads = {threads}")
+        db.execute(f"SET memory_limit = '{memory_limit}'")
+        db.execute("SET preserve_insertion_order = false")
+        db.execute(f"SET TimeZone = '{time_zone}'")
+        return db
+
+    @property
+    def databases_opened(self) -> int:
+        return self._opened
+
+    @property
+    def databases_open(self) -> int:
+        """The current database and the replaced ones some cursor still holds."""
+        return 1 + len(self._retired)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own to the home's database; give it back with release()."""
         with self._lock:
+            if self._served >= self.renew:
+                self._retire(self._db)
+                self._db, self._served = self._open(), 0
+            self._served += 1
             con = self._db.cursor()
+            self._owner[id(con)] = self._db
         con.execute("SET enable_progress_bar = false")
         return con
+
+    def release(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Close a cursor of cursor(); a replaced database whose last cursor this was is closed."""
+        con.close()
+        with self._lock:
+            db = self._owner.pop(id(con), None)
+            if db is not None and db is not self._db and not any(d is db for d in self._owner.values()):
+                self._retired = [d for d in self._retired if d is not db]
+                db.close()
+
+    def _retire(self, db) -> None:
+        if any(d is db for d in self._owner.values()):
+            self._retired.append(db)
+        else:
+            db.close()
 
     def close(self) -> None:
         import shutil
 
         with self._lock:
-            self._db.close()
+            for db in [self._db, *self._retired]:
+                db.close()
+            self._retired, self._owner = [], {}
         shutil.rmtree(self.temp_dir, ignore_errors=True)

@@ -54,7 +54,10 @@ def findings_db(table: pa.Table, home=None, **extra: pa.Array):
     try:
         yield FindingsDB(con, t, in_order=home is None)
     finally:
-        con.close()
+        if home is None:
+            con.close()
+        else:
+            home.release(con)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 

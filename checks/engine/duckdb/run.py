@@ -50,6 +50,9 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
     finally:
         if ledger is not None:
             ledger.detach()
-        con.close()
+        if home is None:
+            con.close()
+        else:
+            home.release(con)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,90 @@
+"""A server worker's DuckDB home (checks/duck.py Home): checks run on cursors of one database
+instead of a database each, and answer exactly what a check with a database of its own answers,
+in the same order; cursors do not see each other; the database is renewed and the old one closed
+once no cursor holds it."""
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import pytest
+
+from checks import check
+from checks.duck import Home
+from checks.nhsa import read_message
+from checks.report.nhsa_out import national_answer
+from serve_kit import ROOT, batch_as_message
+
+GOLDEN = sorted((ROOT / "sample_claims").glob("*.parquet"))
+
+
+@pytest.fixture
+def home():
+    h = Home(renew=3)
+    yield h
+    h.close()
+
+
+def _results(answer: dict) -> list:
+    return answer["output"]["result"]
+
+
+@pytest.mark.parametrize("batch", GOLDEN, ids=lambda p: p.stem)
+def test_a_check_on_a_home_answers_what_a_check_of_its_own_answers_in_the_same_order(home, batch):
+    msg = read_message(batch_as_message(batch))
+    alone = check(msg, cache=False, dry_run=True)
+    on_home = check(msg, cache=False, dry_run=True, threads=1, home=home)
+    assert on_home.table.equals(alone.table)
+    assert [r.status for r in on_home.rules] == [r.status for r in alone.rules]
+    # the answer is written on a cursor of the home, which keeps no insertion order: rows are sorted
+    assert _results(national_answer(on_home, msg, home=home)) == _results(national_answer(alone, msg))
+
+
+def test_the_answers_were_over_findings(home):
+    found = [len(_results(national_answer(check(read_message(batch_as_message(b)), cache=False, dry_run=True,
+                                                   home=home), home=home))) for b in GOLDEN]
+    assert sum(1 for n in found if n > 1) >= 3, found
+
+
+def test_two_cursors_do_not_see_each_other_s_temporary_tables(home):
+    a, b = home.cursor(), home.cursor()
+    a.execute("CREATE TEMP TABLE lines AS SELECT 1 AS x")
+    b.execute("CREATE TEMP TABLE lines AS SELECT 2 AS x")
+    assert a.execute("SELECT x FROM lines").fetchall() == [(1,)]
+    assert b.execute("SELECT x FROM lines").fetchall() == [(2,)]
+    home.release(a)
+    home.release(b)
+    c = home.cursor()
+    with pytest.raises(duckdb.CatalogException):
+        c.execute("SELECT x FROM lines")  # a released cursor's tables went with it
+    home.release(c)
+
+
+def test_the_database_is_renewed_and_the_old_one_closed_when_its_last_cursor_is_released(home):
+    held = home.cursor()
+    held.execute("CREATE TEMP TABLE t AS SELECT 42 AS x")
+    for _ in range(3):  # renew=3: the fourth cursor opens a new database
+        home.release(home.cursor())
+    assert home.databases_opened == 2
+    assert home.databases_open == 2  # the first is still held
+    assert held.execute("SELECT x FROM t").fetchall() == [(42,)]  # and still answers
+    home.release(held)
+    assert home.databases_open == 1
+
+
+def test_checks_side_by_side_on_one_home_each_get_their_own_findings(home):
+    msgs = [read_message(batch_as_message(b)) for b in GOLDEN[:4]]
+    want = [check(m, cache=False, dry_run=True).table for m in msgs]
+    got: dict[int, object] = {}
+
+    def run(k):
+        for _ in range(2):
+            got[k] = check(msgs[k], cache=False, dry_run=True, threads=1, home=home).table
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(msgs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(got[k].equals(want[k]) for k in range(len(msgs)))
+    assert home.databases_opened >= 2  # renewed while checks ran side by side
