@@ -9,6 +9,8 @@ field's normalisation identically.
 """
 from __future__ import annotations
 
+import functools
+
 
 # surrounding characters a code or name loses: space, tab, line breaks, form feed, NBSP, ideographic space
 TRIM_CHARS = " \t\n\r\f\v\u00a0\u3000"
@@ -137,9 +139,14 @@ def name_like(sql: str, patterns) -> str:
     The expression is the names themselves: an earlier one matched the raw name, with the
     characters name() drops allowed between any two, which made each pattern some forty times
     longer and cost RE2 some 10 ms to compile in every query that held it (a server's request)."""
+    return _name_like(sql, tuple(sorted(set(patterns))))
+
+
+@functools.lru_cache(maxsize=4096)  # the same sets' SQL is written several times a check (1 ms each)
+def _name_like(sql: str, patterns: tuple[str, ...]) -> str:
     n = name(sql)
     alts, chunks, size = [], [], 0
-    for p in sorted(set(patterns)):  # RE2 refuses one expression past a size: a long name table takes several
+    for p in patterns:  # RE2 refuses one expression past a size: a long name table takes several
         alts.append(_pattern_regex(p))
         size += len(alts[-1])
         if size >= REGEX_CHARS:
