@@ -44,6 +44,7 @@ class Home:
         self._opened = 0
         self._db = self._open()
         self._served = 0
+        self.cursors = 0  # cursors handed out in all
         self._owner: dict[int, duckdb.DuckDBPyConnection] = {}  # id(cursor) -> its database
         self._retired: list[duckdb.DuckDBPyConnection] = []     # replaced, with cursors still out
 
@@ -76,6 +77,7 @@ class Home:
                 self._retire(self._db)
                 self._db, self._served = self._open(), 0
             self._served += 1
+            self.cursors += 1
             con = self._db.cursor()
             self._owner[id(con)] = self._db
         con.execute("SET enable_progress_bar = false")

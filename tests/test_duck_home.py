@@ -88,3 +88,19 @@ def test_checks_side_by_side_on_one_home_each_get_their_own_findings(home):
         t.join()
     assert all(got[k].equals(want[k]) for k in range(len(msgs)))
     assert home.databases_opened >= 2  # renewed while checks ran side by side
+
+
+def test_the_service_checks_messages_on_its_home_and_a_batch_on_a_database_of_its_own():
+    """A 3101/3102 message is small and many: it runs on the worker's home. A batch sent to
+    /check may be large: its memory is its own, as with `claimcheck check`, and does not take
+    the home's limit from the messages checked beside it."""
+    from checks.serve.service import Service, Settings
+
+    service = Service(Settings())
+    try:
+        service.check(GOLDEN[0])
+        assert service.home.cursors == 0
+        service.check(read_message(batch_as_message(GOLDEN[0])))
+        assert service.home.cursors == 1
+    finally:
+        service.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ClaimcheckError
+from ..nhsa.message import Message
 
 log = logging.getLogger("claimcheck.serve")
 
@@ -74,8 +75,10 @@ class Service:
         self._stamp_seen = self._stamp()
         self.load()
         from ..duck import Home
-        # the worker's DuckDB database, opened once: a check runs on a cursor of it (the engine's
-        # memory limit for each check, over the checks that may run at once)
+        # the worker's DuckDB database, opened once: a 3101/3102 check runs on a cursor of it (the
+        # engine's memory limit for each check, over the checks that may run at once). A batch sent
+        # to /check gets a database of its own, as `claimcheck check` does: its memory is its own,
+        # and opening it is nothing beside checking it
         self.home = Home(threads=1, memory_limit=f"{512 * max(1, settings.concurrency)}MB")
 
     def close(self) -> None:
@@ -150,7 +153,8 @@ class Service:
         with self._ledger_lock if history else contextlib.nullcontext():
             report = check(data, contracts=contracts, history=history,
                            dry_run=not record, history_wait=self.settings.history_wait,
-                           columns=self.settings.columns, cache=False, threads=1, home=self.home)
+                           columns=self.settings.columns, cache=False, threads=1,
+                           home=self.home if isinstance(data, Message) else None)
         t1 = time.perf_counter()
         accepted = self.waivers(contracts)
         if accepted:
