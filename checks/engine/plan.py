@@ -223,10 +223,12 @@ def contexts(plans, names: dict, batch, lookups, history: bool = False,
             for p in plans if p.index is not None and not p.idle}
 
 
-def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None) -> EngineResult:
+def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None,
+           compress: bool = False) -> EngineResult:
     """The whole sequence on `con`: a DuckDB connection (duckdb/run.py) or the Spark engine's
     stand-in for one (spark/sql.py), which takes the same statements. `contracts` are every contract
-    that runs (the data-quality one included); the reference tables are registered here."""
+    that runs (the data-quality one included); the reference tables are registered here. With
+    `compress` (DuckDB), `lines` is kept compressed (_compressed_lines)."""
     names = table_names(contracts)
     for c in contracts:
         for t in c.tables.values():
@@ -294,7 +296,11 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     # it) had DuckDB materialise the join in memory, which it cannot spill: the hospital profile at
     # 3M lines ran out of 512MB; as a table it completes in 512MB (bench/README.md)
     kind = "TABLE" if judge and joins else "VIEW"
-    con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*{derived} FROM lines_t l{joins}")
+    if compress and judge:
+        _compressed_lines(con, f"SELECT l.*{derived} FROM lines_t l{joins}")
+        kind = "TABLE"
+    else:
+        con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*{derived} FROM lines_t l{joins}")
     if kind == "TABLE":
         con.execute("DROP TABLE lines_t")  # read no more: its space is freed for the stages to come
         if ident is not None:
@@ -342,6 +348,22 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
         result.history.update(ledger=str(ledger.path), schema_version=ledger.schema_version,
                               migrated_from=ledger.migrated_from)
     return result
+
+
+WORK = "claimcheck_work"  # an in-memory database whose tables DuckDB compresses (_compressed_lines)
+
+
+def _compressed_lines(con, select: str) -> None:
+    """`lines` written into an in-memory database that compresses its tables, and checkpointed.
+    DuckDB keeps a temporary table uncompressed: 16 bytes a text value plus its text, some 450
+    bytes a line of a NIPT lab, so that at 3M lines `lines` outgrew the memory limit and every
+    rule read it back from the spill folder. Checkpointed, dictionaries and FSST compress it some
+    eightfold. Queries name `lines` unqualified: with this database in use they find it
+    (temporary tables are looked up first, and none is called `lines`)."""
+    con.execute(f"ATTACH ':memory:' AS {WORK} (COMPRESS)")
+    con.execute(f"CREATE TABLE {WORK}.lines AS {select}")
+    con.execute(f"CHECKPOINT {WORK}")
+    con.execute(f"USE {WORK}")
 
 
 def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq) -> None:

@@ -18,6 +18,9 @@ from ...kinds._common import lit
 from ..plan import EngineResult, run_on
 
 MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays flat as batches grow
+# from this many lines `lines` is kept compressed (engine/plan.py, _compressed_lines): checkpointing
+# it costs about a second a million lines, repaid once the uncompressed table would spill
+COMPRESS_AT = 1_000_000
 
 
 def connect(threads: int | None, memory_limit: str | None, temp_dir: str) -> duckdb.DuckDBPyConnection:
@@ -46,7 +49,8 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
         if ledger is not None:
             ledger.attach(con)
         every = list(contracts) + ([quality_contract(contracts)] if judge else [])
-        return run_on(con, every, batch, ledger, record, judge, source, t0, progress, cache)
+        return run_on(con, every, batch, ledger, record, judge, source, t0, progress, cache,
+                      compress=home is None and batch.lines >= COMPRESS_AT)
     finally:
         if ledger is not None:
             ledger.detach()
