@@ -24,8 +24,8 @@ import pyarrow as pa
 
 from . import expr as expr_mod
 from .duck import connect
-from .kinds._common import q
 from .paths import shown
+from .report.spool import release
 from .suggest import closest, did_you_mean
 from .yamlsrc import dotted, load_yaml, schema_validator
 
@@ -139,13 +139,17 @@ def apply_waivers(report, waivers: list[Waiver], today: dt.date | None = None) -
     infos = pa.table({"w": pa.array(range(len(waivers)), pa.int32()),
                       "info": [json.dumps(w.info(), ensure_ascii=False) for w in waivers]})
     con.register("infos", infos)
-    cols = ", ".join(f"f.{q(n)}" for n in table.column_names if n != "waiver")
-    report.table = con.sql(f"""SELECT {cols}, i.info AS waiver FROM f LEFT JOIN hits h ON h._i = f._i
-                               LEFT JOIN infos i ON i.w = h.w ORDER BY f._i""").to_arrow_table().cast(table.schema)
+    # only the waiver column is made anew: the other columns stay where they are (in memory, or
+    # in a findings file, report/spool.py), never copied
+    waiver = con.sql("""SELECT i.info AS waiver FROM f LEFT JOIN hits h ON h._i = f._i
+                        LEFT JOIN infos i ON i.w = h.w ORDER BY f._i""").to_arrow_table()["waiver"]
+    at = table.schema.get_field_index("waiver")
+    report.table = table.set_column(at, table.schema.field(at), waiver.cast(table.schema.field(at).type))
     per_rule = {(c, v, r): (n, a) for c, v, r, n, a in con.sql(
         "SELECT f.contract_id, f.contract_version, f.rule_id, count(*), sum(f.amount) FROM f JOIN hits h "
         "ON h._i = f._i GROUP BY ALL").fetchall()}
     con.close()
+    release()   # the pages of a findings file the waivers' conditions read (report/spool.py)
     report.waivers = summary
     for r in report.rules:
         n, amount = per_rule.get((r.contract_id, r.contract_version, r.rule_id), (0, 0.0))

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from ..kinds._common import lit
 from ..report.model import FINDING_SCHEMA
+from ..report.spool import Spool
 
 _FIELD = re.compile(r"\{(\w+)\}")
 _PARTS = {
@@ -90,11 +91,15 @@ FROM (
 SEVERITIES = ["violation", "suspect", "data_quality"]
 
 
-def fetch(con, queries: list[str], ctxs, files: list[str]) -> pa.Table:
-    """The findings as an Arrow table of FINDING_SCHEMA, streamed in batches. Rule, contract,
-    version, kind, severity and file are dictionary-encoded against dictionaries known up front
-    (the rules, the files), so no per-finding string is kept for them; the table is then put in
-    rule, file, row order by sorting three integers and taking one column at a time."""
+ORDER = "ORDER BY _r, _f, row, message NULLS LAST, related NULLS LAST"   # report order, ties broken
+
+
+def fetch(con, queries: list[str], ctxs, files: list[str], spool_dir: str | None = None) -> pa.Table:
+    """The findings as an Arrow table of FINDING_SCHEMA, in rule, file, row order, streamed in
+    batches. Rule, contract, version, kind, severity and file are dictionary-encoded against
+    dictionaries known up front (the rules, the files), so no per-finding string is kept for them.
+    The engine sorts; the batches go to a Spool (checks/report/spool.py), which keeps many findings
+    in a file in `spool_dir` rather than in memory."""
     size = max(ctxs, default=-1) + 1
     meta = {k: [""] * size for k in ("rule_id", "contract_id", "contract_version", "kind")}  # no null in a dictionary
     for i, (p, _) in ctxs.items():
@@ -103,29 +108,23 @@ def fetch(con, queries: list[str], ctxs, files: list[str]) -> pa.Table:
     dicts = {k: pa.array(v, pa.string()) for k, v in meta.items()}
     sev_dict, file_dict = pa.array(SEVERITIES), pa.array(files, pa.string())
     sev_index = pa.array(SEVERITIES)
-    batches = []
-    for b in (b for sql in queries for b in con.sql(sql).to_arrow_reader(batch_size=1 << 17)):
-        r, f = b.column("_r").cast(pa.int32()), b.column("_f").cast(pa.int32())
-        cols = {k: pa.DictionaryArray.from_arrays(r, d) for k, d in dicts.items()}
-        cols["severity"] = pa.DictionaryArray.from_arrays(pc.index_in(b.column("severity"), value_set=sev_index)
-                                                         .cast(pa.int32()), sev_dict)
-        cols["file"] = pa.DictionaryArray.from_arrays(f, file_dict)
-        for name in FINDING_SCHEMA.names:
-            if name not in cols:
-                cols[name] = b.column(name).cast(FINDING_SCHEMA.field(name).type)
-        cols["_r"], cols["_f"] = r, f
-        batches.append(pa.table(cols))
-    if not batches:
-        return FINDING_SCHEMA.empty_table()
-    t = pa.concat_tables(batches)
-    del batches
-    order = pc.sort_indices(t, [("_r", "ascending"), ("_f", "ascending"), ("row", "ascending")])
-    columns = {name: t.column(name) for name in FINDING_SCHEMA.names}
-    del t
-    out = {}
-    for name in FINDING_SCHEMA.names:  # one column at a time: the table is never held twice
-        out[name] = pc.take(columns.pop(name), order).combine_chunks()
-    return pa.table(out, schema=FINDING_SCHEMA)
+    spool = Spool(FINDING_SCHEMA, spool_dir)
+    try:
+        for sql in queries:
+            for b in con.sql(f"SELECT * FROM ({sql}) {ORDER}").to_arrow_reader(batch_size=1 << 17):
+                r, f = b.column("_r").cast(pa.int32()), b.column("_f").cast(pa.int32())
+                cols = {k: pa.DictionaryArray.from_arrays(r, d) for k, d in dicts.items()}
+                cols["severity"] = pa.DictionaryArray.from_arrays(
+                    pc.index_in(b.column("severity"), value_set=sev_index).cast(pa.int32()), sev_dict)
+                cols["file"] = pa.DictionaryArray.from_arrays(f, file_dict)
+                for name in FINDING_SCHEMA.names:
+                    if name not in cols:
+                        cols[name] = b.column(name).cast(FINDING_SCHEMA.field(name).type)
+                spool.add(pa.RecordBatch.from_arrays([cols[n] for n in FINDING_SCHEMA.names], schema=FINDING_SCHEMA))
+        return spool.table()
+    except BaseException:
+        spool.discard()
+        raise
 
 
 def empty_findings() -> pa.Table:

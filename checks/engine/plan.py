@@ -224,11 +224,12 @@ def contexts(plans, names: dict, batch, lookups, history: bool = False,
 
 
 def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=None, cache=None,
-           compress: bool = False) -> EngineResult:
+           compress: bool = False, spool_dir: str | None = None) -> EngineResult:
     """The whole sequence on `con`: a DuckDB connection (duckdb/run.py) or the Spark engine's
     stand-in for one (spark/sql.py), which takes the same statements. `contracts` are every contract
     that runs (the data-quality one included); the reference tables are registered here. With
-    `compress` (DuckDB), `lines` is kept compressed (_compressed_lines)."""
+    `compress` (DuckDB), `lines` is kept compressed (_compressed_lines); many findings are kept in a
+    file in `spool_dir` (checks/report/spool.py)."""
     names = table_names(contracts)
     for c in contracts:
         for t in c.tables.values():
@@ -321,7 +322,7 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
         runnable = {i: pc for i, pc in ctxs.items() if not pc[0].blocked}
         queries = findings_sql(runnable, per_rule=not getattr(con, "findings_in_one_query", False))
         sql = ";\n".join(queries)
-        findings = fetch(con, queries, runnable, [cf.display for cf in batch.files])
+        findings = fetch(con, queries, runnable, [cf.display for cf in batch.files], spool_dir)
     else:
         t3 = time.perf_counter()
     t4 = time.perf_counter()

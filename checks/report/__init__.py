@@ -31,6 +31,8 @@ def write_outputs(report, targets: dict, lang: str = "zh", nhsa_codes=None) -> l
     `nhsa_codes`: the national answer's code map (checks/report/nhsa_out.py load_codes)."""
     import importlib
 
+    from .spool import release
+
     written = []
     for fmt, (mod, fn) in FORMATS.items():
         path = targets.get(fmt)
@@ -41,5 +43,6 @@ def write_outputs(report, targets: dict, lang: str = "zh", nhsa_codes=None) -> l
             writer(report, path, nhsa_codes, lang)
         else:
             writer(report, path, lang)  # every text a person reads is in words, in the report's language
+        release()  # what a writer read of a findings file leaves the process with it (spool.py)
         written.append((fmt, "standard output" if str(path) == "-" else str(path)))
     return written

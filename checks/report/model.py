@@ -2,7 +2,8 @@
 
 Findings are one Arrow table (FINDING_SCHEMA), from the engine to every writer; waived findings
 stay in it with their waiver. Python objects (Finding) are made only for the few findings a
-terminal or a test looks at.
+terminal or a test looks at. Beyond SPOOL_AT findings the table is read from a file the engine
+wrote (checks/report/spool.py): the same Table, whose pages the writers let go chunk by chunk.
 """
 from __future__ import annotations
 

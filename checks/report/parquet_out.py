@@ -9,7 +9,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..paths import library_path_or_same
+from .spool import release
 from .target import target
+
+ROW_GROUP = 262_144
 
 SUFFIXES = (".parquet", ".csv", ".xlsx")
 
@@ -21,5 +24,8 @@ def write_findings(report, path, lang: str = "zh") -> None:
         return (write_csv if suffix == ".csv" else write_xlsx)(report, path, lang)
     t = report.table
     t = t.append_column("waived", pc.is_valid(t["waiver"]).cast(pa.bool_()))
-    with target(path, ".parquet") as tmp:
-        pq.write_table(t, library_path_or_same(tmp), compression="zstd")
+    with target(path, ".parquet") as tmp, pq.ParquetWriter(library_path_or_same(tmp), t.schema,
+                                                           compression="zstd") as out:
+        for start in range(0, t.num_rows, ROW_GROUP):   # one row group at a time
+            out.write_table(t.slice(start, ROW_GROUP))
+            release()   # the pages of a findings file it touched (report/spool.py)

@@ -52,19 +52,37 @@ def finding_words(table: pa.Table, rules, lang: str = "zh") -> pa.Array:
     return words
 
 
+WORDS_CHUNK = 200_000   # findings keyed at a time: the key text of a chunk is all that is held
+
+
 def _words(table: pa.Table, rules, lang: str) -> pa.Array:
     if table.num_rows == 0:
         return pa.array([], pa.string())
-    key = pc.binary_join_element_wise(*(_text(table[c]) for c in KEY), _SEP)
-    enc = pc.dictionary_encode(key)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    _, first = np.unique(codes, return_index=True)   # the first row of each distinct key, in key order
+    from .spool import release
     names = titles(rules, lang)
-    sample = table.select(list(KEY)).take(pa.array(first)).to_pylist()
-    said = [words_of(f, names, lang) for f in sample]
-    return pa.DictionaryArray.from_arrays(enc.indices, pa.array(said, pa.string()))
+    index: dict[str, int] = {}          # key text -> position in `said`
+    said: list[str] = []
+    parts = []
+    for start in range(0, table.num_rows, WORDS_CHUNK):
+        chunk = table.slice(start, WORDS_CHUNK)
+        key = pc.binary_join_element_wise(*(_text(chunk[c]) for c in KEY), _SEP)
+        enc = pc.dictionary_encode(key)
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.combine_chunks()
+        local = enc.dictionary.to_pylist()
+        fresh = [k for k, text in enumerate(local) if text not in index]
+        if fresh:
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            _, first = np.unique(codes, return_index=True)   # the first row of each local key, in key order
+            sample = chunk.select(list(KEY)).take(pa.array(first[fresh])).to_pylist()
+            for k, f in zip(fresh, sample):
+                index[local[k]] = len(said)
+                said.append(words_of(f, names, lang))
+        to_global = np.array([index[text] for text in local], dtype=np.int32)
+        parts.append(to_global[enc.indices.to_numpy(zero_copy_only=False)])
+        del key, enc, local
+        release()
+    return pa.DictionaryArray.from_arrays(pa.array(np.concatenate(parts), pa.int32()), pa.array(said, pa.string()))
 
 
 def with_words(table: pa.Table, rules, lang: str = "zh") -> pa.Table:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..duck import connect
+from .spool import release
 
 
 CHUNK = 200_000  # findings per COPY: DuckDB's memory follows the chunk, not the report
@@ -34,6 +35,7 @@ class FindingsDB:
         for start in range(0, max(self.table.num_rows, 1), CHUNK):
             self.con.register("f", self.table.slice(start, CHUNK))
             yield
+            release()   # the pages of a findings file this chunk touched (report/spool.py)
 
 
 @contextlib.contextmanager
@@ -63,13 +65,20 @@ def findings_db(table: pa.Table, home=None, **extra: pa.Array):
 
 
 def per_rule(table: pa.Table, values: dict[tuple, object], typ: pa.DataType) -> pa.Array:
-    """An array aligned with `table`: values[(contract_id, contract_version, rule_id)] for each row."""
+    """An array aligned with `table`: values[(contract_id, contract_version, rule_id)] for each row.
+    Keyed a chunk at a time, so that only a chunk's key text is ever held."""
     keys = list(values)
-    text = lambda c: pc.cast(table[c], pa.string())  # noqa: E731
-    row_key = pc.binary_join_element_wise(text("contract_id"), text("contract_version"), text("rule_id"), "\x1f")
-    index = pc.index_in(row_key, value_set=pa.array(["\x1f".join(k) for k in keys], pa.string())).cast(pa.int32())
-    if isinstance(index, pa.ChunkedArray):
-        index = index.combine_chunks() if index.num_chunks else pa.array([], pa.int32())
+    known = pa.array(["\x1f".join(k) for k in keys], pa.string())
+    text = lambda t, c: pc.cast(t[c], pa.string())  # noqa: E731
+    parts = []
+    for start in range(0, table.num_rows, CHUNK):
+        t = table.slice(start, CHUNK)
+        row_key = pc.binary_join_element_wise(text(t, "contract_id"), text(t, "contract_version"), text(t, "rule_id"),
+                                              "\x1f")
+        index = pc.index_in(row_key, value_set=known).cast(pa.int32())
+        parts.extend(index.chunks if isinstance(index, pa.ChunkedArray) else [index])
+        release()
+    index = pa.concat_arrays(parts) if parts else pa.array([], pa.int32())
     return pa.DictionaryArray.from_arrays(index, pa.array([values[k] for k in keys], typ))  # no copy per row
 
 
