@@ -20,6 +20,7 @@ import pytest
 from checks import check
 from checks.report import spool, write_outputs
 from checks.sample.generator import generate
+from conftest import line, table
 from test_engine_pinned import PROFILES, TABLES, digest
 
 OUTPUTS = {"json": "r.json", "findings": "f.parquet", "nhsa": "n.json", "sarif": "r.sarif", "junit": "r.xml"}
@@ -116,9 +117,28 @@ def test_release_lets_go_of_the_pages_a_reader_touched_and_the_data_stays(tmp_pa
     assert t["x"].to_pylist() == text.to_pylist()   # and they come back from the file when read again
 
 
-def test_a_failed_fetch_leaves_no_file_behind(tmp_path):
+def test_a_discarded_spool_leaves_no_file_behind(tmp_path):
     s = spool.Spool(pa.schema([("x", pa.int64())]), str(tmp_path), at=1)
     s.add(pa.record_batch([pa.array([1, 2, 3])], names=["x"]))
     assert len(list(tmp_path.iterdir())) == 1
     s.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_hand_written_extract_in_upper_case_columns_and_cents_gives_the_same_findings_spooled(tmp_path, monkeypatch):
+    """Not our generator's batch: 30 Jiangsu NIPT lines as a HIS extract writes them, column names
+    upper-case and money in fen (分) as integers, every price 520 yuan against the 500 ceiling."""
+    rows = [line(k, price=520.0) for k in range(1, 31)]
+    t = table(rows)
+    money = {"pric", "det_item_fee_sumamt", "inscp_scp_amt", "preselfpay_amt", "fulamt_ownpay_amt", "overlmt_amt"}
+    cols = [pc.cast(pc.round(pc.multiply(t[c], 100)), pa.int64()) if c in money and pa.types.is_floating(t[c].type)
+            else t[c] for c in t.column_names]
+    path = tmp_path / "his_extract.parquet"
+    pq.write_table(pa.table(cols, names=[c.upper() for c in t.column_names]), path)
+    held = check([str(path)], cache=False)
+    assert sum(f.rule_id == "JS-1-price" for f in held.findings) == 30
+    assert {f.actual for f in held.findings if f.rule_id == "JS-1-price"} == {"520.00"}
+    monkeypatch.setattr(spool, "SPOOL_AT", 5)
+    spooled = check([str(path)], cache=False)
+    assert spool.mapped(spooled.table)
+    assert spooled.table.equals(held.table)

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..paths import library_path_or_same
-from .spool import release
+from .spool import slices
 from .target import target
 
 ROW_GROUP = 262_144
@@ -26,6 +26,5 @@ def write_findings(report, path, lang: str = "zh") -> None:
     t = t.append_column("waived", pc.is_valid(t["waiver"]).cast(pa.bool_()))
     with target(path, ".parquet") as tmp, pq.ParquetWriter(library_path_or_same(tmp), t.schema,
                                                            compression="zstd") as out:
-        for start in range(0, t.num_rows, ROW_GROUP):   # one row group at a time
-            out.write_table(t.slice(start, ROW_GROUP))
-            release()   # the pages of a findings file it touched (report/spool.py)
+        for group in slices(t, ROW_GROUP):   # one row group at a time
+            out.write_table(group)

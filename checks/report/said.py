@@ -58,13 +58,12 @@ WORDS_CHUNK = 200_000   # findings keyed at a time: the key text of a chunk is a
 def _words(table: pa.Table, rules, lang: str) -> pa.Array:
     if table.num_rows == 0:
         return pa.array([], pa.string())
-    from .spool import release
+    from .spool import slices
     names = titles(rules, lang)
     index: dict[str, int] = {}          # key text -> position in `said`
     said: list[str] = []
     parts = []
-    for start in range(0, table.num_rows, WORDS_CHUNK):
-        chunk = table.slice(start, WORDS_CHUNK)
+    for chunk in slices(table, WORDS_CHUNK):
         key = pc.binary_join_element_wise(*(_text(chunk[c]) for c in KEY), _SEP)
         enc = pc.dictionary_encode(key)
         if isinstance(enc, pa.ChunkedArray):
@@ -81,7 +80,6 @@ def _words(table: pa.Table, rules, lang: str) -> pa.Array:
         to_global = np.array([index[text] for text in local], dtype=np.int32)
         parts.append(to_global[enc.indices.to_numpy(zero_copy_only=False)])
         del key, enc, local
-        release()
     return pa.DictionaryArray.from_arrays(pa.array(np.concatenate(parts), pa.int32()), pa.array(said, pa.string()))
 
 

@@ -34,6 +34,14 @@ def release() -> None:
             pass
 
 
+def slices(table: pa.Table, size: int):
+    """`table` a slice of `size` rows at a time, the pages of a findings file each slice touched
+    released once the caller is done with it."""
+    for start in range(0, table.num_rows, size):
+        yield table.slice(start, size)
+        release()
+
+
 def mapped(table: pa.Table) -> bool:
     """Whether `table` reads from a findings file (its buffers lie in a map)."""
     spans = [(b.address, b.address + b.size) for b in (pa.py_buffer(mm) for mm in list(_MAPS))]
@@ -83,8 +91,7 @@ class Spool:
         finally:
             self.discard()
         _MAPS.add(mm)
-        t = pa.ipc.open_file(pa.py_buffer(mm)).read_all()
-        return t
+        return pa.ipc.open_file(pa.py_buffer(mm)).read_all()
 
     def discard(self) -> None:
         """Close and remove the file, if one was opened (a mapped table keeps reading it)."""

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..duck import connect
-from .spool import release
+from .spool import release, slices
 
 
 CHUNK = 50_000  # findings per COPY: DuckDB holds a chunk's JSON (some 700 bytes a finding) before writing it
@@ -71,13 +71,11 @@ def per_rule(table: pa.Table, values: dict[tuple, object], typ: pa.DataType) -> 
     known = pa.array(["\x1f".join(k) for k in keys], pa.string())
     text = lambda t, c: pc.cast(t[c], pa.string())  # noqa: E731
     parts = []
-    for start in range(0, table.num_rows, CHUNK):
-        t = table.slice(start, CHUNK)
+    for t in slices(table, CHUNK):
         row_key = pc.binary_join_element_wise(text(t, "contract_id"), text(t, "contract_version"), text(t, "rule_id"),
                                               "\x1f")
         index = pc.index_in(row_key, value_set=known).cast(pa.int32())
         parts.extend(index.chunks if isinstance(index, pa.ChunkedArray) else [index])
-        release()
     index = pa.concat_arrays(parts) if parts else pa.array([], pa.int32())
     return pa.DictionaryArray.from_arrays(index, pa.array([values[k] for k in keys], typ))  # no copy per row
 
