@@ -142,3 +142,25 @@ def test_a_hand_written_extract_in_upper_case_columns_and_cents_gives_the_same_f
     spooled = check([str(path)], cache=False)
     assert spool.mapped(spooled.table)
     assert spooled.table.equals(held.table)
+
+
+def test_an_engine_failure_after_findings_were_spooled_leaves_no_file_and_says_so(heavy, tmp_path, monkeypatch):
+    """The spool has a file when a later rule's query fails (a full disk, a killed spill): the
+    check stops with the engine's error, and the file written so far is gone."""
+    import checks.engine.plan as plan
+    from checks.errors import ClaimcheckError
+
+    real = plan.findings_sql
+
+    def failing_last(*a, **k):
+        queries = real(*a, **k)
+        return queries + [f"SELECT * FROM ({queries[0]}) WHERE CAST(error('the spill disk is gone') AS BOOLEAN)"]
+
+    monkeypatch.setattr(plan, "findings_sql", failing_last)
+    monkeypatch.setattr(spool, "SPOOL_AT", 100)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    with pytest.raises(ClaimcheckError) as e:
+        check([str(heavy)], tables=TABLES, cache=False, temp_dir=str(temp))
+    assert "the spill disk is gone" in str(e.value)
+    assert list(temp.iterdir()) == []
