@@ -164,3 +164,29 @@ def test_an_engine_failure_after_findings_were_spooled_leaves_no_file_and_says_s
         check([str(heavy)], tables=TABLES, cache=False, temp_dir=str(temp))
     assert "the spill disk is gone" in str(e.value)
     assert list(temp.iterdir()) == []
+
+
+def test_the_words_of_many_findings_are_kept_in_a_file_beside_them_and_read_the_same(heavy, tmp_path, monkeypatch):
+    """A finding's words are computed a chunk at a time and, many of them, written to a file in the
+    findings' folder (frequency findings have a sentence each: held in Python, art-clinic 10M's
+    took 1.5 GB). Across chunks, and with the sentences remembered between chunks dropped, they
+    are the words of the findings held in memory."""
+    from checks.report import said
+
+    held = check([str(heavy)], tables=TABLES, cache=False)
+    expected = pc.cast(said.finding_words(held.table, held.rules, "zh"), pa.string()).to_pylist()
+    assert len(set(expected)) > 3
+    monkeypatch.setattr(spool, "SPOOL_AT", 100)
+    monkeypatch.setattr(said, "WORDS_CHUNK", 700)
+    monkeypatch.setattr(said, "MEMO_MAX", 3)
+    folders = []
+    real_mkstemp = spool.tempfile.mkstemp
+    monkeypatch.setattr(spool.tempfile, "mkstemp", lambda **k: folders.append(k.get("dir")) or real_mkstemp(**k))
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    spooled = check([str(heavy)], tables=TABLES, cache=False, temp_dir=str(temp))
+    words = said.finding_words(spooled.table, spooled.rules, "zh")
+    assert spool.mapped(pa.table({"words": words}))
+    assert pc.cast(words, pa.string()).to_pylist() == expected
+    assert folders == [str(temp), str(temp)]   # the findings' file, then the words'
+    assert list(temp.iterdir()) == []

@@ -40,8 +40,8 @@ _MEMO: dict[tuple, tuple] = {}  # (id of the table, lang) -> (table, words): wri
 
 
 def finding_words(table: pa.Table, rules, lang: str = "zh") -> pa.Array:
-    """An array aligned with `table`: each finding in words, in `lang` (zh or en), dictionary-encoded
-    (one string per distinct sentence). Computed once per table and language."""
+    """An array aligned with `table`: each finding in words, in `lang` (zh or en); many findings'
+    words are kept in a file, as the findings are. Computed once per table and language."""
     memo = _MEMO.get((id(table), lang))
     if memo is not None and memo[0] is table:
         return memo[1]
@@ -52,35 +52,45 @@ def finding_words(table: pa.Table, rules, lang: str = "zh") -> pa.Array:
     return words
 
 
-WORDS_CHUNK = 200_000   # findings keyed at a time: the key text of a chunk is all that is held
+WORDS_CHUNK = 50_000   # findings keyed at a time: the key text of a chunk is all that is held
+MEMO_MAX = 10_000      # sentences remembered across chunks (a ceiling rule's few thousand keys)
+WORDS = pa.schema([("words", pa.string())])
 
 
-def _words(table: pa.Table, rules, lang: str) -> pa.Array:
+def _words(table: pa.Table, rules, lang: str) -> pa.ChunkedArray | pa.Array:
+    """Each finding's sentence, a chunk at a time, into a Spool (report/spool.py): a batch of
+    frequency findings has a distinct key per finding (its message names the earlier line), and
+    holding every key and sentence in Python took art-clinic 10M's 1.18M findings to 1.5 GB."""
     if table.num_rows == 0:
         return pa.array([], pa.string())
-    from .spool import slices
+    from .spool import Spool, directory_of, slices
     names = titles(rules, lang)
-    index: dict[str, int] = {}          # key text -> position in `said`
-    said: list[str] = []
-    parts = []
-    for chunk in slices(table, WORDS_CHUNK):
-        key = pc.binary_join_element_wise(*(_text(chunk[c]) for c in KEY), _SEP)
-        enc = pc.dictionary_encode(key)
-        if isinstance(enc, pa.ChunkedArray):
-            enc = enc.combine_chunks()
-        local = enc.dictionary.to_pylist()
-        fresh = [k for k, text in enumerate(local) if text not in index]
-        if fresh:
-            codes = enc.indices.to_numpy(zero_copy_only=False)
-            _, first = np.unique(codes, return_index=True)   # the first row of each local key, in key order
-            sample = chunk.select(list(KEY)).take(pa.array(first[fresh])).to_pylist()
-            for k, f in zip(fresh, sample):
-                index[local[k]] = len(said)
-                said.append(words_of(f, names, lang))
-        to_global = np.array([index[text] for text in local], dtype=np.int32)
-        parts.append(to_global[enc.indices.to_numpy(zero_copy_only=False)])
-        del key, enc, local
-    return pa.DictionaryArray.from_arrays(pa.array(np.concatenate(parts), pa.int32()), pa.array(said, pa.string()))
+    memo: dict[str, str] = {}          # key text -> sentence, for the keys of recent chunks
+    out = Spool(WORDS, directory_of(table))
+    try:
+        for chunk in slices(table, WORDS_CHUNK):
+            key = pc.binary_join_element_wise(*(_text(chunk[c]) for c in KEY), _SEP)
+            enc = pc.dictionary_encode(key)
+            if isinstance(enc, pa.ChunkedArray):
+                enc = enc.combine_chunks()
+            local = enc.dictionary.to_pylist()
+            fresh = [k for k, text in enumerate(local) if text not in memo]
+            if len(memo) + len(fresh) > MEMO_MAX:  # forget the earlier chunks' keys: all of this one's are new
+                memo.clear()
+                fresh = list(range(len(local)))
+            if fresh:
+                codes = enc.indices.to_numpy(zero_copy_only=False)
+                _, first = np.unique(codes, return_index=True)   # the first row of each local key, in key order
+                sample = chunk.select(list(KEY)).take(pa.array(first[fresh])).to_pylist()
+                for k, f in zip(fresh, sample):
+                    memo[local[k]] = words_of(f, names, lang)
+            said = pa.array([memo[text] for text in local], pa.string())
+            out.add(pa.record_batch([pc.take(said, enc.indices)], schema=WORDS))
+            del key, enc, local, said
+        return out.table().column(0)
+    except BaseException:
+        out.discard()
+        raise
 
 
 def with_words(table: pa.Table, rules, lang: str = "zh") -> pa.Table:

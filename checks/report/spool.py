@@ -22,7 +22,8 @@ import pyarrow as pa
 
 SPOOL_AT = 1 << 18   # findings held in memory before they go to disk
 
-_MAPS: "weakref.WeakSet[mmap.mmap]" = weakref.WeakSet()   # the maps tables still read from
+_MAPS: "weakref.WeakKeyDictionary[mmap.mmap, str | None]" = weakref.WeakKeyDictionary()
+# the maps tables still read from, and the folder each file was written in
 
 
 def release() -> None:
@@ -42,11 +43,23 @@ def slices(table: pa.Table, size: int):
         release()
 
 
+def _maps_of(table: pa.Table) -> list[mmap.mmap]:
+    spans = [(mm, b.address, b.address + b.size) for mm, b in ((mm, pa.py_buffer(mm)) for mm in list(_MAPS))]
+    addresses = [buf.address for col in table.columns for chunk in col.chunks
+                 for buf in chunk.buffers() if buf is not None and buf.size]
+    return [mm for mm, lo, hi in spans if any(lo <= a < hi for a in addresses)]
+
+
 def mapped(table: pa.Table) -> bool:
     """Whether `table` reads from a findings file (its buffers lie in a map)."""
-    spans = [(b.address, b.address + b.size) for b in (pa.py_buffer(mm) for mm in list(_MAPS))]
-    return any(lo <= buf.address < hi for col in table.columns for chunk in col.chunks
-               for buf in chunk.buffers() if buf is not None and buf.size for lo, hi in spans)
+    return bool(_maps_of(table))
+
+
+def directory_of(table: pa.Table) -> str | None:
+    """The folder the file `table` reads from was written in (what is derived from it, many
+    rows too, goes there), or None (the system's temporary folder)."""
+    maps = _maps_of(table)
+    return _MAPS.get(maps[0]) if maps else None
 
 
 class Spool:
@@ -90,7 +103,7 @@ class Spool:
                 mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         finally:
             self.discard()
-        _MAPS.add(mm)
+        _MAPS[mm] = self.directory
         return pa.ipc.open_file(pa.py_buffer(mm)).read_all()
 
     def discard(self) -> None:
