@@ -60,15 +60,15 @@ def _statements(monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("batch", GOLDEN, ids=lambda p: p.stem)
 def test_a_large_batch_keeps_its_lines_compressed_and_finds_the_same(monkeypatch, batch, tmp_path):
-    """From COMPRESS_AT lines, `lines` is written into an in-memory database that compresses it
+    """From COMPRESS_AT lines, `lines` is written into a database file that compresses it
     (uncompressed it is some 450 bytes a line and outgrew 512MB at 3M lines of a NIPT lab); the
     findings, counts and what the ledger records are the same either way."""
     plain = check([str(batch)], cache=False, history=tmp_path / "plain.duckdb")
     statements = _statements(monkeypatch)
     monkeypatch.setattr(duckdb_run, "COMPRESS_AT", 0)
     packed = check([str(batch)], cache=False, history=tmp_path / "packed.duckdb")
-    assert "ATTACH ':memory:' AS claimcheck_work (COMPRESS)" in statements
-    assert "CHECKPOINT claimcheck_work" in statements
+    assert any(s.startswith("ATTACH '") and s.endswith("lines.duckdb' AS claimcheck_work") for s in statements)
+    assert any(s.startswith("CREATE TABLE claimcheck_work.lines AS") for s in statements)
     assert packed.table.equals(plain.table)
     stats = lambda r: [(x.rule_id, x.status, x.lines_checked, x.lines_not_judged, x.findings) for x in r.rules]  # noqa: E731
     assert stats(packed) == stats(plain)

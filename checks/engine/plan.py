@@ -21,6 +21,7 @@ line with every contract on") and count_rules below.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -353,19 +354,23 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     return result
 
 
-WORK = "claimcheck_work"  # an in-memory database whose tables DuckDB compresses (_compressed_lines)
+WORK = "claimcheck_work"  # a database file in the spill folder, whose tables DuckDB compresses (_compressed_lines)
 
 
 def _compressed_lines(con, select: str) -> None:
-    """`lines` written into an in-memory database that compresses its tables, and checkpointed.
-    DuckDB keeps a temporary table uncompressed: 16 bytes a text value plus its text, some 450
-    bytes a line of a NIPT lab, so that at 3M lines `lines` outgrew the memory limit and every
-    rule read it back from the spill folder. Checkpointed, dictionaries and FSST compress it some
-    eightfold. Queries name `lines` unqualified: with this database in use they find it
-    (temporary tables are looked up first, and none is called `lines`)."""
-    con.execute(f"ATTACH ':memory:' AS {WORK} (COMPRESS)")
+    """`lines` written into a database file in DuckDB's spill folder, which compresses its
+    tables as they are written. DuckDB keeps a temporary table uncompressed: 16 bytes a text
+    value plus its text, some 450 bytes a line of a NIPT lab, so that at 3M lines `lines`
+    outgrew the memory limit and every rule read it back from the spill folder. Compressed,
+    dictionaries and FSST make it some eightfold smaller. (An in-memory database with COMPRESS
+    compresses only at a CHECKPOINT, a second pass: nipt-lab 10M's columns took 4.2 s to write
+    and 9–19 s to checkpoint there, and 10.3–11.6 s to write into a file, in parallel, with
+    nothing left to checkpoint; bench/README.md.) The file goes with the spill folder. Queries
+    name `lines` unqualified: with this database in use they find it (temporary tables are
+    looked up first, and none is called `lines`)."""
+    folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    con.execute(f"ATTACH {lit(os.path.join(folder, 'lines.duckdb'))} AS {WORK}")
     con.execute(f"CREATE TABLE {WORK}.lines AS {select}")
-    con.execute(f"CHECKPOINT {WORK}")
     con.execute(f"USE {WORK}")
 
 
