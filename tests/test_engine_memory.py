@@ -66,7 +66,10 @@ def test_a_large_batch_keeps_its_lines_compressed_and_finds_the_same(monkeypatch
     plain = check([str(batch)], cache=False, history=tmp_path / "plain.duckdb")
     statements = _statements(monkeypatch)
     monkeypatch.setattr(duckdb_run, "COMPRESS_AT", 0)
-    packed = check([str(batch)], cache=False, history=tmp_path / "packed.duckdb")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    packed = check([str(batch)], cache=False, history=tmp_path / "packed.duckdb", temp_dir=str(spill))
+    assert list(spill.iterdir()) == []   # the database file went with the spill folder
     assert any(s.startswith("ATTACH '") and s.endswith("lines.duckdb' AS claimcheck_work") for s in statements)
     assert any(s.startswith("CREATE TABLE claimcheck_work.lines AS") for s in statements)
     assert packed.table.equals(plain.table)
