@@ -125,16 +125,19 @@ def test_a_discarded_spool_leaves_no_file_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_hand_written_extract_in_upper_case_columns_and_cents_gives_the_same_findings_spooled(tmp_path, monkeypatch):
+def test_a_hand_written_extract_in_upper_case_columns_and_float_money_gives_the_same_findings_spooled(
+        tmp_path, monkeypatch):
     """Not our generator's batch: 30 Jiangsu NIPT lines as a HIS extract writes them, column names
-    upper-case and money in fen (分) as integers, every price 520 yuan against the 500 ceiling."""
+    upper-case and money as floating-point yuan (float64, where our own files write decimals),
+    every price 520 yuan against the 500 ceiling."""
     rows = [line(k, price=520.0) for k in range(1, 31)]
     t = table(rows)
     money = {"pric", "det_item_fee_sumamt", "inscp_scp_amt", "preselfpay_amt", "fulamt_ownpay_amt", "overlmt_amt"}
-    cols = [pc.cast(pc.round(pc.multiply(t[c], 100)), pa.int64()) if c in money and pa.types.is_floating(t[c].type)
-            else t[c] for c in t.column_names]
+    assert money <= set(t.column_names) and all(pa.types.is_decimal(t[c].type) for c in money)
+    cols = [pc.cast(t[c], pa.float64()) if c in money else t[c] for c in t.column_names]
     path = tmp_path / "his_extract.parquet"
     pq.write_table(pa.table(cols, names=[c.upper() for c in t.column_names]), path)
+    assert pq.read_schema(path).field("PRIC").type == pa.float64()
     held = check([str(path)], cache=False)
     assert sum(f.rule_id == "JS-1-price" for f in held.findings) == 30
     assert {f.actual for f in held.findings if f.rule_id == "JS-1-price"} == {"520.00"}

@@ -84,6 +84,12 @@ CASES = [
     ("JS-7: fetts empty, the same person paid twice within 210 days",
      [line(1, fetts=None), line(2, psn_no="P00001", fetts=None, fee_ocur_time=dt.datetime(2025, 9, 27))],
      ["JS-7-detection"]),
+    # extracts write a pregnancy number they do not know as '' or blanks (a CSV reader makes it NULL)
+    ("JS-7: fetts '' as a HIS extract writes it, 211 days apart: not one pregnancy",
+     [line(1, fetts=""), line(2, psn_no="P00001", fetts="  ", fee_ocur_time=dt.datetime(2025, 9, 28))], []),
+    ("JS-7: fetts '' within 210 days: the fallback, as for an empty field",
+     [line(1, fetts=""), line(2, psn_no="P00001", fetts="", fee_ocur_time=dt.datetime(2025, 9, 27))],
+     ["JS-7-detection"]),
     ("JS-7: fetts empty, 211 days apart", [line(1, fetts=None), line(2, psn_no="P00001", fetts=None,
                                                                  fee_ocur_time=dt.datetime(2025, 9, 28))], []),
     ("JS-8: institution not in 附件1 with fund money", [line(fixmedins_name="某民营医院")], ["JS-8"]),

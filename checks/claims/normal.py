@@ -30,8 +30,10 @@ def ident(sql: str) -> str:
 
 
 def value(field: str, sql: str) -> str:
-    """The normalised text of a code or text field."""
-    return ident(sql) if field in IDS else key(sql)
+    """The normalised text of a code or text field; blank is absent (NULL), as a CSV reader
+    reads an empty cell: an extract that writes '' for a pregnancy number it does not know has not
+    given one."""
+    return f"nullif({ident(sql) if field in IDS else key(sql)}, '')"
 
 
 # -- names: one normalisation for institution and item names ------------------------------------
