@@ -67,7 +67,7 @@ def _env(name: str) -> dict:
 @click.option("--timeout", type=float, default=30.0, show_default=True, **_env("TIMEOUT"),
               help="seconds a request's check may take (answer -1 beyond)")
 @click.option("--concurrency", type=int, default=2, show_default=True, **_env("CONCURRENCY"),
-              help="checks run at once per worker (the others queue)")
+              help="checks run at once per worker; 3101/3102 calls that wait go together into the next")
 @click.option("--history-wait", type=float, default=30.0, show_default=True,
               help="seconds to wait for a ledger another worker is writing")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), **_env("SSL_CERTFILE"),

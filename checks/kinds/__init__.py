@@ -64,6 +64,13 @@ class RuleKind:
         """Reference tables this rule reads."""
         return []
 
+    def groups(self) -> list[tuple[str, ...]]:
+        """The keys by which this rule relates a line to other lines (a visit, a pregnancy): its
+        finding on a line may depend on any line that shares one. None: it judges each line on
+        its own. The audit service checks calls together only when they share no such key
+        (checks/serve/gather.py), so a kind whose SQL looks across lines must name them here."""
+        return []
+
     def bind(self, ctx) -> None:
         """Declare the lookups this rule joins (ctx.lookup(...)), before any SQL is written."""
 

@@ -45,6 +45,9 @@ class AddOn(RuleKind):
     def candidate(self, ctx, a):
         return f"({super().candidate(ctx, a)} OR {ctx.codes(a, self.p['base'])})"
 
+    def groups(self):
+        return [("mdtrt_id",)]  # the base items of the same visit
+
     def columns(self):
         return {"cnt", "det_item_fee_sumamt"}
 

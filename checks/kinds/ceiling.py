@@ -43,6 +43,9 @@ class Ceiling(RuleKind):
                         "单价 {actual} 元超过收费上限 {expected} 元" if self.limit.per_unit else
                         "金额 {actual} 元超过收费上限 {expected} 元")
 
+    def groups(self):
+        return [tuple(self.per)] if self.per else []  # the lines of a group summed together
+
     def columns(self):
         cols = ({"cnt", "det_item_fee_sumamt"} if self.per else
                 {"pric", "cnt"} if self.limit.per_unit else {"cnt", "det_item_fee_sumamt"})

@@ -51,6 +51,9 @@ class Exclusion(RuleKind):
         return [(list(self.rule.codes), list(self.p["with"]))] + \
             ([(list(self.p["unless_with"]), list(self.p["with"]))] if self.p.get("unless_with") else [])
 
+    def groups(self):
+        return [("mdtrt_id",)]  # the trigger items of the same visit
+
     def columns(self):
         return {"det_item_fee_sumamt"}
 

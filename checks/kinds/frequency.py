@@ -76,6 +76,10 @@ class Frequency(RuleKind):
         if fb and set(fb["per"]) >= set(self.p["per"]):
             raise error(("fallback", "per"), "the fallback key must be a part of per (what remains when a value is empty)")
 
+    def groups(self):
+        fb = self.p.get("fallback")
+        return [tuple(self.p["per"])] + ([tuple(fb["per"])] if fb else [])
+
     def columns(self):
         fb = self.p.get("fallback")
         return set(self.p["per"]) | set(fb["per"] if fb else []) | {"cnt", "det_item_fee_sumamt"}

@@ -96,7 +96,11 @@ class _Reader:
         for key in getattr(value, "repeated", ()):
             self.fail(f"{path}.{key}" if path else str(key), "given more than once (which one is meant?)")
         for key, v in value.items():
-            name = key if key in spec else _snake(str(key))
+            typ = spec.get(key)
+            if typ == T and type(v) is str:  # the common case, first: a national name, text as the HIS sends it
+                out[key] = v.strip() or None
+                continue
+            name = key if typ is not None else _snake(str(key))
             at = (path, key)  # the JSON path, written out only when something is wrong there
             if name not in spec:
                 self.fail(_at(at), f"unknown field{did_you_mean(str(key), spec)} (known here: {', '.join(spec)})")

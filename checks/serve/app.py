@@ -3,7 +3,8 @@
 Every answer to a national call is the national envelope; an error is `infcode` -1 with an
 `err_msg` naming the JSON path (bad input) or an error id that the server log carries (a fault of
 ours) — never a stack trace. Checks run on `concurrency` threads of their own, each bounded by
-`timeout`.
+`timeout`; 3101/3102 calls that wait for a thread are checked together when one comes free,
+each answered with its own findings (gather.py).
 """
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..errors import ClaimcheckError
+from ..report.nhsa_out import load_codes
 from . import national
 from .dispose import read_dispositions
+from .gather import Gather, grouping_keys, split_answer
 from .guard import Failure, Guard, guarded, read_body, read_json
 from .metrics import Metrics
 from .service import SETTLEMENT, Service, Settings
@@ -54,18 +57,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # the allocator grew an arena per thread: 241 -> 355 MB over 300 requests at 50 clients)
     pool = ThreadPoolExecutor(max_workers=max(1, settings.concurrency), thread_name_prefix="claimcheck-check")
 
-    async def in_thread(fn, *args):
-        """Run `fn` on a check thread within the request timeout. A check that started holds its
-        thread until it ends, even when its client was answered the timeout and left: a check
-        abandoned that way still bounds the others; one still queued at its deadline never runs."""
-        deadline = time.monotonic() + settings.timeout
-        late = Failure(504, f"the check did not finish within {settings.timeout:g} s (--timeout)", "timeout")
-
-        def run():
-            if time.monotonic() >= deadline:
-                raise late
-            return fn(*args)
-        fut = pool.submit(run)
+    async def waited(fut, deadline: float, late: Failure):
+        """The result of `fut` (a check thread's), within the request timeout."""
         try:
             with anyio.fail_after(max(0.0, deadline - time.monotonic())):
                 return await asyncio.wrap_future(fut)
@@ -73,10 +66,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             fut.cancel()  # still queued: it never runs
             raise late from None
 
-    def audit(msg: national.Message, refmsgid: str, request: Request) -> dict:
+    def too_late() -> Failure:
+        return Failure(504, f"the check did not finish within {settings.timeout:g} s (--timeout)", "timeout")
+
+    async def in_thread(fn, *args):
+        """Run `fn` on a check thread within the request timeout. A check that started holds its
+        thread until it ends, even when its client was answered the timeout and left: a check
+        abandoned that way still bounds the others; one still queued at its deadline never runs."""
+        deadline, late = time.monotonic() + settings.timeout, too_late()
+
+        def run():
+            if time.monotonic() >= deadline:
+                raise late
+            return fn(*args)
+        return await waited(pool.submit(run), deadline, late)
+
+    def audit(msg: national.Message, record: bool) -> tuple[dict, dict, dict]:
+        """One call checked alone: its answer, the split of its time, what the access log says."""
         timings = {}
-        record = bool(settings.record_settlements and settings.history and msg.infno == "3102"
-                      and national.trig_scen(msg) in SETTLEMENT)
         t0 = time.perf_counter()
         report = service.check(msg, record, timings)
         t1 = time.perf_counter()
@@ -84,14 +91,50 @@ def create_app(settings: Settings | None = None) -> Starlette:
         t2 = time.perf_counter()
         if store is not None:
             store.remember(report)
-        for r in answer["output"]["result"]:
-            metrics.found(r["rule_id"])
-        request.state.timing = {"check": t1 - t0, "answer": t2 - t1, **{k[:-2]: v for k, v in timings.items()
-                                                                         if k.endswith("_s") and k != "check_s"}}
-        request.state.log = {"lines": msg.table.num_rows, "results": len(answer["output"]["result"]),
-                             "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1),
-                             **({"recorded": report.history.get("recorded")} if record and report.history else {})}
-        return answer
+        timing = {"check": t1 - t0, "answer": t2 - t1, **{k[:-2]: v for k, v in timings.items()
+                                                          if k.endswith("_s") and k != "check_s"}}
+        said = {"lines": msg.table.num_rows, "results": len(answer["output"]["result"]),
+                "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1),
+                **({"recorded": report.history.get("recorded")} if record and report.history else {})}
+        return answer, timing, said
+
+    def audit_together(msgs: list) -> list[tuple[dict, dict, dict]]:
+        """Calls that may go together (checks/serve/gather.py) checked as one batch."""
+        timings = {}
+        merged = national.Message.concat(msgs, msgs[0].where)
+        t0 = time.perf_counter()
+        report = service.check(merged, False, timings)
+        t1 = time.perf_counter()
+        answers = split_answer(national.national_answer(report, merged, home=service.home), msgs, task_default)
+        t2 = time.perf_counter()
+        if store is not None:
+            store.remember(report)
+        timing = {"check": t1 - t0, "answer": t2 - t1, "batch": len(msgs),
+                  **{k[:-2]: v for k, v in timings.items() if k.endswith("_s") and k != "check_s"}}
+        return [(a, timing, {"lines": m.table.num_rows, "results": len(a["output"]["result"]), "batch": len(msgs),
+                             "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1)})
+                for a, m in zip(answers, msgs)]
+
+    def work(jobs) -> None:
+        """Settle each job's future: together when there are several, else (or if that fails) alone."""
+        if len(jobs) > 1:
+            try:
+                done = audit_together([j.msg for j in jobs])
+            except Exception as e:  # each call is checked again alone and gets its own answer or error
+                log.info("a batch of %d calls is checked again call by call: %s", len(jobs),
+                         str(e).splitlines()[0] if str(e) else type(e).__name__)
+            else:
+                for j, d in zip(jobs, done):
+                    j.future.set_result(d)
+                return
+        for j in jobs:
+            try:
+                j.future.set_result(audit(j.msg, j.record))
+            except BaseException as e:  # noqa: BLE001 - the call's own error, raised in its request
+                j.future.set_exception(e)
+
+    gather = Gather(pool, settings.concurrency, work, lambda: grouping_keys(service.contracts))
+    task_default = load_codes()["task_id"]
 
     async def audit_call(request: Request, infno: str | None = None) -> Response:
         t0 = time.perf_counter()
@@ -107,17 +150,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             raise Failure(400, f"request.infno: {msg.infno!r} is not an audit call here; expected 3101 or 3102 "
                                "(or 3103 at POST /3103)", "malformed", refmsgid)
         request.state.infno = msg.infno
+        record = bool(settings.record_settlements and settings.history and msg.infno == "3102"
+                      and national.trig_scen(msg) in SETTLEMENT)
         t_read = time.perf_counter() - t0
+        deadline, late = time.monotonic() + settings.timeout, too_late()
         try:
-            answer = await in_thread(audit, msg, refmsgid, request)
+            answer, timing, said = await waited(gather.submit(msg, record, deadline, late), deadline, late)
         except Failure as f:
             f.refmsgid = refmsgid
             raise
         except ClaimcheckError as e:
             raise Failure(400, str(e), "input", refmsgid) from None
-        timing = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in {"read": t_read, **request.state.timing}.items()
-                           if isinstance(v, float))
-        return Response(dumps(answer), media_type="application/json", headers={"server-timing": timing})
+        for r in answer["output"]["result"]:
+            metrics.found(r["rule_id"])
+        metrics.checked(timing.get("batch", 1))
+        request.state.timing, request.state.log = timing, said
+        header = ", ".join([f"{k};dur={v * 1000:.1f}" for k, v in {"read": t_read, **timing}.items()
+                            if isinstance(v, float)] + [f'batch;desc="{timing.get("batch", 1)}"'])
+        return Response(dumps(answer), media_type="application/json", headers={"server-timing": header})
 
     async def post_3101(request):
         return await audit_call(request, "3101")

@@ -24,6 +24,7 @@ class Metrics:
         self.findings = defaultdict(int)       # rule -> n
         self.errors = defaultdict(int)         # kind -> n
         self.in_flight = defaultdict(int)      # path -> requests being answered
+        self.calls = defaultdict(int)          # audit calls answered, by how they were checked (alone, together)
 
     def begin(self, path: str) -> None:
         with self._lock:
@@ -43,6 +44,11 @@ class Metrics:
     def found(self, rule: str, n: int = 1) -> None:
         with self._lock:
             self.findings[rule] += n
+
+    def checked(self, batch: int) -> None:
+        """An audit call answered by a check of `batch` calls (checks/serve/gather.py)."""
+        with self._lock:
+            self.calls["alone" if batch <= 1 else "together"] += 1
 
     def error(self, kind: str) -> None:
         with self._lock:
@@ -70,6 +76,10 @@ class Metrics:
                     "# TYPE claimcheck_findings_total counter"]
             for rule, n in sorted(self.findings.items()):
                 out.append(f"claimcheck_findings_total{_labels(rule=rule)} {n}")
+            out += ["# HELP claimcheck_audit_calls_total 3101/3102 calls answered, checked alone or together "
+                    "with calls that waited beside them.", "# TYPE claimcheck_audit_calls_total counter"]
+            for how, n in sorted(self.calls.items()):
+                out.append(f"claimcheck_audit_calls_total{_labels(checked=how)} {n}")
             out += ["# HELP claimcheck_errors_total Requests answered with an error, by kind.",
                     "# TYPE claimcheck_errors_total counter"]
             for kind, n in sorted(self.errors.items()):

@@ -1,0 +1,218 @@
+"""Audit calls that wait for a check thread are checked together (checks/serve/gather.py), and
+each call's answer is the one it gets checked alone: the same results, its own msgid. Calls that
+a rule could relate (one patient, one visit, another call or request data, a settlement being
+recorded) never go together."""
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from checks.contract import load_contracts
+from checks.serve.gather import Gather, grouping_keys
+from checks.serve.national import read_message
+from serve_kit import ROOT, batch_as_message, message, post, serving
+
+GOLDEN = sorted((ROOT / "sample_claims").glob("*.parquet"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serving("--max-body", str(50 * 1024 * 1024), "--timeout", "600",
+                 log=tmp_path_factory.mktemp("gather") / "log") as s:
+        yield s
+
+
+def call(patients: list[dict], msgid: str, trig_scen: str = "4") -> dict:
+    return {"infno": "3102", "msgid": msgid, "opter": "hand", "opter_name": "hand",
+            "input": {"data": {"trig_scen": trig_scen, "patient_dtos": patients}}}
+
+
+def calls_of_golden(client) -> list[dict]:
+    """Calls of single patients of every golden batch: patients the whole batch has results for
+    and some it has none for; and, for patients with more than one visit, the visits split over
+    two calls of the same patient (which must not go together: a second payment in the other call
+    would be a finding only if they did)."""
+    out = []
+    for b in GOLDEN:
+        whole = batch_as_message(b)
+        found = {r["patn_id"] for r in post(client, "/3102", whole).json()["output"]["result"]}
+        pats = whole["input"]["data"]["patient_dtos"]
+        with_results = [p for p in pats if p["patn_id"] in found][:6]
+        without = [p for p in pats if p["patn_id"] not in found][:3]
+        split = [p for p in pats if p["patn_id"] in found and len(p["fsi_encounter_dtos"]) > 1][:2]
+        for p in with_results + without:
+            out.append(call([p], f"G{b.stem[:12]}{len(out):05d}"))
+        for p in split:
+            for half in (p["fsi_encounter_dtos"][:1], p["fsi_encounter_dtos"][1:]):
+                out.append(call([dict(p, fsi_encounter_dtos=half)], f"S{b.stem[:12]}{len(out):05d}"))
+    return out
+
+
+def as_patient(m: dict, k: int) -> dict:
+    """Message `m` (a HIS's, as tests/fixtures/nhsa has them) for patient k: ids suffixed."""
+    m = copy.deepcopy(m)
+    inp = m["input"] if "input" in m else m
+    for p in inp["data"]["patient_dtos"]:
+        p["patn_id"] = f"{p['patn_id']}-{k}"
+        encs = p["fsi_encounter_dtos"] if isinstance(p["fsi_encounter_dtos"], list) else [p["fsi_encounter_dtos"]]
+        for e in encs:
+            e["mdtrt_id"] = f"{e['mdtrt_id']}-{k}"
+        if p.get("curr_mdtrt_id"):
+            p["curr_mdtrt_id"] = f"{p['curr_mdtrt_id']}-{k}"
+    if "msgid" in m:
+        m["msgid"] = f"{m['msgid'][:24]}-{k}"
+    return m
+
+
+def calls_by_his() -> list[tuple[str, dict]]:
+    """Each hand-written HIS message (several diagnoses, earlier orders sent as context, amounts as
+    strings, a bare `input`) as the calls of four patients."""
+    out = []
+    for f in sorted((ROOT / "tests" / "fixtures" / "nhsa").glob("*.json")):
+        m = json.loads(f.read_text(encoding="utf-8"))
+        path = "/3102" if m.get("infno") == "3102" else "/3101"
+        out += [(path, as_patient(m, k)) for k in range(4)]
+    return out
+
+
+def batch_of(r: httpx.Response) -> int:
+    for part in r.headers["server-timing"].split(","):
+        name, _, rest = part.strip().partition(";")
+        if name == "batch":
+            return int(rest.removeprefix("desc=").strip('"'))
+    raise AssertionError(f"no batch in Server-Timing: {r.headers['server-timing']}")
+
+
+def answered(r: httpx.Response) -> dict:
+    """The answer but its times (and the id made from the time for a call without a msgid)."""
+    a = r.json()
+    assert a["infcode"] == 0, a["err_msg"]
+    if a["inf_refmsgid"].startswith("claimcheck"):
+        assert len(a["inf_refmsgid"]) == 30
+        a["inf_refmsgid"] = "claimcheck…"
+    return {k: v for k, v in a.items() if k not in ("refmsg_time", "respond_time")}
+
+
+def test_calls_checked_together_get_the_answers_they_get_alone(server):
+    with httpx.Client(base_url=server.url, timeout=600) as c:
+        calls = [("/3102", m) for m in calls_of_golden(c)] + calls_by_his()
+        alone = []
+        for path, m in calls:  # one at a time: nothing waits, so each is checked alone
+            r = post(c, path, m)
+            assert batch_of(r) == 1
+            alone.append(answered(r))
+
+    def send(call):
+        with httpx.Client(base_url=server.url, timeout=600) as c:
+            return post(c, *call)
+    with ThreadPoolExecutor(len(calls)) as pool:
+        together = list(pool.map(send, calls))
+
+    assert [answered(r) for r in together] == alone
+    assert max(batch_of(r) for r in together) > 1, "no call waited beside another: nothing was checked together"
+    assert sum(len(a["output"]["result"]) for a in alone) >= 20
+    assert all(a["inf_refmsgid"] == m["msgid"] and all(x["task_id"] == m["msgid"] for x in a["output"]["result"])
+               for a, (_, m) in zip(alone, calls) if "msgid" in m)
+    with httpx.Client(base_url=server.url) as c:
+        metrics = c.get("/metrics").text
+    assert 'claimcheck_audit_calls_total{checked="together"}' in metrics
+
+
+# -- which waiting calls go together: a check thread held while calls queue behind it -------------
+
+@pytest.fixture(scope="module")
+def keys():
+    contracts = load_contracts(ROOT / "contracts")
+    return grouping_keys(contracts)
+
+
+def nipt(patient: str, visit: str, **over) -> dict:
+    m = message(**over)
+    p = m["input"]["data"]["patient_dtos"][0]
+    p["patn_id"] = patient
+    p["fsi_encounter_dtos"][0]["mdtrt_id"] = p["curr_mdtrt_id"] = visit
+    return m
+
+
+def groups_of(keys, waiting: list[tuple[str, dict, bool]]) -> list[list[str]]:
+    """The groups a one-thread Gather forms of `waiting` (name, request, record), queued while
+    its thread is busy with a first call."""
+    groups, busy, release = [], threading.Event(), threading.Event()
+
+    def work(jobs):
+        groups.append([j.msg.where for j in jobs])
+        if len(groups) == 1:
+            busy.set()
+            release.wait(30)
+        for j in jobs:
+            j.future.set_result(None)
+
+    with ThreadPoolExecutor(1) as pool:
+        g = Gather(pool, 1, work, lambda: keys)
+        first = g.submit(read_message(nipt("P0", "V0"), "first"), False, 1e18, TimeoutError())
+        assert busy.wait(30)
+        futures = [g.submit(read_message(obj, name), record, 1e18, TimeoutError()) for name, obj, record in waiting]
+        release.set()
+        for f in [first, *futures]:
+            f.result(30)
+    return groups[1:]
+
+
+def test_waiting_calls_of_other_patients_and_visits_go_together(keys):
+    assert groups_of(keys, [("a", nipt("P1", "V1"), False), ("b", nipt("P2", "V2"), False),
+                            ("c", nipt("P3", "V3"), False)]) == [["a", "b", "c"]]
+
+
+def test_calls_of_one_patient_or_one_visit_never_go_together(keys):
+    assert groups_of(keys, [("a", nipt("P1", "V1"), False), ("same patient", nipt("P1", "V2"), False),
+                            ("same visit", nipt("P9", "V1"), False), ("other", nipt("P3", "V3"), False)]) == [
+        ["a", "other"], ["same patient", "same visit"]]  # apart from "a", these two share nothing
+
+
+def test_another_call_other_request_data_or_a_recorded_settlement_goes_alone(keys):
+    settle = nipt("P4", "V4")
+    settle["input"]["data"]["trig_scen"] = "6"
+    other_call = nipt("P2", "V2", infno="3102")
+    assert groups_of(keys, [("a", nipt("P1", "V1"), False), ("3102", other_call, False),
+                            ("settlement", settle, True), ("b", nipt("P3", "V3"), False)]) == [
+        ["a", "b"], ["3102"], ["settlement"]]
+
+
+def test_a_key_a_contract_groups_by_keeps_calls_apart(keys):
+    """A rule counting per institution (a `per` no bundled rule has) would relate the calls of one
+    hospital: with such a key loaded, they go one at a time."""
+    assert ("fixmedins_code",) not in keys
+    two = [("a", nipt("P1", "V1"), False), ("b", nipt("P2", "V2"), False)]
+    assert groups_of(keys + [("fixmedins_code",)], two) == [["a"], ["b"]]
+    assert groups_of(keys, copy.deepcopy(two)) == [["a", "b"]]
+
+
+def test_the_grouping_keys_are_read_from_the_rules(keys):
+    assert ("psn_no", "fetts") in keys and ("psn_no",) in keys and ("mdtrt_id",) in keys
+    assert json.dumps(keys)  # plain tuples of field names
+
+
+def test_every_rule_whose_query_looks_across_lines_names_its_groups():
+    """A window over a key, an aggregate, or lines joined to lines: the rule relates lines, and
+    its kind must say by what (RuleKind.groups), or the service would check together calls that
+    the rule relates. A rule judging each line alone names none."""
+    import re
+
+    from checks.report.explain import rule_sql
+    contracts = load_contracts(ROOT / "contracts", {
+        "sunshine_catalogue": ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv",
+        "art_institutions": ROOT / "contracts/jilin-art/sample_art_institutions.csv"})
+    across = re.compile(r"OVER \(PARTITION BY|GROUP BY|\bFROM lines\b.*\bFROM lines\b|JOIN \(SELECT [^)]*FROM lines",
+                        re.S)
+    seen = set()
+    for v in contracts:
+        for r in v.rules:
+            looks_across = bool(across.search(rule_sql(v, r)))
+            assert looks_across == bool(r.impl.groups()), f"{v.id} {v.version} {r.id} ({r.impl.name})"
+            seen.add((r.impl.name, looks_across))
+    assert {k for k, a in seen if a} == {"frequency", "exclusion", "addon", "ceiling"}
