@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -121,6 +122,32 @@ def test_calls_checked_together_get_the_answers_they_get_alone(server):
     with httpx.Client(base_url=server.url) as c:
         metrics = c.get("/metrics").text
     assert 'claimcheck_audit_calls_total{checked="together"}' in metrics
+
+
+def test_a_call_no_check_accepts_gets_its_own_error_and_the_others_stay_together(server):
+    """A value out of range (cnt 1e300) fails the check of any batch holding it: the batch is
+    halved until the call is alone, and the others are still answered from batches."""
+    from serve_kit import with_orders
+    blocker = as_patient(with_orders(message(), 5000), 999)  # 5,000 orders: checked alone, for a second
+    calls = [nipt(f"P{k}", f"V{k}", msgid=f"POISON{k:05d}") for k in range(24)]
+    calls[7]["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["fsi_order_dtos"][0]["cnt"] = 1e300
+    with httpx.Client(base_url=server.url, timeout=600) as c:
+        alone = [post(c, "/3101", m) for m in calls]
+    assert alone[7].status_code == 400 and "1e+300" in alone[7].json()["err_msg"]
+
+    def send(m):
+        with httpx.Client(base_url=server.url, timeout=600) as c:
+            return post(c, "/3101", m)
+    with ThreadPoolExecutor(len(calls) + 2) as pool:
+        busy = [pool.submit(send, as_patient(blocker, k)) for k in range(2)]  # both check threads taken
+        time.sleep(0.3)
+        together = list(pool.map(send, calls))
+        assert all(b.result().status_code == 200 for b in busy)
+    assert together[7].status_code == 400
+    assert together[7].json()["err_msg"] == alone[7].json()["err_msg"]
+    good = [k for k in range(len(calls)) if k != 7]
+    assert [answered(together[k]) for k in good] == [answered(alone[k]) for k in good]
+    assert sum(batch_of(together[k]) > 1 for k in good) >= len(good) // 2, [batch_of(together[k]) for k in good]
 
 
 # -- which waiting calls go together: a check thread held while calls queue behind it -------------

@@ -18,7 +18,7 @@ and httpx (about 3 ms a request). Both run on the machine's two cores beside the
 httpx, the /health "floor" is the client's.
 
     python bench/serve/bench_serve.py [--clients 50] [--requests 500] [--health 5000]
-                                      [--concurrency 2] [--workers 1]
+                                      [--concurrency 2] [--workers 1] [--long 100000]
 """
 from __future__ import annotations
 
@@ -195,6 +195,8 @@ def main() -> None:
     ap.add_argument("--health", type=int, default=5000)
     ap.add_argument("--concurrency", type=int, default=2, help="the server's --concurrency")
     ap.add_argument("--workers", type=int, default=1, help="the server's --workers")
+    ap.add_argument("--long", type=int, default=0, help="then this many more 3101 calls, the server's memory "
+                                                        "sampled ten times (100000: memory flat over 100,000)")
     args = ap.parse_args()
 
     s = Server("--timeout", "3600", "--concurrency", str(args.concurrency), "--workers", str(args.workers),
@@ -228,6 +230,16 @@ def main() -> None:
               + ", ".join(f"{k_} {v:.1f}" for k_, v in big["split_ms"].items() if k_ != "batch"))
         print(f"server RSS: {rss0 / 1024:.0f} MB before the {n} calls of {k} clients, {rss1 / 1024:.0f} MB after "
               f"({(rss1 - rss0) / max(rss0, 1) * 100:+.1f}%)")
+        if args.long:
+            step = max(1, args.long // 10)
+            rss = [rss_kb(s.proc.pid)]
+            t0 = time.perf_counter()
+            for done in range(0, args.long, step):
+                asyncio.run(load_raw(s.url, "POST", "/3101", patients, k, min(step, args.long - done)))
+                rss.append(rss_kb(s.proc.pid))
+            print(f"server RSS over {args.long:,} more calls of {k} clients ({args.long / (time.perf_counter() - t0):.0f} "
+                  f"calls/s), every {step:,}: " + ", ".join(f"{r / 1024:.0f}" for r in rss) + " MB "
+                  f"(last {(rss[-1] - rss[1]) / rss[1] * 100:+.1f}% of the first {step:,})")
         print(f"3101 at {k} clients: {rows[1]['rps'] / rows[0]['rps']:.3f} of the /health throughput, "
               f"p50 {rows[1]['p50_ms'] / rows[0]['p50_ms']:,.0f}x the /health p50 (lean client)")
         print(json.dumps({"rows": rows, "rss_kb": [rss0, rss1]}))

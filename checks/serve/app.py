@@ -116,22 +116,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 for a, m in zip(answers, msgs)]
 
     def work(jobs) -> None:
-        """Settle each job's future: together when there are several, else (or if that fails) alone."""
-        if len(jobs) > 1:
-            try:
-                done = audit_together([j.msg for j in jobs])
-            except Exception as e:  # each call is checked again alone and gets its own answer or error
-                log.info("a batch of %d calls is checked again call by call: %s", len(jobs),
-                         str(e).splitlines()[0] if str(e) else type(e).__name__)
-            else:
-                for j, d in zip(jobs, done):
-                    j.future.set_result(d)
-                return
-        for j in jobs:
+        """Settle each job's future: the calls together, or one alone. A batch that fails (a call
+        with a value no check accepts fails the whole batch) is halved and each half tried again,
+        so the failing call ends alone with its own error and the others stay in batches: one
+        bad call among 48 costs some 12 checks, not 48."""
+        if len(jobs) == 1:
+            j = jobs[0]
             try:
                 j.future.set_result(audit(j.msg, j.record))
             except BaseException as e:  # noqa: BLE001 - the call's own error, raised in its request
                 j.future.set_exception(e)
+            return
+        try:
+            done = audit_together([j.msg for j in jobs])
+        except Exception as e:
+            log.info("a batch of %d calls failed (%s): checked again in halves", len(jobs),
+                     str(e).splitlines()[0][:200] if str(e) else type(e).__name__)
+            half = len(jobs) // 2
+            work(jobs[:half])
+            work(jobs[half:])
+            return
+        for j, d in zip(jobs, done):
+            j.future.set_result(d)
 
     gather = Gather(pool, settings.concurrency, work, lambda: grouping_keys(service.contracts))
     task_default = load_codes()["task_id"]

@@ -21,7 +21,8 @@ finding is the one the call would get alone, and so is its answer):
 
 A batch is one message (Message.concat); its answer is split by visit, and each call gets its own
 envelope (its msgid as inf_refmsgid and task_id). A batch whose check or split fails for any
-reason is checked again one call at a time, so each call gets its own answer or its own error.
+reason (one call's value no check accepts fails them all) is halved and each half tried again, down
+to single calls: each call gets its own answer or its own error, and the others stay batched.
 """
 from __future__ import annotations
 
