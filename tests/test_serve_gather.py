@@ -168,7 +168,8 @@ def nipt(patient: str, visit: str, **over) -> dict:
 
 def groups_of(keys, waiting: list[tuple[str, dict, bool]]) -> list[list[str]]:
     """The groups a one-thread Gather forms of `waiting` (name, request, record), queued while
-    its thread is busy with a first call."""
+    its thread is busy with a first call; `keys`: the grouping keys, or what Gather asks for them
+    (a function giving the contracts and their keys)."""
     groups, busy, release = [], threading.Event(), threading.Event()
 
     def work(jobs):
@@ -180,7 +181,7 @@ def groups_of(keys, waiting: list[tuple[str, dict, bool]]) -> list[list[str]]:
             j.future.set_result(None)
 
     with ThreadPoolExecutor(1) as pool:
-        g = Gather(pool, 1, work, lambda: keys)
+        g = Gather(pool, 1, work, keys if callable(keys) else lambda: (None, keys))
         first = g.submit(read_message(nipt("P0", "V0"), "first"), False, 1e18, TimeoutError())
         assert busy.wait(30)
         futures = [g.submit(read_message(obj, name), record, 1e18, TimeoutError()) for name, obj, record in waiting]
@@ -243,3 +244,65 @@ def test_every_rule_whose_query_looks_across_lines_names_its_groups():
             assert looks_across == bool(r.impl.groups()), f"{v.id} {v.version} {r.id} ({r.impl.name})"
             seen.add((r.impl.name, looks_across))
     assert {k for k, a in seen if a} == {"frequency", "exclusion", "addon", "ceiling"}
+
+
+def test_a_reload_that_adds_a_key_is_heeded_by_calls_already_waiting(keys):
+    """Calls compared under the keys before a reload are compared again under the new ones: two
+    calls of one hospital, apart before, may not go together once a rule counts per hospital."""
+    asked = []
+
+    def reloading():
+        asked.append(1)
+        return None, keys if len(asked) == 1 else keys + [("fixmedins_code",)]
+    waiting = [("a", nipt("P1", "V1"), False), ("b", nipt("P1", "V2"), False), ("d", nipt("P3", "V1"), False)]
+    assert groups_of(reloading, waiting) == [["a"], ["b"], ["d"]]  # b and d share the hospital
+    assert groups_of(keys, copy.deepcopy(waiting)) == [["a"], ["b", "d"]]
+
+
+def test_a_failure_forming_a_batch_answers_the_waiting_calls_and_loses_no_thread():
+    failing, busy, release = [True], threading.Event(), threading.Event()
+
+    def keys():
+        if failing[0]:
+            failing[0] = False
+            raise RuntimeError("keys unreadable")
+        return None, [("mdtrt_id",), ("psn_no",)]
+
+    def work(jobs):
+        if jobs[0].msg.where == "first":  # hold the thread while two calls queue
+            busy.set()
+            release.wait(30)
+        for j in jobs:
+            j.future.set_result("answered")
+
+    def call(name):
+        return read_message(nipt(f"P{name}", f"V{name}"), name)
+    with ThreadPoolExecutor(1) as pool:
+        g = Gather(pool, 1, work, keys)
+        first = g.submit(call("first"), False, 1e18, TimeoutError())
+        assert busy.wait(30)
+        waiting = [g.submit(call(k), False, 1e18, TimeoutError()) for k in ("1", "2")]
+        release.set()
+        assert first.result(30) == "answered"
+        for f in waiting:
+            with pytest.raises(RuntimeError, match="keys unreadable"):
+                f.result(30)
+        assert g.submit(call("later"), False, 1e18, TimeoutError()).result(30) == "answered"
+
+
+def test_a_visit_named_only_by_an_encounters_diagnoses_keeps_calls_apart(keys):
+    no_orders = nipt("P5", "V1")
+    no_orders["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["fsi_order_dtos"] = []
+    assert groups_of(keys, [("a", nipt("P1", "V1"), False), ("diagnoses of V1", no_orders, False),
+                            ("c", nipt("P3", "V3"), False)]) == [["a", "c"], ["diagnoses of V1"]]
+
+
+def test_calls_whose_lines_fill_other_columns_go_apart(keys):
+    """What a batch supplies (a column with a value on some line) decides whether a rule refining
+    on an optional column judges at all: a call without a birth date goes with calls without."""
+    no_birth = [nipt(f"P{k}", f"V{k}") for k in (2, 4)]
+    for m in no_birth:
+        m["input"]["data"]["patient_dtos"][0]["brdy"] = ""
+    assert groups_of(keys, [("a", nipt("P1", "V1"), False), ("no brdy", no_birth[0], False),
+                            ("c", nipt("P3", "V3"), False), ("no brdy 2", no_birth[1], False)]) == [
+        ["a", "c"], ["no brdy", "no brdy 2"]]

@@ -98,12 +98,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 **({"recorded": report.history.get("recorded")} if record and report.history else {})}
         return answer, timing, said
 
-    def audit_together(msgs: list) -> list[tuple[dict, dict, dict]]:
-        """Calls that may go together (checks/serve/gather.py) checked as one batch."""
+    def audit_together(msgs: list, contracts) -> list[tuple[dict, dict, dict]]:
+        """Calls that may go together (checks/serve/gather.py) checked as one batch, with the
+        contracts whose keys they were found apart by (a reload since does not change that)."""
         timings = {}
         merged = national.Message.concat(msgs, msgs[0].where)
         t0 = time.perf_counter()
-        report = service.check(merged, False, timings)
+        report = service.check(merged, False, timings, contracts=contracts)
         t1 = time.perf_counter()
         answers = split_answer(national.national_answer(report, merged, home=service.home), msgs, task_default)
         t2 = time.perf_counter()
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 j.future.set_exception(e)
             return
         try:
-            done = audit_together([j.msg for j in jobs])
+            done = audit_together([j.msg for j in jobs], jobs[0].contracts)
         except Exception as e:
             log.info("a batch of %d calls failed (%s): checked again in halves", len(jobs),
                      str(e).splitlines()[0][:200] if str(e) else type(e).__name__)
@@ -139,7 +140,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         for j, d in zip(jobs, done):
             j.future.set_result(d)
 
-    gather = Gather(pool, settings.concurrency, work, lambda: grouping_keys(service.contracts))
+    def keys():
+        contracts = service.contracts
+        if keys.memo[0] is not contracts:
+            keys.memo = (contracts, grouping_keys(contracts))
+        return keys.memo
+    keys.memo = (None, None)
+    gather = Gather(pool, settings.concurrency, work, keys)
     task_default = load_codes()["task_id"]
 
     async def audit_call(request: Request, infno: str | None = None) -> Response:

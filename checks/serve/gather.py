@@ -9,11 +9,14 @@ checked at once.
 
 Calls go together only when no rule can relate a line of one to a line of another (then each
 finding is the one the call would get alone, and so is its answer):
-- they share no visit (mdtrt_id), no person (psn_no), and no value of any key a loaded rule
+- they share no visit (mdtrt_id of an order or of an encounter's diagnoses), no person (psn_no),
+  and no value of any key a loaded rule
   relates lines by, as its kind names them (RuleKind.groups: exclusion and add-on rules look
   within a visit, frequency and ceiling rules within their `per`, every other kind at one line);
   the ledger's earlier lines are read by those keys too;
-- they are the same call (infno) with the same request data (trig_scen …);
+- they are the same call (infno) with the same request data (trig_scen …), and the same columns
+  hold a value on some line (a rule refining on an optional column, or one that cannot judge
+  without a column, decides by what the batch supplies);
 - none records settled lines (`--record-settlements`), and none is larger than MAX_LINES;
 - the money parts that decide a file's convention from its other lines are not all in a message
   (a 3101/3102 order carries the total and the full self-pay only), so no line's reading depends
@@ -56,7 +59,16 @@ def values_of(msg: Message, keys) -> dict[tuple, set] | None:
         return None
     # a column a message does not carry is empty (NULL) on every line, for the engine and here
     cols = {c: t.column(c).to_pylist() if c in t.column_names else [None] * t.num_rows for k in keys for c in k}
-    return {k: set(zip(*(cols[c] for c in k))) for k in keys}
+    out = {k: set(zip(*(cols[c] for c in k))) for k in keys}
+    # an encounter's diagnoses are kept by visit, orders or not (Message.concat merges them by visit)
+    out.setdefault(("mdtrt_id",), set()).update((v,) for v in msg.diagnoses)
+    return out
+
+
+def supplied(msg: Message) -> frozenset:
+    """The columns holding a value on some line: the batch's `fields` (claims/batch.py) decides by them."""
+    t = msg.table
+    return frozenset(c for c in t.column_names if t.column(c).null_count < t.num_rows)
 
 
 @dataclass
@@ -66,17 +78,25 @@ class Job:
     deadline: float
     late: Exception                         # what a call still waiting at its deadline gets
     future: Future = field(default_factory=Future)
-    values: dict | None = None
+    values: dict | None = None              # values_of(msg, keys) for the keys `keys`
+    keys: list | None = None
+    contracts: object = None                # the contract set its batch was formed for, and is checked with
 
     @property
     def kind(self) -> tuple:
-        return (self.msg.infno, json.dumps(self.msg.data, sort_keys=True, default=str))
+        return (self.msg.infno, json.dumps(self.msg.data, sort_keys=True, default=str), supplied(self.msg))
+
+    def values_for(self, keys) -> dict | None:
+        if self.keys != keys:  # the first look, or the contracts were reloaded since
+            self.values, self.keys = values_of(self.msg, keys), keys
+        return self.values
 
 
 class Gather:
     """Hands audit calls to `threads` check threads of `pool`; a thread that comes free takes
-    every waiting call that may go with the oldest one. `work(jobs)` checks them and settles each
-    job's future; `keys()` gives the grouping keys of the contracts in force."""
+    every waiting call that may go with the oldest one. `work(jobs)` checks them (with
+    `jobs[0].contracts`) and settles each job's future; `keys()` gives the contracts in force and
+    their grouping keys, read once per batch formed."""
 
     def __init__(self, pool, threads: int, work, keys):
         self._pool, self._threads, self._work, self._keys = pool, max(1, threads), work, keys
@@ -98,17 +118,29 @@ class Gather:
     def _drain(self) -> None:
         while True:
             with self._lock:
-                group = self._take()
+                try:
+                    group = self._take()
+                except BaseException as e:  # noqa: BLE001 - never a thread lost: every waiting call answered
+                    group = []
+                    for job in self._waiting:
+                        if job.future.set_running_or_notify_cancel():
+                            job.future.set_exception(e)
+                    self._waiting = []
                 if not group:
                     self._running -= 1
                     return
                 self.checks += 1
                 self.calls += len(group)
-            self._work(group)
+            try:
+                self._work(group)
+            except BaseException as e:  # noqa: BLE001 - work settles its jobs; any it left, settled here
+                for job in group:
+                    if not job.future.done():
+                        job.future.set_exception(e)
 
     def _take(self) -> list[Job]:
         """The oldest waiting call and every later one that may go with it (the lock is held)."""
-        now, keys = time.monotonic(), None
+        now, keys, contracts = time.monotonic(), None, None
         group, used, lines, rest = [], {}, 0, []
         for job in self._waiting:
             if job.future.cancelled():
@@ -123,24 +155,24 @@ class Gather:
                 continue
             first = group[0]
             if keys is None:
-                keys = self._keys()
-                for j in (first,):
-                    j.values = j.values if j.values is not None else values_of(j.msg, keys)
-                used = {k: set(v) for k, v in (first.values or {}).items()}
-            if job.values is None:
-                job.values = values_of(job.msg, keys)
-            ok = (first.values is not None and job.values is not None and not first.record and not job.record
+                contracts, keys = self._keys()
+                used = {k: set(v) for k, v in (first.values_for(keys) or {}).items()}
+            mine = job.values_for(keys)
+            ok = (first.values is not None and mine is not None and not first.record and not job.record
                   and lines + job.msg.table.num_rows <= MAX_LINES and job.kind == first.kind
-                  and all(used[k].isdisjoint(v) for k, v in job.values.items()))
+                  and all(used[k].isdisjoint(v) for k, v in mine.items()))
             if ok:
                 group.append(job)
                 lines += job.msg.table.num_rows
-                for k, v in job.values.items():
+                for k, v in mine.items():
                     used[k] |= v
             else:
                 rest.append(job)
         self._waiting = rest
-        return [j for j in group if j.future.set_running_or_notify_cancel()]
+        group = [j for j in group if j.future.set_running_or_notify_cancel()]
+        for j in group:
+            j.contracts = contracts  # None for a call alone: checked with the contracts in force
+        return group
 
 
 def split_answer(answer: dict, msgs: list[Message], task_default: str) -> list[dict]:

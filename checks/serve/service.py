@@ -138,14 +138,14 @@ class Service:
             self._waivers = (mtime, loaded)
         return loaded[1]
 
-    def check(self, data, record: bool = False, timings: dict | None = None):
+    def check(self, data, record: bool = False, timings: dict | None = None, contracts=None):
         """The library's check of `data` (paths, a national Message, Arrow data) with the loaded
-        contracts; the ledger read-only unless `record`."""
+        contracts (or `contracts`, a set loaded before); the ledger read-only unless `record`."""
         from ..runner import check
         from ..waivers import apply_waivers
 
         self.follow()
-        contracts = self.contracts
+        contracts = contracts if contracts is not None else self.contracts
         history = self.settings.history
         if history and not record and not Path(history).exists():
             history = None  # nothing recorded yet: nothing earlier to count (a read creates no ledger)
