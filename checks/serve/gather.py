@@ -34,6 +34,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..claims import money
 from ..nhsa.message import Message
@@ -82,8 +83,9 @@ class Job:
     keys: list | None = None
     contracts: object = None                # the contract set its batch was formed for, and is checked with
 
-    @property
+    @cached_property
     def kind(self) -> tuple:
+        """What calls going together must have alike: the call, its request data, what it supplies."""
         return (self.msg.infno, json.dumps(self.msg.data, sort_keys=True, default=str), supplied(self.msg))
 
     def values_for(self, keys) -> dict | None:
@@ -189,7 +191,7 @@ def split_answer(answer: dict, msgs: list[Message], task_default: str) -> list[d
         out.append({**{k: v for k, v in answer.items() if k != "output"}, "inf_refmsgid": ref,
                     "output": {"result": [], "waived": []}})
     for r in answer["output"]["result"]:
-        i = owner[r["mdtrt_id"]]  # KeyError: not a line of any call; the batch is checked again call by call
+        i = owner[r["mdtrt_id"]]  # KeyError (not a line of any call) fails the batch: it is tried again in halves
         msgid = (msgs[i].envelope or {}).get("msgid")
         out[i]["output"]["result"].append({**r, "task_id": msgid or task_default})
     for w in answer["output"].get("waived", []):
