@@ -306,3 +306,31 @@ def test_calls_whose_lines_fill_other_columns_go_apart(keys):
     assert groups_of(keys, [("a", nipt("P1", "V1"), False), ("no brdy", no_birth[0], False),
                             ("c", nipt("P3", "V3"), False), ("no brdy 2", no_birth[1], False)]) == [
         ["a", "c"], ["no brdy", "no brdy 2"]]
+
+
+def test_a_call_set_aside_is_taken_when_the_one_before_it_left_while_its_batch_was_formed():
+    """The oldest call's client leaves (its timeout cancels it) while its batch is being formed:
+    the call set aside behind it (same patient) is still checked, not left with no thread."""
+    futures, busy, release, checked = {}, threading.Event(), threading.Event(), []
+
+    def keys():  # asked while the batch headed by A is formed: A's client leaves now
+        futures["A"].cancel()
+        return None, [("mdtrt_id",), ("psn_no",)]
+
+    def work(jobs):
+        checked.append([j.msg.where for j in jobs])
+        if len(checked) == 1:
+            busy.set()
+            release.wait(30)
+        for j in jobs:
+            j.future.set_result("answered")
+
+    with ThreadPoolExecutor(1) as pool:
+        g = Gather(pool, 1, work, keys)
+        g.submit(read_message(nipt("P0", "V0"), "first"), False, 1e18, TimeoutError())
+        assert busy.wait(30)
+        futures["A"] = g.submit(read_message(nipt("P1", "V1"), "A"), False, 1e18, TimeoutError())
+        futures["B"] = g.submit(read_message(nipt("P1", "V2"), "B"), False, 1e18, TimeoutError())
+        release.set()
+        assert futures["B"].result(30) == "answered"
+    assert futures["A"].cancelled() and checked == [["first"], ["B"]]

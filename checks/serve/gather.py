@@ -141,7 +141,16 @@ class Gather:
                         job.future.set_exception(e)
 
     def _take(self) -> list[Job]:
-        """The oldest waiting call and every later one that may go with it (the lock is held)."""
+        """The oldest waiting call and every later one that may go with it (the lock is held); empty
+        only when nothing waits. (A group can come out empty when its calls' clients left while it
+        was formed: then the calls set aside are taken in turn.)"""
+        while self._waiting:
+            group = self._form()
+            if group:
+                return group
+        return []
+
+    def _form(self) -> list[Job]:
         now, keys, contracts = time.monotonic(), None, None
         group, used, lines, rest = [], {}, 0, []
         for job in self._waiting:
