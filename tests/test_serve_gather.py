@@ -334,3 +334,41 @@ def test_a_call_set_aside_is_taken_when_the_one_before_it_left_while_its_batch_w
         release.set()
         assert futures["B"].result(30) == "answered"
     assert futures["A"].cancelled() and checked == [["first"], ["B"]]
+
+
+def test_audit_calls_that_keep_coming_do_not_starve_other_work_of_the_check_threads():
+    """A check thread gives its turn back after each batch: a 3103 or a /check queued for the
+    same threads runs between batches, not after every audit call waiting."""
+    order, busy, release = [], threading.Event(), threading.Event()
+
+    def work(jobs):
+        order.append(jobs[0].msg.where)
+        if len(order) == 1:
+            busy.set()
+            release.wait(30)
+        for j in jobs:
+            j.future.set_result("answered")
+
+    with ThreadPoolExecutor(1) as pool:
+        g = Gather(pool, 1, work, lambda: (None, [("mdtrt_id",), ("psn_no",)]))
+        g.submit(read_message(nipt("P0", "V0"), "first"), False, 1e18, TimeoutError())
+        assert busy.wait(30)
+        same = [g.submit(read_message(nipt("P1", f"V{k}"), f"call {k}"), False, 1e18, TimeoutError())
+                for k in range(3)]  # one patient: one at a time
+        other = pool.submit(order.append, "a 3103")
+        release.set()
+        other.result(30)
+        for f in same:
+            f.result(30)
+    assert order == ["first", "a 3103", "call 0", "call 1", "call 2"]
+
+
+def test_a_call_with_a_visit_of_many_diagnoses_goes_alone(keys):
+    """Each further diagnosis of a visit may have the batch judged again: such a call would cost
+    the calls beside it its time."""
+    many = nipt("P2", "V2")
+    enc = many["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+    enc["fsi_diagnose_dtos"] = [dict(enc["fsi_diagnose_dtos"][0], dise_codg=f"O09.{k:03d}", maindise_flag="0")
+                                for k in range(9)] + enc["fsi_diagnose_dtos"]
+    assert groups_of(keys, [("a", nipt("P1", "V1"), False), ("twelve diagnoses", many, False),
+                            ("c", nipt("P3", "V3"), False)]) == [["a", "c"], ["twelve diagnoses"]]

@@ -231,3 +231,16 @@ def test_post_ledger_records_settled_lines_once_and_needs_a_ledger(tmp_path, wri
     with serving(log=tmp_path / "log2") as s, httpx.Client(base_url=s.url, timeout=120) as c:
         r = c.post("/ledger", content=settled, headers={"content-type": "application/vnd.apache.parquet"})
         assert r.status_code == 400 and "--history" in r.json()["err_msg"]
+
+
+def test_a_burst_of_sighups_reloads_a_few_times_not_once_each(tmp_path):
+    """SIGHUPs that arrive while a reload runs make one more reload, not one each (a burst of
+    signals from a deploy script must not keep the worker reloading for minutes)."""
+    with serving(log=tmp_path / "log") as s, httpx.Client(base_url=s.url, timeout=120) as c:
+        for _ in range(40):
+            s.send(signal.SIGHUP)
+        wait_for(lambda: "reloaded" in s.read_log(), "a reload")
+        time.sleep(3)  # any reload the burst still makes has time to log
+        reloads = s.read_log().count("reloaded ")
+        assert 1 <= reloads <= 3, reloads
+        assert post(c, "/3101", message()).json()["infcode"] == 0

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -265,11 +266,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"reloaded": ok, "message": message, "contracts": len(service.contracts)},
                             status_code=200 if ok else 409)
 
+    service_lock = threading.Lock()
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         loop = __import__("asyncio").get_running_loop()
+        hup = {"running": False, "again": False}  # SIGHUPs while a reload runs make one more, not one each
+
+        def reloading():
+            while True:
+                service.reload()
+                with service_lock:
+                    if not hup["again"]:
+                        hup["running"] = False
+                        return
+                    hup["again"] = False
+
+        def on_hup():
+            with service_lock:
+                if hup["running"]:
+                    hup["again"] = True
+                    return
+                hup["running"] = True
+            loop.run_in_executor(None, reloading)
         try:
-            loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, service.reload))
+            loop.add_signal_handler(signal.SIGHUP, on_hup)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
         log.info("claimcheck serve: %d contract versions loaded", len(service.contracts))

@@ -17,7 +17,9 @@ finding is the one the call would get alone, and so is its answer):
 - they are the same call (infno) with the same request data (trig_scen …), and the same columns
   hold a value on some line (a rule refining on an optional column, or one that cannot judge
   without a column, decides by what the batch supplies);
-- none records settled lines (`--record-settlements`), and none is larger than MAX_LINES;
+- none records settled lines (`--record-settlements`), none is larger than MAX_LINES, and none has
+  a visit of more than MAX_DIAGNOSES diagnoses (a finding of a diagnosis-scoped rule there has the
+  batch judged again once per further diagnosis: one such call would cost the others its time);
 - the money parts that decide a file's convention from its other lines are not all in a message
   (a 3101/3102 order carries the total and the full self-pay only), so no line's reading depends
   on another call's lines.
@@ -40,6 +42,8 @@ from ..claims import money
 from ..nhsa.message import Message
 
 MAX_LINES = 5_000       # lines of a batch: a larger call is checked alone
+MAX_DIAGNOSES = 8       # a call with a visit of more diagnoses is checked alone: a diagnosis-scoped finding
+                        # there has the whole batch judged again once per further diagnosis (nhsa/diagnoses.py)
 ALWAYS = (("mdtrt_id",), ("psn_no",))
 
 
@@ -56,7 +60,8 @@ def grouping_keys(contracts) -> list[tuple[str, ...]]:
 def values_of(msg: Message, keys) -> dict[tuple, set] | None:
     """{key: the value tuples the message's lines have}, or None when the call must go alone."""
     t = msg.table
-    if t.num_rows > MAX_LINES or set(money.PARTS) <= set(t.column_names):
+    if (t.num_rows > MAX_LINES or set(money.PARTS) <= set(t.column_names)
+            or any(len(d) > MAX_DIAGNOSES for d in msg.diagnoses.values())):
         return None
     # a column a message does not carry is empty (NULL) on every line, for the engine and here
     cols = {c: t.column(c).to_pylist() if c in t.column_names else [None] * t.num_rows for k in keys for c in k}
@@ -118,6 +123,9 @@ class Gather:
         return job.future
 
     def _drain(self) -> None:
+        """Check one batch, then give the thread back: while calls still wait, the next batch is
+        queued behind whatever else waits for the pool (a 3103, a /check), which audit load would
+        otherwise starve."""
         while True:
             with self._lock:
                 try:
@@ -139,6 +147,15 @@ class Gather:
                 for job in group:
                     if not job.future.done():
                         job.future.set_exception(e)
+            with self._lock:
+                if not self._waiting:
+                    self._running -= 1
+                    return
+                try:
+                    self._pool.submit(self._drain)  # the thread's turn, again, at the back of the pool's queue
+                    return
+                except RuntimeError:
+                    pass  # the pool is shutting down: the calls still waiting are checked on this thread
 
     def _take(self) -> list[Job]:
         """The oldest waiting call and every later one that may go with it (the lock is held); empty
