@@ -166,29 +166,43 @@ def nipt(patient: str, visit: str, **over) -> dict:
     return m
 
 
+class FirstHeld:
+    """A Gather `work` that records each batch's call names and answers every call, holding the
+    thread on the first batch until release(): the calls submitted meanwhile queue behind it."""
+
+    def __init__(self):
+        self.batches, self.busy, self._release = [], threading.Event(), threading.Event()
+
+    def __call__(self, jobs):
+        self.batches.append([j.msg.where for j in jobs])
+        if len(self.batches) == 1:
+            self.busy.set()
+            self._release.wait(30)
+        for j in jobs:
+            j.future.set_result("answered")
+
+    def release(self):
+        self._release.set()
+
+
+def submit(g: Gather, patient: str, visit: str, name: str, obj: dict | None = None, record: bool = False):
+    return g.submit(read_message(obj or nipt(patient, visit), name), record, 1e18, TimeoutError())
+
+
 def groups_of(keys, waiting: list[tuple[str, dict, bool]]) -> list[list[str]]:
     """The groups a one-thread Gather forms of `waiting` (name, request, record), queued while
     its thread is busy with a first call; `keys`: the grouping keys, or what Gather asks for them
     (a function giving the contracts and their keys)."""
-    groups, busy, release = [], threading.Event(), threading.Event()
-
-    def work(jobs):
-        groups.append([j.msg.where for j in jobs])
-        if len(groups) == 1:
-            busy.set()
-            release.wait(30)
-        for j in jobs:
-            j.future.set_result(None)
-
+    held = FirstHeld()
     with ThreadPoolExecutor(1) as pool:
-        g = Gather(pool, 1, work, keys if callable(keys) else lambda: (None, keys))
-        first = g.submit(read_message(nipt("P0", "V0"), "first"), False, 1e18, TimeoutError())
-        assert busy.wait(30)
-        futures = [g.submit(read_message(obj, name), record, 1e18, TimeoutError()) for name, obj, record in waiting]
-        release.set()
+        g = Gather(pool, 1, held, keys if callable(keys) else lambda: (None, keys))
+        first = submit(g, "P0", "V0", "first")
+        assert held.busy.wait(30)
+        futures = [submit(g, "", "", name, obj, record) for name, obj, record in waiting]
+        held.release()
         for f in [first, *futures]:
             f.result(30)
-    return groups[1:]
+    return held.batches[1:]
 
 
 def test_waiting_calls_of_other_patients_and_visits_go_together(keys):
@@ -260,7 +274,7 @@ def test_a_reload_that_adds_a_key_is_heeded_by_calls_already_waiting(keys):
 
 
 def test_a_failure_forming_a_batch_answers_the_waiting_calls_and_loses_no_thread():
-    failing, busy, release = [True], threading.Event(), threading.Event()
+    failing = [True]
 
     def keys():
         if failing[0]:
@@ -268,26 +282,18 @@ def test_a_failure_forming_a_batch_answers_the_waiting_calls_and_loses_no_thread
             raise RuntimeError("keys unreadable")
         return None, [("mdtrt_id",), ("psn_no",)]
 
-    def work(jobs):
-        if jobs[0].msg.where == "first":  # hold the thread while two calls queue
-            busy.set()
-            release.wait(30)
-        for j in jobs:
-            j.future.set_result("answered")
-
-    def call(name):
-        return read_message(nipt(f"P{name}", f"V{name}"), name)
+    held = FirstHeld()
     with ThreadPoolExecutor(1) as pool:
-        g = Gather(pool, 1, work, keys)
-        first = g.submit(call("first"), False, 1e18, TimeoutError())
-        assert busy.wait(30)
-        waiting = [g.submit(call(k), False, 1e18, TimeoutError()) for k in ("1", "2")]
-        release.set()
+        g = Gather(pool, 1, held, keys)
+        first = submit(g, "P0", "V0", "first")
+        assert held.busy.wait(30)
+        waiting = [submit(g, f"P{k}", f"V{k}", str(k)) for k in (1, 2)]
+        held.release()
         assert first.result(30) == "answered"
         for f in waiting:
             with pytest.raises(RuntimeError, match="keys unreadable"):
                 f.result(30)
-        assert g.submit(call("later"), False, 1e18, TimeoutError()).result(30) == "answered"
+        assert submit(g, "P9", "V9", "later").result(30) == "answered"
 
 
 def test_a_visit_named_only_by_an_encounters_diagnoses_keeps_calls_apart(keys):
@@ -311,56 +317,38 @@ def test_calls_whose_lines_fill_other_columns_go_apart(keys):
 def test_a_call_set_aside_is_taken_when_the_one_before_it_left_while_its_batch_was_formed():
     """The oldest call's client leaves (its timeout cancels it) while its batch is being formed:
     the call set aside behind it (same patient) is still checked, not left with no thread."""
-    futures, busy, release, checked = {}, threading.Event(), threading.Event(), []
+    futures, held = {}, FirstHeld()
 
     def keys():  # asked while the batch headed by A is formed: A's client leaves now
         futures["A"].cancel()
         return None, [("mdtrt_id",), ("psn_no",)]
 
-    def work(jobs):
-        checked.append([j.msg.where for j in jobs])
-        if len(checked) == 1:
-            busy.set()
-            release.wait(30)
-        for j in jobs:
-            j.future.set_result("answered")
-
     with ThreadPoolExecutor(1) as pool:
-        g = Gather(pool, 1, work, keys)
-        g.submit(read_message(nipt("P0", "V0"), "first"), False, 1e18, TimeoutError())
-        assert busy.wait(30)
-        futures["A"] = g.submit(read_message(nipt("P1", "V1"), "A"), False, 1e18, TimeoutError())
-        futures["B"] = g.submit(read_message(nipt("P1", "V2"), "B"), False, 1e18, TimeoutError())
-        release.set()
+        g = Gather(pool, 1, held, keys)
+        submit(g, "P0", "V0", "first")
+        assert held.busy.wait(30)
+        futures["A"] = submit(g, "P1", "V1", "A")
+        futures["B"] = submit(g, "P1", "V2", "B")
+        held.release()
         assert futures["B"].result(30) == "answered"
-    assert futures["A"].cancelled() and checked == [["first"], ["B"]]
+    assert futures["A"].cancelled() and held.batches == [["first"], ["B"]]
 
 
 def test_audit_calls_that_keep_coming_do_not_starve_other_work_of_the_check_threads():
     """A check thread gives its turn back after each batch: a 3103 or a /check queued for the
     same threads runs between batches, not after every audit call waiting."""
-    order, busy, release = [], threading.Event(), threading.Event()
-
-    def work(jobs):
-        order.append(jobs[0].msg.where)
-        if len(order) == 1:
-            busy.set()
-            release.wait(30)
-        for j in jobs:
-            j.future.set_result("answered")
-
+    held = FirstHeld()
     with ThreadPoolExecutor(1) as pool:
-        g = Gather(pool, 1, work, lambda: (None, [("mdtrt_id",), ("psn_no",)]))
-        g.submit(read_message(nipt("P0", "V0"), "first"), False, 1e18, TimeoutError())
-        assert busy.wait(30)
-        same = [g.submit(read_message(nipt("P1", f"V{k}"), f"call {k}"), False, 1e18, TimeoutError())
-                for k in range(3)]  # one patient: one at a time
-        other = pool.submit(order.append, "a 3103")
-        release.set()
+        g = Gather(pool, 1, held, lambda: (None, [("mdtrt_id",), ("psn_no",)]))
+        submit(g, "P0", "V0", "first")
+        assert held.busy.wait(30)
+        same = [submit(g, "P1", f"V{k}", f"call {k}") for k in range(3)]  # one patient: one at a time
+        other = pool.submit(held.batches.append, ["a 3103"])
+        held.release()
         other.result(30)
         for f in same:
             f.result(30)
-    assert order == ["first", "a 3103", "call 0", "call 1", "call 2"]
+    assert held.batches == [["first"], ["a 3103"], ["call 0"], ["call 1"], ["call 2"]]
 
 
 def test_a_call_with_a_visit_of_many_diagnoses_goes_alone(keys):

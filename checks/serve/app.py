@@ -82,39 +82,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return fn(*args)
         return await waited(pool.submit(run), deadline, late)
 
-    def audit(msg: national.Message, record: bool) -> tuple[dict, dict, dict]:
-        """One call checked alone: its answer, the split of its time, what the access log says."""
+    def audit(msgs: list, record: bool = False, contracts=None) -> list[tuple[dict, dict, dict]]:
+        """Calls checked as one batch (one call alone, or calls that may go together,
+        checks/serve/gather.py, with the contracts whose keys found them apart): for each, its
+        answer, the split of the check's time, what the access log says."""
         timings = {}
+        merged = national.Message.concat(msgs, msgs[0].where)  # one call: itself
         t0 = time.perf_counter()
-        report = service.check(msg, record, timings)
+        report = service.check(merged, record, timings, contracts=contracts)
         t1 = time.perf_counter()
-        answer = national.national_answer(report, msg, home=service.home)
-        t2 = time.perf_counter()
-        if store is not None:
-            store.remember(report)
-        timing = {"check": t1 - t0, "answer": t2 - t1, **{k[:-2]: v for k, v in timings.items()
-                                                          if k.endswith("_s") and k != "check_s"}}
-        said = {"lines": msg.table.num_rows, "results": len(answer["output"]["result"]),
-                "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1),
-                **({"recorded": report.history.get("recorded")} if record and report.history else {})}
-        return answer, timing, said
-
-    def audit_together(msgs: list, contracts) -> list[tuple[dict, dict, dict]]:
-        """Calls that may go together (checks/serve/gather.py) checked as one batch, with the
-        contracts whose keys they were found apart by (a reload since does not change that)."""
-        timings = {}
-        merged = national.Message.concat(msgs, msgs[0].where)
-        t0 = time.perf_counter()
-        report = service.check(merged, False, timings, contracts=contracts)
-        t1 = time.perf_counter()
-        answers = split_answer(national.national_answer(report, merged, home=service.home), msgs, task_default)
+        answer = national.national_answer(report, merged, home=service.home)
+        answers = [answer] if len(msgs) == 1 else split_answer(answer, msgs, task_default)
         t2 = time.perf_counter()
         if store is not None:
             store.remember(report)
         timing = {"check": t1 - t0, "answer": t2 - t1, "batch": len(msgs),
                   **{k[:-2]: v for k, v in timings.items() if k.endswith("_s") and k != "check_s"}}
+        recorded = {"recorded": report.history.get("recorded")} if record and report.history else {}
         return [(a, timing, {"lines": m.table.num_rows, "results": len(a["output"]["result"]), "batch": len(msgs),
-                             "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1)})
+                             "check_ms": round((t1 - t0) * 1000, 1), "answer_ms": round((t2 - t1) * 1000, 1),
+                             **recorded})
                 for a, m in zip(answers, msgs)]
 
     def work(jobs) -> None:
@@ -125,12 +112,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if len(jobs) == 1:
             j = jobs[0]
             try:
-                j.future.set_result(audit(j.msg, j.record))
+                j.future.set_result(audit([j.msg], j.record)[0])
             except BaseException as e:  # noqa: BLE001 - the call's own error, raised in its request
                 j.future.set_exception(e)
             return
         try:
-            done = audit_together([j.msg for j in jobs], jobs[0].contracts)
+            done = audit([j.msg for j in jobs], contracts=jobs[0].contracts)
         except Exception as e:
             log.info("a batch of %d calls failed (%s): checked again in halves", len(jobs),
                      str(e).splitlines()[0][:200] if str(e) else type(e).__name__)
@@ -177,10 +164,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             raise Failure(400, str(e), "input", refmsgid) from None
         for r in answer["output"]["result"]:
             metrics.found(r["rule_id"])
-        metrics.checked(timing.get("batch", 1))
+        metrics.checked(timing["batch"])
         request.state.timing, request.state.log = timing, said
         header = ", ".join([f"{k};dur={v * 1000:.1f}" for k, v in {"read": t_read, **timing}.items()
-                            if isinstance(v, float)] + [f'batch;desc="{timing.get("batch", 1)}"'])
+                            if isinstance(v, float)] + [f'batch;desc="{timing["batch"]}"'])
         return Response(dumps(answer), media_type="application/json", headers={"server-timing": header})
 
     async def post_3101(request):
