@@ -62,7 +62,7 @@ def main() -> None:
                            "--contracts", str(CONTRACTS / "jiangsu-nipt")])
         runs["claimcheck"].append((w, m))
         phases.append(json.loads(report.read_text(encoding="utf-8"))["engine"])
-        w, m, out = measure([sys.executable, str(HERE / "handwritten.py"), str(batch)])
+        w, m, out = measure([sys.executable, str(HERE / "handwritten.py"), str(batch), "--contracts", "jiangsu-nipt"])
         runs["handwritten"].append((w, m))
     r = json.loads(report.read_text(encoding="utf-8"))
     ours = checksum((v["rule_id"], v["mdtrt_id"], v["feedetl_sn"]) for v in r["violations"])

@@ -11,13 +11,14 @@ a separate process timed by wall clock with its peak RSS from os.wait4 (median o
   json       the same with `--json R.json` (whose engine timings give the per-stage split)
   decode     DuckDB decoding and hashing every value of every line of the same file (the floor: no
              engine can judge a line it has not read)
-and the ratios to the floor. The findings counts of the two runs must agree.
+  hand SQL   bench/handwritten.py: every contract's rules written by hand as DuckDB SQL, one
+             statement, no validation or report (the baseline a competent engineer would write)
+and the ratios to the floor and to the hand-written SQL. The findings counts of the two runs must
+agree, and the hand-written SQL must find, rule by rule, the lines claimcheck finds (else exit 1).
 
 The quadratic corner (--skew N): N NIPT lines of one person with an empty fetts against the
 same N lines of N persons (JS-7's fallback pairs the lines of one psn_no); the ratio of the two.
 
-The hand-written single-pass SQL baseline (bench/handwritten.py) covers the Jiangsu NIPT rules
-only; bench/bench_targets.py compares it on the realistic profile with that one contract.
 """
 from __future__ import annotations
 
@@ -115,9 +116,10 @@ def main() -> None:
         return measure_one(json.loads(a.measure_one))
     a.out.mkdir(parents=True, exist_ok=True)
     cc = BIN / "claimcheck"
-    print("| profile | lines | `--findings` s / MB | `--json` s / MB | decode floor s / MB | findings × floor | "
-          "json × floor | stages (survey / scan / counts / findings s) | findings |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    print("| profile | lines | `--findings` s / MB | `--json` s / MB | decode floor s / MB | hand SQL s / MB | "
+          "findings × floor | json × floor | findings × hand SQL | stages (survey / scan / counts / findings s) "
+          "| findings |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
     for size in [int(s) for s in a.sizes.split(",")]:
         for profile in a.profiles.split(","):
             batch = make(a.out, profile, size)
@@ -125,12 +127,19 @@ def main() -> None:
             tf, mf, _ = measure([cc, "check", batch, *TABLES, "--findings", fp, "-q"], a.repeat)
             tj, mj, _ = measure([cc, "check", batch, *TABLES, "--json", jp, "-q"], a.repeat)
             td, md, _ = measure([sys.executable, "-c", DECODE, batch], a.repeat)
+            th, mh, _ = measure([sys.executable, HERE / "handwritten.py", batch], a.repeat)
             rep = json.loads(jp.read_text(encoding="utf-8"))
             found = rep["summary"]["findings"]
             assert pq.read_metadata(fp).num_rows == found, "the Parquet findings and the JSON report disagree"
+            same = subprocess.run([sys.executable, HERE / "handwritten.py", batch, "--compare", fp],
+                                  capture_output=True, text=True, cwd=ROOT)
+            if same.returncode != 0:
+                raise SystemExit(f"the hand-written SQL does not find what claimcheck finds on {batch.name}:\n"
+                                 + same.stdout[-3000:] + same.stderr[-2000:])
             stages = " / ".join(f"{rep['engine'].get(s, 0):.1f}" for s in STAGES)
             print(f"| {profile} | {size:,} | {tf:.2f} / {mf:,.0f} | {tj:.2f} / {mj:,.0f} | {td:.2f} / {md:,.0f} | "
-                  f"{tf / td:.1f}× | {tj / td:.1f}× | {stages} | {found:,} |", flush=True)
+                  f"{th:.2f} / {mh:,.0f} | {tf / td:.1f}× | {tj / td:.1f}× | {tf / th:.1f}× | {stages} | {found:,} |",
+                  flush=True)
     if a.skew:
         one, many = skewed(a.out, a.skew, True), skewed(a.out, a.skew, False)
         t1, m1, _ = measure([cc, "check", one, "--findings", a.out / "skew-one.findings.parquet", "-q"], a.repeat)

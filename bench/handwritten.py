@@ -1,11 +1,25 @@
-"""The baseline: the Jiangsu NIPT rules written by hand as one DuckDB statement over the Parquet
-batch (row rules as flags of one scan, then the visit, pregnancy and window parts), without
-claim-file validation. Prints the number of findings and their checksum.
+"""The baseline: the bundled contracts' rules written by hand in DuckDB SQL, run as one statement
+over the Parquet batch, without claim-file validation, reports, waivers or citations. Prints the
+number of findings and their checksum.
 
-    python bench/handwritten.py BATCH.parquet
+    python bench/handwritten.py BATCH.parquet [--contracts jiangsu-nipt,jilin-art,...]
+        [--table sunshine_catalogue=CSV] [--table art_institutions=CSV]
+        [--compare FINDINGS.parquet]
+
+Each contract's rules are one query in `bench/handsql/CONTRACT.sql` giving (rule, mdtrt_id,
+feedetl_sn) for every finding; `prelude.sql` holds the macros they share. The statement run is the
+UNION ALL of the chosen contracts' queries (each reads the columns it needs from the file). In the
+queries `{batch}` is the batch, `{contracts}` the bundled contracts folder and `{NAME}` the user
+table NAME (by default the sample tables that bench_profiles passes to `claimcheck check`).
+
+`--compare` reads `claimcheck check --findings` of the same batch with the same tables and
+compares, rule by rule, the lines each found (data-quality findings and contracts not chosen left
+out): the baseline is only a baseline if it finds what claimcheck finds. Exit 1 on a difference.
 """
 from __future__ import annotations
 
+import argparse
+import collections
 import hashlib
 import sys
 from pathlib import Path
@@ -13,78 +27,76 @@ from pathlib import Path
 import duckdb
 
 HERE = Path(__file__).resolve().parent
-T = HERE.parent / "contracts" / "jiangsu-nipt"
-
-DET = ("'CJ30303033340301303001','CJ30303033341300103001','CJ30303033341300103004','CJ30303033341301209001',"
-       "'CJ30303032961300724001','CJ30303033341101567002','CJ30303033340300550001','CJ30303033341301658001',"
-       "'CJ30303032960301954001'")
-
-SQL = f"""
-CREATE MACRO norm(x) AS replace(replace(replace(replace(trim(x), '（', '('), '）', ')'), ' ', ''), '　', '');
-WITH l AS (
-  SELECT mdtrt_id, feedetl_sn, psn_no, fetts, mdtrtarea_admvs AS r, norm(fixmedins_name) AS n,
-         hilist_code AS c, CAST(fee_ocur_time AS DATE) AS d, fee_ocur_time AS t, med_type, chrgitm_lv,
-         price_class, cnt, CAST(pric AS DOUBLE) AS pric, CAST(det_item_fee_sumamt AS DOUBLE) AS amt,
-         CAST(inscp_scp_amt AS DOUBLE) AS i, CAST(preselfpay_amt AS DOUBLE) AS p,
-         c IN ({DET}) AS det, c = '250700010-b' AS dia, starts_with(c, '1102') AS cons,
-         starts_with(r, '32') AND d BETWEEN DATE '2025-01-01' AND DATE '2026-12-31' AS inforce
-  FROM read_parquet('{{batch}}')),
-a1raw AS (SELECT * FROM read_csv('{T / "attachment1.csv"}', all_varchar=true)),
-a1 AS (SELECT norm(institution) AS n, hilist_code AS c,
-              max(CAST(price AS DOUBLE)) FILTER (WHERE role = '中选产前诊断机构') AS sel,
-              max(CAST(price AS DOUBLE)) FILTER (WHERE role <> '中选产前诊断机构') AS par
-       FROM a1raw GROUP BY ALL),
-inst AS (SELECT DISTINCT norm(institution) AS n FROM a1raw),
-a3 AS (SELECT hilist_code AS c, CAST(payment_limit AS DOUBLE) AS lim FROM read_csv('{T / "attachment3.csv"}', all_varchar=true)),
-nipt AS (
-  SELECT l.*, x.sel, x.par, x.n IS NOT NULL AS pair_listed, s.n IS NOT NULL AS listed, a3.lim
-  FROM l LEFT JOIN a1 x ON x.n = l.n AND x.c = l.c LEFT JOIN inst s ON s.n = l.n LEFT JOIN a3 ON a3.c = l.c
-  WHERE l.inforce AND (l.det OR l.dia)),
-flags AS (
-  SELECT mdtrt_id, feedetl_sn, [
-    CASE WHEN det AND listed AND NOT pair_listed THEN 'JS-1-code' END,
-    CASE WHEN det AND sel IS NOT NULL AND pric > sel + 0.005 THEN 'JS-1-price' END,
-    CASE WHEN det AND par IS NOT NULL AND pric > par + 0.005 THEN 'JS-2-price' END,
-    CASE WHEN dia AND pric > 60.005 AND NOT (starts_with(r, '3206') AND coalesce(price_class IN ('一类','基层'), false)) THEN 'JS-4' END,
-    CASE WHEN dia AND starts_with(r, '3206') AND coalesce(price_class IN ('一类','基层'), false) AND pric > 54.005 THEN 'JS-4-NT' END,
-    CASE WHEN i + p > lim * cnt + 0.005 THEN 'JS-6-limit' END,
-    CASE WHEN NOT starts_with(r, '3206') AND i + p > 0 AND p - round((i + p) * 0.1, 2) > 0.01 THEN 'JS-6-selfpay' END,
-    CASE WHEN starts_with(r, '3206') AND i + p > 0 AND abs(p - round((i + p) * 0.1, 2)) > 0.01 THEN 'JS-6-NT' END,
-    CASE WHEN NOT coalesce(chrgitm_lv IN ('02', '2'), false) THEN 'JS-6-class' END,
-    CASE WHEN coalesce(i > 0, false) AND med_type NOT IN ('11','13','14','16','51') THEN 'JS-6-setting' END,
-    CASE WHEN coalesce(i > 0, false) AND NOT listed THEN 'JS-8' END] AS hits
-  FROM nipt),
-js3 AS (
-  SELECT k.mdtrt_id, k.feedetl_sn FROM (
-    SELECT arg_max(struct_pack(mdtrt_id, feedetl_sn), (t, feedetl_sn)) AS k
-    FROM nipt GROUP BY mdtrt_id HAVING sum(amt) > 560.005)),
-js5 AS (
-  SELECT mdtrt_id, feedetl_sn FROM l WHERE inforce AND cons
-    AND mdtrt_id IN (SELECT mdtrt_id FROM l WHERE inforce AND dia)),
-js7 AS (
-  SELECT rule, mdtrt_id, feedetl_sn FROM (
-    SELECT CASE WHEN det THEN 'JS-7-detection' ELSE 'JS-7-diagnosis' END AS rule, mdtrt_id, feedetl_sn,
-           sum(cnt) OVER (PARTITION BY psn_no, fetts, det ORDER BY t, mdtrt_id, feedetl_sn ROWS UNBOUNDED PRECEDING) AS run
-    FROM nipt WHERE i <> 0 AND psn_no IS NOT NULL AND fetts IS NOT NULL) WHERE run > 1.005),
-jsw AS (SELECT mdtrt_id, feedetl_sn FROM l WHERE starts_with(r, '32') AND dia AND d < DATE '2025-01-01')
-SELECT rule, mdtrt_id, feedetl_sn FROM (SELECT unnest(hits) AS rule, mdtrt_id, feedetl_sn FROM flags) WHERE rule IS NOT NULL
-UNION ALL SELECT 'JS-3', * FROM js3
-UNION ALL SELECT 'JS-5', * FROM js5
-UNION ALL SELECT * FROM js7
-UNION ALL SELECT 'JS-W', * FROM jsw
-ORDER BY 1, 2, 3
-"""
+SQL = HERE / "handsql"
+CONTRACTS = HERE.parent / "contracts"
+TABLES = {"sunshine_catalogue": CONTRACTS / "jiangsu-consumables" / "sample_catalogue.csv",
+          "art_institutions": CONTRACTS / "jilin-art" / "sample_art_institutions.csv"}
 
 
-def main(batch: str) -> None:
+def written() -> list[str]:
+    """The contracts that have a hand-written query."""
+    return sorted(p.stem for p in SQL.glob("*.sql") if p.stem != "prelude")
+
+
+def statement(batch: str, contracts: list[str], tables: dict[str, Path]) -> str:
+    subs = {"batch": batch, "contracts": str(CONTRACTS), **{k: str(v) for k, v in tables.items()}}
+    parts = []
+    for c in contracts:
+        q = (SQL / f"{c}.sql").read_text(encoding="utf-8")
+        for k, v in subs.items():
+            q = q.replace("{" + k + "}", v)
+        parts.append(f"SELECT rule, mdtrt_id, feedetl_sn FROM (\n{q.strip().rstrip(';')}\n)")
+    return "\nUNION ALL\n".join(parts)
+
+
+def run(batch: str, contracts: list[str], tables: dict[str, Path]) -> list[tuple[str, str, str]]:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Shanghai'")
-    stmts = SQL.replace("{batch}", batch).split(";\n", 1)
-    con.execute(stmts[0])
-    rows = con.sql(stmts[1]).fetchall()
+    con.execute((SQL / "prelude.sql").read_text(encoding="utf-8"))
+    return con.sql(statement(batch, contracts, tables)).fetchall()
+
+
+def compare(hand: list[tuple], findings: str, contracts: list[str]) -> int:
+    """Rule by rule, the lines the engine found against the lines the hand-written SQL found."""
+    con = duckdb.connect()
+    ids = ", ".join(f"'{c}'" for c in contracts)
+    ours = con.sql(f"SELECT rule_id, mdtrt_id, feedetl_sn FROM read_parquet('{findings}') "
+                   f"WHERE severity <> 'data_quality' AND contract_id IN ({ids})").fetchall()
+    a, b = collections.Counter(ours), collections.Counter(hand)
+    rules = sorted({r[0] for r in ours} | {r[0] for r in hand})
+    bad = 0
+    print(f"{'rule':<26}{'claimcheck':>11}{'hand':>8}{'only ours':>11}{'only hand':>11}")
+    for rule in rules:
+        x = collections.Counter({k: v for k, v in a.items() if k[0] == rule})
+        y = collections.Counter({k: v for k, v in b.items() if k[0] == rule})
+        only_x, only_y = x - y, y - x
+        bad += bool(only_x or only_y)
+        mark = "" if not (only_x or only_y) else "  <- " + "; ".join(
+            f"{k[1]}/{k[2]}" for k in list(only_x or only_y)[:3])
+        print(f"{rule:<26}{sum(x.values()):>11}{sum(y.values()):>8}{sum(only_x.values()):>11}"
+              f"{sum(only_y.values()):>11}{mark}")
+    print(f"{len(rules) - bad} of {len(rules)} rules find the same lines")
+    return 1 if bad else 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("batch")
+    ap.add_argument("--contracts", default=",".join(written()))
+    ap.add_argument("--table", action="append", default=[], metavar="NAME=PATH")
+    ap.add_argument("--compare", metavar="FINDINGS.parquet")
+    a = ap.parse_args()
+    tables = dict(TABLES)
+    for t in a.table:
+        name, _, path = t.partition("=")
+        tables[name] = Path(path).resolve()
+    contracts = a.contracts.split(",")
+    rows = sorted(run(a.batch, contracts, tables))
     digest = hashlib.sha256("\n".join("|".join(r) for r in rows).encode()).hexdigest()[:16]
     print(f"findings {len(rows)} checksum {digest}")
+    if a.compare:
+        sys.exit(compare(rows, a.compare, contracts))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()
