@@ -104,3 +104,41 @@ def test_the_service_checks_messages_on_its_home_and_a_batch_on_a_database_of_it
         assert service.home.cursors == 1
     finally:
         service.close()
+
+
+def _kept(home) -> int:
+    """Tables of the home's database (not a cursor's temporary ones): what Home.keep made."""
+    con = home.cursor()
+    try:
+        return con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT temporary").fetchall()[0][0]
+    finally:
+        home.release(con)
+
+
+def test_what_is_made_from_the_contracts_alone_is_made_once_and_a_reload_s_tables_are_read(tmp_path):
+    """A lookup keyed by a reference table's values and the names a contract knows institutions by
+    are made by the first check on a home and read by the checks after it; a reload whose table
+    differs (the same SQL over other rows) gets tables of its own, never the earlier set's."""
+    from checks.contract import load_contracts
+
+    fewer = tmp_path / "art_institutions.csv"
+    fewer.write_text("source_row,institution,fixmedins_code\n第2行,吉林省妇幼保健院,\n", encoding="utf-8")
+    listed = load_contracts(ROOT / "contracts", {"art_institutions": str(ROOT / "contracts/jilin-art/sample_art_institutions.csv")})
+    other = load_contracts(ROOT / "contracts", {"art_institutions": str(fewer)})
+    batch = [str(ROOT / "sample_claims/jilin-art-1.0.0.parquet")]
+    home = Home(renew=1000)
+    try:
+        alone = {id(c): check(batch, contracts=c, cache=False, dry_run=True) for c in (listed, other)}
+        first = check(batch, contracts=listed, cache=False, dry_run=True, home=home)
+        made = _kept(home)
+        assert made > 0
+        again = check(batch, contracts=listed, cache=False, dry_run=True, home=home)
+        assert _kept(home) == made, "the second check made its tables again"
+        reloaded = check(batch, contracts=other, cache=False, dry_run=True, home=home)
+        back = check(batch, contracts=listed, cache=False, dry_run=True, home=home)
+        for report, contracts in ((first, listed), (again, listed), (reloaded, other), (back, listed)):
+            assert report.table.equals(alone[id(contracts)].table)
+        unlisted = [f for f in reloaded.findings if f.rule_id == "JL-INST"]
+        assert len(unlisted) > len([f for f in first.findings if f.rule_id == "JL-INST"])
+    finally:
+        home.close()

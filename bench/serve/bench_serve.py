@@ -2,15 +2,16 @@
 contract loaded, each load with the server's CPU time per request.
 
 1. The floor: GET /health at --clients concurrent clients.
-2. A 3101 request of one patient, one encounter, three diagnoses and 50 orders (codes, names and
-   prices of real lines of every golden batch) at --clients concurrent clients, each call a
+2. A 3101 request of one patient, one encounter, three diagnoses and 50 orders, in two shapes:
+   codes, names and prices of real lines of every golden batch (no finding), and a NIPT lab's
+   50 detections above the price ceiling (findings of several rules in every call), at --clients concurrent clients, each call a
    patient and visit of its own (as the calls of 50 clinicians are), so that calls waiting for a
    check thread go together (checks/serve/gather.py); then every call the same patient and visit,
    which never go together: p50 / p99 latency, requests/s, the mean batch, and the mean split of
    a request's time from the Server-Timing header (read = body + JSON + message; check = the
    library's check, itself open / survey / scan / counts / findings as the engine times them;
    answer = the national envelope).
-3. The same request from one client, and one request of 5,000 orders.
+3. The same requests from one client, and one request of 5,000 orders.
 4. The server's resident memory before and after the 3101 requests.
 
 Two clients: a lean one (HTTP/1.1 keep-alive on asyncio streams, about 0.1 ms of CPU a request)
@@ -54,19 +55,34 @@ def orders(n: int) -> list[dict]:
     return out
 
 
-def request_of(n: int, patient: int | None = None) -> dict:
+def failing(n: int) -> list[dict]:
+    """n orders as a NIPT lab's HIS sends them when they break rules: every order the message's
+    NIPT detection (南通市妇幼保健院, Jiangsu) billed at 520 元, above its 500 元 ceiling, so each
+    call draws findings of several rules (the price, the visit's sum, one test per pregnancy)."""
+    base = message()["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["fsi_order_dtos"][0]
+    return [dict(base, rx_id=f"RX{k:06d}", pric="520.00", sumamt="520.00", cnt="1") for k in range(n)]
+
+
+def request_of(n: int, patient: int | None = None, shape: str = "golden") -> dict:
     """The 3101 request of 50 (n) orders; `patient` k: the same orders for patient k in visit k (the
-    calls of 50 clinicians at once are of 50 patients), each with a msgid of its own."""
+    calls of 50 clinicians at once are of 50 patients), each with a msgid of its own. `shape`
+    golden: real lines of every golden batch (they draw no finding); failing: failing(n)."""
     m = message()
     p = m["input"]["data"]["patient_dtos"][0]
     enc = p["fsi_encounter_dtos"][0]
-    enc["fsi_order_dtos"] = orders(n)
+    enc["fsi_order_dtos"] = orders(n) if shape == "golden" else failing(n)
     assert len(enc["fsi_diagnose_dtos"]) == 3
     if patient is not None:
         p["patn_id"] = f"{p['patn_id']}-{patient}"
         enc["mdtrt_id"] = p["curr_mdtrt_id"] = f"{enc['mdtrt_id']}-{patient}"
         m["msgid"] = f"{m.get('msgid', 'BENCH')}-{patient}"[:30]
     return m
+
+
+def findings_of(s, body: bytes) -> int:
+    """How many results (findings) the server answers `body` with."""
+    r = httpx.post(s.url + "/3101", content=body, headers={"content-type": "application/json"}, timeout=60)
+    return len(r.json()["output"]["result"])
 
 
 def rss_kb(pid: int) -> int:
@@ -215,12 +231,17 @@ def main() -> None:
         print(f"{'':<34} (each call a patient and visit of its own, as {k} clinicians' calls are)")
         rows.append(measured(s, load_raw, f"POST /3101 one patient ({k} cl.)", "/3101", body50, k, n // 2))
         print(f"{'':<34} (every call the same patient and visit: none may go together)")
+        bad = [json.dumps(request_of(50, i, "failing"), ensure_ascii=False).encode() for i in range(n)]
+        rows.append(measured(s, load_raw, f"POST /3101 failing ({k} clients)", "/3101", bad, k, n))
+        print(f"{'':<34} (the second shape: 50 NIPT orders above the ceiling, {findings_of(s, bad[0])} "
+              "findings a call)")
         print("-- httpx client (~3 ms of CPU a request, on the same two cores)")
         rows.append(measured(s, load, f"GET /health ({k} clients)", "/health", None, k, args.health // 2, "GET"))
         rows.append(measured(s, load, f"POST /3101 50 orders ({k} clients)", "/3101", patients, k, n))
         print("-- one client")
         one = measured(s, load_raw, "POST /3101 50 orders (1 client)", "/3101", patients[:20], 1, 20)
         rows.append(one)
+        rows.append(measured(s, load_raw, "POST /3101 failing (1 client)", "/3101", bad[:20], 1, 20))
         print("split of one request alone (mean ms, Server-Timing): "
               + ", ".join(f"{k_} {v:.1f}" for k_, v in one["split_ms"].items() if k_ != "batch"))
         body5k = json.dumps(request_of(5000), ensure_ascii=False).encode()

@@ -40,12 +40,18 @@ def crosswalk_given(contract) -> bool:
     return bool(inst and inst.crosswalk and contract.tables[inst.crosswalk].data is not None)
 
 
-def known_table(con, known: str, made: list[str]) -> str:
+def known_table(con, known: str, made: list[tuple[str, str]], keep=None) -> str:
     """A temp table of the names a contract knows institutions by, normalised (`k`), with the two
-    parts of a bracketed name (`_p1`, `_p2`); its name is added to `made`."""
+    parts of a bracketed name (`_p1`, `_p2`), or with `keep` (a long-lived process: checks.duck.Home.keep)
+    a view of the table the first check made; (its name, TABLE or VIEW) is added to `made`."""
     name = f"ident_known_{len(made)}"
-    made.append(name)
-    con.execute(f"CREATE TEMP TABLE {name} AS SELECT k.*, {parts('k.k')} FROM ({known}) k")
+    select = f"SELECT k.*, {parts('k.k')} FROM ({known}) k"
+    if keep is not None:
+        keep(con, name, select)
+        made.append((name, "VIEW"))
+    else:
+        con.execute(f"CREATE TEMP TABLE {name} AS {select}")
+        made.append((name, "TABLE"))
     return name
 
 
@@ -53,7 +59,7 @@ def parts(normalised: str) -> str:
     return ", ".join(f"regexp_extract({normalised}, '{BRACKETED}', {i}) AS _p{i}" for i in (1, 2))
 
 
-def _branches(con, contract, table_names: dict, made: list[str]) -> list[str]:
+def _branches(con, contract, table_names: dict, made: list[tuple[str, str]], keep=None) -> list[str]:
     inst = contract.institutions
 
     def table(name):
@@ -79,7 +85,7 @@ def _branches(con, contract, table_names: dict, made: list[str]) -> list[str]:
     if known:
         # the known names and their bracketed parts, normalised once (ident_known_N), as the
         # printed names are in ident_pairs: the joins below compare columns, not expressions
-        kn = known_table(con, " UNION ALL ".join(known), made)
+        kn = known_table(con, " UNION ALL ".join(known), made, keep)
         ln = "p._n"
         out.append(f"SELECT {keys}, k.pri, k.institution, CASE k.pri WHEN 2 THEN 'alias' ELSE 'name' END AS via "
                    f"FROM ident_pairs p JOIN {kn} k ON k.k = {ln} WHERE {where}")
@@ -108,15 +114,16 @@ def _branches(con, contract, table_names: dict, made: list[str]) -> list[str]:
     return out
 
 
-def resolve(con, contracts, table_names: dict) -> tuple[str, str]:
+def resolve(con, contracts, table_names: dict, keep=None) -> tuple[str, str]:
     """Resolve the institution of every distinct key of the candidate lines (temp table `lines_t`)
     into temp table `ident`; return (columns, join) that add `institution` and `institution_via`
-    to a query over the lines aliased `l`."""
+    to a query over the lines aliased `l`. `keep`: see known_table."""
     keys = ", ".join(KEYS)
     con.execute(f"CREATE TEMP TABLE ident_pairs AS SELECT p.*, {parts('p._n')} FROM "
                 f"(SELECT {keys}, {normal.name('fixmedins_name')} AS _n FROM (SELECT DISTINCT {keys} FROM lines_t)) p")
-    made: list[str] = []
-    branches = [b for c in contracts if c.institutions is not None for b in _branches(con, c, table_names, made)]
+    made: list[tuple[str, str]] = []
+    branches = [b for c in contracts if c.institutions is not None
+                for b in _branches(con, c, table_names, made, keep)]
     found = "\nUNION ALL\n".join(branches) or f"SELECT {keys}, 0 AS pri, NULL AS institution, NULL AS via FROM ident_pairs LIMIT 0"
     # the match of highest priority (code, alias, name), then the first name: one sortable key, so
     # that arg_min (min_by on Spark) picks it (every match names an institution)
@@ -128,8 +135,8 @@ def resolve(con, contracts, table_names: dict) -> tuple[str, str]:
         FROM ident_pairs p LEFT JOIN ({found}) f USING ({keys})
         GROUP BY p.{', p.'.join(KEYS)}""")
     con.execute("DROP TABLE ident_pairs")
-    for name in made:
-        con.execute(f"DROP TABLE {name}")
+    for name, kind in made:
+        con.execute(f"DROP {kind} {name}")
     on = " AND ".join(f"i.{k} IS NOT DISTINCT FROM l.{k}" for k in KEYS)  # null-safe, as ident's GROUP BY is
     return ("CAST(i.institution AS VARCHAR) AS institution, CAST(i.via AS VARCHAR) AS institution_via",
             f"LEFT JOIN ident i ON {on}")

@@ -90,13 +90,16 @@ class Lookup:
         return (f"TRUE AS hit, {value} AS v, string_agg(DISTINCT t.source_row, '; ' ORDER BY t.source_row) AS ref, "
                 f"{listing} AS listing")
 
-    def create_sql(self) -> str:
+    def keyed_sql(self) -> str:
+        """A keyed lookup's rows: the reference table's alone (a long-lived process keeps them)."""
         where = f" WHERE {self.where.sql('t')}" if self.where is not None else ""
+        keys = ", ".join(f"{table_value('t', tc, c)} AS k{i}" for i, (c, tc, _) in enumerate(self.match))
+        groups = ", ".join(str(i + 1) for i in range(len(self.match)))
+        return f"SELECT {keys}, {self._aggregates()} FROM {self.table} t{where} GROUP BY {groups}"
+
+    def create_sql(self) -> str:
         if self.keyed:
-            keys = ", ".join(f"{table_value('t', tc, c)} AS k{i}" for i, (c, tc, _) in enumerate(self.match))
-            groups = ", ".join(str(i + 1) for i in range(len(self.match)))
-            return (f"CREATE TEMP TABLE {self.name} AS SELECT {keys}, {self._aggregates()} "
-                    f"FROM {self.table} t{where} GROUP BY {groups}")
+            return f"CREATE TEMP TABLE {self.name} AS {self.keyed_sql()}"
         on = []
         for claim_col, table_col, by in self.match:
             line_v, tab_v = claim_value("l", claim_col), table_value("t", table_col, claim_col)

@@ -50,7 +50,8 @@ def run(contracts, batch, threads: int | None = None, ledger=None, record: bool 
             ledger.attach(con)
         every = list(contracts) + ([quality_contract(contracts)] if judge else [])
         return run_on(con, every, batch, ledger, record, judge, source, t0, progress, cache,
-                      compress=home is None and batch.lines >= COMPRESS_AT, spool_dir=temp_dir)
+                      compress=home is None and batch.lines >= COMPRESS_AT, spool_dir=temp_dir,
+                      keep=home.keep if home is not None else None)
     finally:
         if ledger is not None:
             ledger.detach()
