@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -83,6 +84,19 @@ def test_the_crosswalk_code_wins_over_the_printed_name(write, tmp_path):
     cw.write_text("fixmedins_code,institution\nH32010600001,江苏省人民医院（江苏省妇幼保健院）\n", encoding="utf-8")
     by_code = check([str(write(rows, "again.parquet"))], tables={"institution_crosswalk": str(cw)})
     assert by_code.findings == []
+
+
+def test_a_list_row_naming_an_institution_by_its_code_alone_approves_no_printed_name(tmp_path):
+    """A user's approved list with a row that gives a code and no name (as an export leaves the
+    name empty) approves that code only: its empty name is no name, and no line printed without
+    brackets is read as that institution (the blank row made every such line approved)."""
+    batch = [str(ROOT / "sample_claims/jilin-art-1.0.0.parquet")]
+    listed = tmp_path / "approved.csv"
+    listed.write_text(Path(ART).read_text(encoding="utf-8") + "第3行,,H22019999999\n", encoding="utf-8")
+    unlisted = lambda r: sorted((f.mdtrt_id, f.feedetl_sn) for f in r.findings if f.rule_id == "JL-INST")  # noqa: E731
+    want = unlisted(check(batch, tables={"art_institutions": ART}))
+    assert want, "the golden batch bills ART at an unlisted institution"
+    assert unlisted(check(batch, tables={"art_institutions": str(listed)})) == want
 
 
 def test_aliases_hold_in_their_own_jurisdiction_only(write):

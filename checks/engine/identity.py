@@ -45,7 +45,9 @@ def known_table(con, known: str, made: list[tuple[str, str]], keep=None) -> str:
     parts of a bracketed name (`_p1`, `_p2`), or with `keep` (a long-lived process: checks.duck.Home.keep)
     a view of the table the first check made; (its name, TABLE or VIEW) is added to `made`."""
     name = f"ident_known_{len(made)}"
-    select = f"SELECT k.*, {parts('k.k')} FROM ({known}) k"
+    # a row with no name (a user's list naming an institution by its code alone) knows none: its
+    # empty name would equal the empty bracketed part of every name printed without brackets
+    select = f"SELECT k.*, {parts('k.k')} FROM ({known}) k WHERE k.k <> ''"
     if keep is not None:
         keep(con, name, select)
         made.append((name, "VIEW"))
