@@ -4,7 +4,7 @@ number of findings and their checksum.
 
     python bench/handwritten.py BATCH.parquet [--contracts jiangsu-nipt,jilin-art,...]
         [--table sunshine_catalogue=CSV] [--table art_institutions=CSV]
-        [--compare FINDINGS.parquet]
+        [--compare FINDINGS.parquet] [--memory-limit 512MB]
 
 Each contract's rules are one query in `bench/handsql/CONTRACT.sql` giving (rule, mdtrt_id,
 feedetl_sn) for every finding; `prelude.sql` holds the macros they share. The statement run is the
@@ -49,9 +49,12 @@ def statement(batch: str, contracts: list[str], tables: dict[str, Path]) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-def run(batch: str, contracts: list[str], tables: dict[str, Path]) -> list[tuple[str, str, str]]:
+def run(batch: str, contracts: list[str], tables: dict[str, Path],
+        memory_limit: str | None = None) -> list[tuple[str, str, str]]:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Shanghai'")
+    if memory_limit:  # else DuckDB's own (80% of RAM)
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute((SQL / "prelude.sql").read_text(encoding="utf-8"))
     return con.sql(statement(batch, contracts, tables)).fetchall()
 
@@ -85,13 +88,15 @@ def main() -> None:
     ap.add_argument("--contracts", default=",".join(written()))
     ap.add_argument("--table", action="append", default=[], metavar="NAME=PATH")
     ap.add_argument("--compare", metavar="FINDINGS.parquet")
+    ap.add_argument("--memory-limit", help="DuckDB's memory limit (claimcheck's default: 512MB); "
+                                           "without it, DuckDB's own (80%% of RAM)")
     a = ap.parse_args()
     tables = dict(TABLES)
     for t in a.table:
         name, _, path = t.partition("=")
         tables[name] = Path(path).resolve()
     contracts = a.contracts.split(",")
-    rows = sorted(run(a.batch, contracts, tables))
+    rows = sorted(run(a.batch, contracts, tables, a.memory_limit))
     digest = hashlib.sha256("\n".join("|".join(r) for r in rows).encode()).hexdigest()[:16]
     print(f"findings {len(rows)} checksum {digest}")
     if a.compare:

@@ -62,3 +62,19 @@ def test_the_golden_batches_together_give_the_findings_and_counts_pinned():
     got = digest(check([str(p) for p in GOLDEN], tables=TABLES), ROOT / "sample_claims")
     assert got == GOLDEN_PINNED, f"golden: {got}"
 
+
+
+def test_findings_leave_in_report_order_rule_by_rule_then_file_then_row(tmp_path):
+    """Many findings of a small batch (read from one query, several Arrow chunks): each rule's
+    findings together, in the order of the report's rules, and within a rule by file and row.
+    Run a few times: a chunk out of place depends on which thread finished first."""
+    out = tmp_path / "findings-heavy.parquet"
+    generate(out, lines=8_000, chunk_lines=4_000, profile="findings-heavy")
+    for _ in range(4):
+        report = check([str(out)], tables=TABLES)
+        rank = {(r.contract_id, r.contract_version, r.rule_id): i for i, r in enumerate(report.rules)}
+        t = report.table
+        keys = [(rank[(c, v, r)], f, row) for c, v, r, f, row in zip(
+            *(t.column(k).to_pylist() for k in ("contract_id", "contract_version", "rule_id", "file", "row")))]
+        assert len(keys) > 4_096          # more than one chunk of a query's result
+        assert keys == sorted(keys)

@@ -100,6 +100,7 @@ SEVERITIES = ["violation", "suspect", "data_quality"]
 BATCH = 1 << 15
 
 ORDER = "ORDER BY _r, _f, row, message NULLS LAST, related NULLS LAST"   # report order, ties broken
+ORDER_KEYS = [(k, "ascending") for k in ("_r", "_f", "row", "message", "related")]  # nulls last, as ORDER
 
 
 def fetch(con, queries: list[str], ctxs, files: list[str], spool_dir: str | None = None,
@@ -110,7 +111,9 @@ def fetch(con, queries: list[str], ctxs, files: list[str], spool_dir: str | None
     The engine sorts; the batches go to a Spool (checks/report/spool.py), which keeps many findings
     in a file in `spool_dir` rather than in memory. `direct` (a small batch on DuckDB): each query
     is run as it is, not made a relation first, which binds it twice (a third of a 50-line
-    check's findings stage); the result is copied once more, which few findings do not feel."""
+    check's findings stage); the result is copied once more, which few findings do not feel, and
+    sorted in Arrow: DuckDB (2.0) turns a DB-API result into Arrow chunk by chunk in parallel, and
+    without preserve_insertion_order (duckdb/run.py) the chunks of an ORDER BY leave out of order."""
     size = max(ctxs, default=-1) + 1
     meta = {k: [""] * size for k in ("rule_id", "contract_id", "contract_version", "kind")}  # no null in a dictionary
     for i, (p, _) in ctxs.items():
@@ -122,9 +125,11 @@ def fetch(con, queries: list[str], ctxs, files: list[str], spool_dir: str | None
     spool = Spool(FINDING_SCHEMA, spool_dir)
     try:
         for sql in queries:
-            text = f"SELECT * FROM ({sql}) {ORDER}"
-            batches = (con.execute(text).to_arrow_reader(BATCH) if direct
-                       else con.sql(text).to_arrow_reader(batch_size=BATCH))
+            if direct:
+                batches = (con.execute(sql).to_arrow_table().sort_by(ORDER_KEYS)
+                           .to_batches(BATCH))
+            else:
+                batches = con.sql(f"SELECT * FROM ({sql}) {ORDER}").to_arrow_reader(batch_size=BATCH)
             for b in batches:
                 r, f = b.column("_r").cast(pa.int32()), b.column("_f").cast(pa.int32())
                 cols = {k: pa.DictionaryArray.from_arrays(r, d) for k, d in dicts.items()}
