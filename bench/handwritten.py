@@ -22,6 +22,7 @@ import argparse
 import collections
 import hashlib
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -51,12 +52,16 @@ def statement(batch: str, contracts: list[str], tables: dict[str, Path]) -> str:
 
 def run(batch: str, contracts: list[str], tables: dict[str, Path],
         memory_limit: str | None = None) -> list[tuple[str, str, str]]:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'Asia/Shanghai'")
-    if memory_limit:  # else DuckDB's own (80% of RAM)
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute((SQL / "prelude.sql").read_text(encoding="utf-8"))
-    return con.sql(statement(batch, contracts, tables)).fetchall()
+    with tempfile.TemporaryDirectory(prefix="handsql-") as spill:  # where DuckDB spills past the limit
+        con = duckdb.connect(config={"temp_directory": spill})
+        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        if memory_limit:  # else DuckDB's own (80% of RAM)
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute((SQL / "prelude.sql").read_text(encoding="utf-8"))
+        try:
+            return con.sql(statement(batch, contracts, tables)).fetchall()
+        finally:
+            con.close()
 
 
 def compare(hand: list[tuple], findings: str, contracts: list[str]) -> int:
