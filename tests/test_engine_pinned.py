@@ -18,10 +18,12 @@ import hashlib
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from checks import check
 from checks.sample.generator import generate
+from conftest import line, table
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = {"sunshine_catalogue": str(ROOT / "contracts/jiangsu-consumables/sample_catalogue.csv"),
@@ -70,6 +72,20 @@ def test_findings_leave_in_report_order_rule_by_rule_then_file_then_row(tmp_path
     Run a few times: a chunk out of place depends on which thread finished first."""
     out = tmp_path / "findings-heavy.parquet"
     generate(out, lines=8_000, chunk_lines=4_000, profile="findings-heavy")
+    _in_report_order(out)
+
+
+def test_findings_of_a_hand_made_extract_leave_in_report_order(tmp_path):
+    """The same on lines written as another system writes them: upper-case column names, the
+    lines not in visit order, every detection billed at 520 元 (above the 500 元 ceiling)."""
+    rows = [line(n, price=520.0) for n in range(5_000, 0, -1)]
+    t = table(rows)
+    out = tmp_path / "extract.parquet"
+    pq.write_table(t.rename_columns([c.upper() for c in t.column_names]), out)
+    _in_report_order(out)
+
+
+def _in_report_order(out):
     for _ in range(4):
         report = check([str(out)], tables=TABLES)
         rank = {(r.contract_id, r.contract_version, r.rule_id): i for i, r in enumerate(report.rules)}

@@ -99,8 +99,8 @@ SEVERITIES = ["violation", "suspect", "data_quality"]
 # held twice while it is cast (findings-heavy 10M: 131,072 at a time peaked at 1,107 MB)
 BATCH = 1 << 15
 
-ORDER = "ORDER BY _r, _f, row, message NULLS LAST, related NULLS LAST"   # report order, ties broken
-ORDER_KEYS = [(k, "ascending") for k in ("_r", "_f", "row", "message", "related")]  # nulls last, as ORDER
+ORDER_KEYS = [(k, "ascending") for k in ("_r", "_f", "row", "message", "related")]  # report order, ties broken
+ORDER = "ORDER BY " + ", ".join(f"{k} NULLS LAST" for k, _ in ORDER_KEYS)   # as Arrow's sort_by: nulls last
 
 
 def fetch(con, queries: list[str], ctxs, files: list[str], spool_dir: str | None = None,
