@@ -274,3 +274,29 @@ def test_a_padded_batch_checked_ten_times_records_the_same_lines(write, tmp_path
     con = duckdb.connect(str(ledger), read_only=True)
     assert sorted(con.sql("SELECT mdtrt_id, feedetl_sn FROM lines").fetchall()) == [("M00001", "1"), ("M00002", "1")]
     con.close()
+
+
+def test_a_new_ledger_appears_whole_or_not_at_all(write, tmp_path, monkeypatch):
+    """A process killed while creating a ledger must not leave a header-less file behind that every
+    later check refuses: the new database is made aside and linked into place."""
+    import checks.history.ledger as ledger_module
+
+    ledger = tmp_path / "ledger.duckdb"
+
+    def killed(*_):
+        raise KeyboardInterrupt  # the process dies after the file is made, before it is in place
+
+    monkeypatch.setattr(ledger_module.os, "link", killed)
+    with pytest.raises(KeyboardInterrupt):
+        check([str(write([line(1)], "a.parquet"))], history=ledger)
+    assert not ledger.exists()
+    monkeypatch.undo()
+    check([str(write([line(1)], "a.parquet"))], history=ledger)
+    assert ledger_state(ledger)[0] == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if "ledger" in p.name) == ["ledger.duckdb"]
+
+
+def test_a_ledger_in_a_missing_folder_is_named(write, tmp_path):
+    p = subprocess.run([EXE, "check", write([line(1)], "a.parquet"), "--history", tmp_path / "nowhere" / "l.duckdb"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "nowhere" in p.stderr and "does not exist" in p.stderr and "Traceback" not in p.stderr

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from .. import duck
 from ..claims.fields import FIELDS, SQL_TYPE
 from ..errors import ClaimcheckError
 from ..paths import library_path_or_same, shown
@@ -35,6 +36,32 @@ HASHED = sorted(FIELDS)  # content hash: every claim field, in a fixed order
 
 class LedgerError(ClaimcheckError):
     pass
+
+
+def _create_whole(path: Path) -> None:
+    """Make a new ledger's database file beside its place and link it there whole.
+
+    DuckDB writes a new database's header some time after ATTACH creates the file; a process killed
+    in between left a file of no header that every later check refused ("not a valid DuckDB
+    database file"). The file is made under a temporary name, closed, and linked into place: the
+    path holds a whole database or nothing. Two processes creating the same ledger: the second
+    link fails and its own file is dropped; both then attach the one that won.
+    """
+    if not path.parent.is_dir():
+        raise LedgerError(f"{shown(path)}: cannot create the ledger: no folder {shown(path.parent)}")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.new")
+    try:
+        duck.connect(library_path_or_same(tmp)).close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    except (OSError, duckdb.Error) as e:
+        raise LedgerError(f"{shown(path)}: cannot create the ledger: {_first_line(e)}") from None
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def _first_line(e: Exception) -> str:
@@ -116,6 +143,8 @@ class Ledger:
     def attach(self, con) -> "Ledger":
         if self.read_only and not self.path.exists():
             raise LedgerError(f"{shown(self.path)}: no ledger there (a dry run does not create one)")
+        if not self.read_only and not self.path.exists():
+            _create_whole(self.path)
         mode = " (READ_ONLY)" if self.read_only else ""
         path = library_path_or_same(self.path).replace("'", "''")
         deadline = time.monotonic() + self.wait
