@@ -223,7 +223,8 @@ def contexts(plans, names: dict, batch, lookups, history: bool = False,
     lines carry them, the `code_sets` columns)."""
     return {p.index: (p, RuleContext(p.rule, p.contract, {t: names[(p.contract.key, t)] for t in p.contract.tables},
                                      lookups, batch.fields, history, blocked=p.blocked,
-                                     code_columns=code_sets.of(p.contract) if code_sets else None))
+                                     code_columns=code_sets.of(p.contract) if code_sets else None,
+                                     like_columns=code_sets.likes_of(p.contract) if code_sets else None))
             for p in plans if p.index is not None and not p.idle}
 
 
