@@ -300,3 +300,16 @@ def test_a_ledger_in_a_missing_folder_is_named(write, tmp_path):
     p = subprocess.run([EXE, "check", write([line(1)], "a.parquet"), "--history", tmp_path / "nowhere" / "l.duckdb"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and "nowhere" in p.stderr and "does not exist" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_ledger_on_a_file_system_without_hard_links_is_still_made(write, tmp_path, monkeypatch):
+    import checks.history.ledger as ledger_module
+
+    def refused(*_):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(ledger_module.os, "link", refused)
+    ledger = tmp_path / "ledger.duckdb"
+    check([str(write([line(1)], "a.parquet"))], history=ledger)
+    assert ledger_state(ledger)[0] == 1
+    assert [p.name for p in tmp_path.iterdir() if "ledger" in p.name] == ["ledger.duckdb"]

@@ -45,7 +45,8 @@ def _create_whole(path: Path) -> None:
     in between left a file of no header that every later check refused ("not a valid DuckDB
     database file"). The file is made under a temporary name, closed, and linked into place: the
     path holds a whole database or nothing. Two processes creating the same ledger: the second
-    link fails and its own file is dropped; both then attach the one that won.
+    link fails and its own file is dropped; both then attach the one that won. Where the file
+    system has no hard links, ATTACH creates the file in place (not whole, as before this).
     """
     if not path.parent.is_dir():
         raise LedgerError(f"{shown(path)}: cannot create the ledger: no folder {shown(path.parent)}")
@@ -55,6 +56,8 @@ def _create_whole(path: Path) -> None:
         try:
             os.link(tmp, path)
         except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: DuckDB creates the file where it is, as before
             pass
     except (OSError, duckdb.Error) as e:
         raise LedgerError(f"{shown(path)}: cannot create the ledger: {_first_line(e)}") from None
