@@ -145,7 +145,7 @@ class CodeSets:
                 like = lookalike_pred(cs, "x")
                 if like is not None:
                     if like not in seen:
-                        seen[like] = f"_la{sum(col.startswith('_la') for col in self.sets)}"
+                        seen[like] = f"_la{len(seen)}"
                         self.sets[seen[like]] = (_like_of, c, name)
                     self.likes[(c.key, name)] = seen[like]
 

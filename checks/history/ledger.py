@@ -48,17 +48,11 @@ def _create_whole(path: Path) -> None:
     link fails and its own file is dropped; both then attach the one that won. Where the file
     system has no hard links, ATTACH creates the file in place (not whole, as before this).
     """
-    if not path.parent.is_dir():
-        raise LedgerError(f"{shown(path)}: cannot create the ledger: no folder {shown(path.parent)}")
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.new")
     try:
         duck.connect(library_path_or_same(tmp)).close()
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links: DuckDB creates the file where it is, as before
-            pass
+        with contextlib.suppress(OSError):  # FileExistsError: another process's won; no hard links:
+            os.link(tmp, path)               # ATTACH creates the file where it is, as before
     except (OSError, duckdb.Error) as e:
         raise LedgerError(f"{shown(path)}: cannot create the ledger: {_first_line(e)}") from None
     finally:
