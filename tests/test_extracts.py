@@ -120,3 +120,29 @@ def test_the_oracle_export_partitioned_by_region_names_each_finding_by_its_file_
     for f in report.findings:
         line = pq.read_table(f.file).to_pylist()[f.row - 1]
         assert (line["MDTRT_ID"].strip(), line["FEEDETL_SN"].strip()) == (f.mdtrt_id, f.feedetl_sn)
+
+
+EMPTIED = ("ZY2025000105", "ZY2025000106")  # the payment-limit and self-pay lines
+
+
+def _without_parts(f: str, o: str):
+    """A row as an extract leaves it when 全自费 and 超限价 are not filled in on the money lines."""
+    def rows(r):
+        return {**r, f: "", o: ""} if r.get("MDTRT_ID", r.get("就诊ID")) in EMPTIED else r
+    return rows
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["lines as a table", "lines written once, compressed"])
+def test_a_line_without_its_other_parts_is_judged_by_its_files_convention(root, tmp_path, monkeypatch, compressed):
+    """Without 全自费 and 超限价 the line's own parts cannot tell its convention: the file's
+    (its other lines') decides whether 符合政策范围金额 holds 先行自付 (incl: I) or not (excl: I + P),
+    so the payment limit and the self-pay share are judged on 400 and 370 in both extracts."""
+    from checks.engine.duckdb import run as duckdb_run
+    if compressed:
+        monkeypatch.setattr(duckdb_run, "COMPRESS_AT", 0)
+    oracle = extracts.build("oracle_incl", extracts.ORACLE, tmp_path / "o.parquet",
+                            _without_parts("FULAMT_OWNPAY_AMT", "OVERLMT_AMT"))
+    warehouse = extracts.build("warehouse_excl", extracts.WAREHOUSE, tmp_path / "w.parquet",
+                               _without_parts("全自费", "超限价"))
+    for report in (check([str(oracle)], root / NIPT), check([str(warehouse)], root / NIPT, columns=MAP)):
+        assert {f for f in found(report) if f[1] in EMPTIED} == {f for f in extracts.expected() if f[1] in EMPTIED}

@@ -2,7 +2,8 @@
 `institution_via`, from each contract's `institutions:` block (checks/contract/institutions.py).
 
 Resolved once per distinct (fixmedins_code, fixmedins_name, mdtrtarea_admvs) of the candidate
-lines — a few hundred however many lines there are — and written onto the candidate lines (`lines_t`) in one UPDATE:
+lines — a few hundred however many lines there are — and joined onto the candidate lines where
+they are written (engine/plan.py):
 1. the user's crosswalk, when supplied: the line's code names the institution (via 'code'; the
    name it gives is read through the aliases, so it may be any name the contract knows);
 2. else the name, normalised as every name is (normal.name: full-width folded, brackets unified,
@@ -116,13 +117,14 @@ def _branches(con, contract, table_names: dict, made: list[tuple[str, str]], kee
     return out
 
 
-def resolve(con, contracts, table_names: dict, keep=None) -> tuple[str, str]:
-    """Resolve the institution of every distinct key of the candidate lines (temp table `lines_t`)
-    into temp table `ident`; return (columns, join) that add `institution` and `institution_via`
-    to a query over the lines aliased `l`. `keep`: see known_table."""
+def resolve(con, contracts, table_names: dict, keep=None, lines: str = "lines_t") -> tuple[str, str]:
+    """Resolve the institution of every distinct key of `lines` (by default the candidate lines,
+    table `lines_t`; a key resolves alike whichever lines carry it) into temp table `ident`; return
+    (columns, join) that add `institution` and `institution_via` to a query over lines aliased
+    `l`. `keep`: see known_table."""
     keys = ", ".join(KEYS)
     con.execute(f"CREATE TEMP TABLE ident_pairs AS SELECT p.*, {parts('p._n')} FROM "
-                f"(SELECT {keys}, {normal.name('fixmedins_name')} AS _n FROM (SELECT DISTINCT {keys} FROM lines_t)) p")
+                f"(SELECT {keys}, {normal.name('fixmedins_name')} AS _n FROM (SELECT DISTINCT {keys} FROM {lines})) p")
     made: list[tuple[str, str]] = []
     branches = [b for c in contracts if c.institutions is not None
                 for b in _branches(con, c, table_names, made, keep)]

@@ -283,10 +283,20 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
         if not p.blocked:
             p.rule.impl.bind(ctx)
     seq = ledger.next_seq() if ledger is not None else 0
-    with watching(con, progress, "judging", batch.lines):
-        _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq)
+    # many lines on DuckDB: the candidate lines are written once, compressed, into a database file
+    # (_attach_work), with the institution already resolved (from the batch's distinct keys)
+    work = compress and judge
+    if work:
+        _attach_work(con)
     ident = None
-    if judge and "institution" in cols:  # institution identity (engine/identity.py), before lookups read it
+    wants_ident = judge and "institution" in cols  # institution identity (engine/identity.py)
+    if wants_ident and work:
+        _, _, regions = candidates(ctxs, contracts)
+        ident = identity.resolve(con, contracts, names, lines=f"(SELECT * FROM ({raw}) l WHERE {regions})")
+    with watching(con, progress, "judging", batch.lines):
+        _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq,
+                     work, ident)
+    if wants_ident and not work:  # before lookups read it
         ident = identity.resolve(con, contracts, names, keep and functools.partial(keep, refs=refs))
     conventions = {}
     if parts:
@@ -299,26 +309,21 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     con.register("files_src", files)
     con.execute("CREATE TEMP TABLE files AS SELECT * FROM files_src")
     derived, joins = "", ""
-    if ident is not None:
+    if ident is not None and not work:
         derived, joins = f", {ident[0]}", f" {ident[1]}"
     if money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
         v = lambda n: f"l.{n}"  # noqa: E731
-        derived += f", {money.inpolicy(v, 'l._conv', 'f.convention')} AS inpolicy_amt"
-        joins += " LEFT JOIN files f ON f.fid = l._fid"
-    # the candidate lines with what is derived from other tables, written once. A table when
-    # judging: as a view, a findings query reading it twice (a rule and the rule that supersedes
-    # it) had DuckDB materialise the join in memory, which it cannot spill: the hospital profile at
-    # 3M lines ran out of 512MB; as a table it completes in 512MB (bench/README.md)
+        derived += f", {money.inpolicy(v, 'l._conv', file_convention_sql(survey, batch, 'l._fid'))} AS inpolicy_amt"
+    # the candidate lines with what is derived from other tables. Joined, a table when judging: as
+    # a view, a findings query reading it twice (a rule and the rule that supersedes it) had DuckDB
+    # materialise the join in memory, which it cannot spill: the hospital profile at 3M lines ran
+    # out of 512MB; as a table it completes in 512MB (bench/README.md). With nothing to join, a view.
     kind = "TABLE" if judge and joins else "VIEW"
-    if compress and judge:
-        _compressed_lines(con, f"SELECT l.*{derived} FROM lines_t l{joins}")
-        kind = "TABLE"
-    else:
-        con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*{derived} FROM lines_t l{joins}")
+    con.execute(f"CREATE TEMP {kind} lines AS SELECT l.*{derived} FROM lines_t l{joins}")
     if kind == "TABLE":
         con.execute("DROP TABLE lines_t")  # read no more: its space is freed for the stages to come
-        if ident is not None:
-            con.execute("DROP TABLE ident")
+    if ident is not None:  # joined onto the lines: read no more
+        con.execute("DROP TABLE ident")
     earlier = None
     if ledger is not None:
         earlier_sql = ledger.earlier_lines_sql(sorted(c for c in cols if c in COLUMNS and c not in DERIVED))
@@ -374,30 +379,46 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     return result
 
 
-WORK = "claimcheck_work"  # a database file in the spill folder, whose tables DuckDB compresses (_compressed_lines)
+WORK = "claimcheck_work"  # a database file in the spill folder, whose tables DuckDB compresses (_attach_work)
 
 
-def _compressed_lines(con, select: str) -> None:
-    """`lines` written into a database file in DuckDB's spill folder, which compresses its
-    tables as they are written. DuckDB keeps a temporary table uncompressed: 16 bytes a text
-    value plus its text, some 450 bytes a line of a NIPT lab, so that at 3M lines `lines`
-    outgrew the memory limit and every rule read it back from the spill folder. Compressed,
-    dictionaries and FSST make it some eightfold smaller. (An in-memory database with COMPRESS
-    compresses only at a CHECKPOINT, a second pass: nipt-lab 10M's columns took 4.2 s to write
-    and 9–19 s to checkpoint there, and 10.3–11.6 s to write into a file, in parallel, with
-    nothing left to checkpoint; bench/README.md.) The file goes with the spill folder. Queries
-    name `lines` unqualified: with this database in use they find it (temporary tables are
-    looked up first, and none is called `lines`)."""
+def _attach_work(con) -> None:
+    """A database file in DuckDB's spill folder, made the default database: the candidate lines
+    (`lines_t`) are written there, and DuckDB compresses a table of a database file as it writes
+    it. DuckDB keeps a temporary table uncompressed: 16 bytes a text value plus its text, some 450
+    bytes a line of a NIPT lab, so that at 3M lines it outgrew the memory limit and every rule read
+    it back from the spill folder. Compressed, dictionaries and FSST make it some eightfold smaller.
+    (An in-memory database with COMPRESS compresses only at a CHECKPOINT, a second pass: nipt-lab
+    10M's columns took 4.2 s to write and 9–19 s to checkpoint there, and 10.3–11.6 s to write
+    into a file, in parallel, with nothing left to checkpoint; bench/README.md.) Written once: the
+    institution is resolved before the lines are written, and what depends on the written lines
+    (the in-policy amount, by the files' money conventions) is a view's projection over them
+    (nipt-lab 3M: the candidate lines and a rewrite of them with the derived columns, 3.0 + 5.5 s,
+    then 4.6 s once). The file goes with the spill folder. Queries name tables unqualified: the
+    temporary ones are looked up first, then this database."""
     folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
     con.execute(f"ATTACH {lit(os.path.join(folder, 'lines.duckdb'))} AS {WORK}")
-    con.execute(f"CREATE TABLE {WORK}.lines AS {select}")
     con.execute(f"USE {WORK}")
 
 
-def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq) -> None:
-    """`lines_t`: the candidate lines (a table when judging; a view when only recording). `raw`
-    is every line of the batch; the code-set columns and what reads them are computed after the
-    lines are narrowed (a code set named by item names is a regular expression)."""
+def file_convention_sql(survey, batch, fid: str) -> str:
+    """The money convention of the file of the line whose file index is `fid` (survey.convention_of),
+    as a SQL expression: 'incl' or 'excl', NULL for a file of mixed or unknown convention."""
+    by = {}
+    for cf in batch.files:
+        by.setdefault(survey.convention_of(cf.fid), []).append(cf.fid)
+    whens = "".join(f" WHEN {fid} IN ({', '.join(str(f) for f in by[c])}) THEN {lit(c)}"
+                    for c in (money.INCL, money.EXCL) if c in by)
+    return f"(CASE{whens} END)" if whens else "CAST(NULL AS VARCHAR)"
+
+
+def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq,
+                 work: bool = False, ident: tuple | None = None) -> None:
+    """`lines_t`: the candidate lines (a table when judging; a view when only recording); with
+    `work`, a table of the database _attach_work made, and with `ident` (identity.resolve's
+    columns and join) their institutions. `raw` is every line of the batch; the code-set columns
+    and what reads them are computed after the lines are narrowed (a code set named by item names
+    is a regular expression)."""
     item, others, regions = candidates(ctxs, contracts)
     money_rules = sorted({f"({regions_pred('l', ctx.contract.regions)} AND {p.rule.impl.candidate(ctx, 'l')})"
                           for p, ctx in ctxs.values() if "inpolicy_amt" in ctx.needs()})
@@ -422,7 +443,9 @@ def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, ju
                     "LEFT JOIN batch_seq s ON s.mdtrt_id = l.mdtrt_id AND s.feedetl_sn = l.feedetl_sn")
     else:
         seq_join = (", 0 AS _seq, TRUE AS _in_batch", "")
-    con.execute(f"CREATE TEMP {kind} lines_t AS SELECT l.*{seq_join[0]} FROM ({kept}) l {seq_join[1]}")
+    if ident is not None:
+        seq_join = (f"{seq_join[0]}, {ident[0]}", f"{seq_join[1]} {ident[1]}")
+    con.execute(f"CREATE {'' if work else 'TEMP '}{kind} lines_t AS SELECT l.*{seq_join[0]} FROM ({kept}) l {seq_join[1]}")
     if judge:
         add_companions(con, ctxs, raw, select, seq_join, items)
 

@@ -18,8 +18,8 @@ from ...kinds._common import lit
 from ..plan import EngineResult, run_on
 
 MEMORY_LIMIT = "512MB"  # DuckDB spills beyond this (to temp_dir): memory stays flat as batches grow
-# from this many lines `lines` is kept compressed (engine/plan.py, _compressed_lines): checkpointing
-# it costs about a second a million lines, repaid once the uncompressed table would spill
+# from this many lines the candidate lines are kept compressed (engine/plan.py, _attach_work):
+# compressing costs about a second a million lines, repaid once the uncompressed table would spill
 COMPRESS_AT = 1_000_000
 
 
