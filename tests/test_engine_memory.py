@@ -1,10 +1,13 @@
 """Memory: what DuckDB must hold while judging is what it can spill.
 
-The candidate lines with their in-policy amount (`lines`) are a temporary table when judging. As a
-view, a findings query that reads it twice (a rule, and in an anti-join the rule superseding it)
-had DuckDB materialise it in memory, which it cannot spill: the hospital profile at 3M lines ran
-out of the default 512MB and completes in it as a table (bench/README.md, "Memory"). The 3M run
-is a bench; this test holds the engine to the decision on a small batch."""
+The candidate lines joined to what is derived from other tables (`lines`: their institution)
+are a temporary table when judging. As a view of that join, a findings query that reads it twice
+(a rule, and in an anti-join the rule superseding it) had DuckDB materialise it in memory, which
+it cannot spill: the hospital profile at 3M lines ran out of the default 512MB and completes in
+it as a table (bench/README.md, "Memory"). The 3M run is a bench; the first test holds the engine
+to the decision on a small batch. From COMPRESS_AT lines the candidate lines are written once,
+their institution joined where they are written, and `lines` adds the in-policy amount as a
+view's projection, with no join (the tests below)."""
 from __future__ import annotations
 
 import pathlib
