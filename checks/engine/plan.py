@@ -295,7 +295,7 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
         ident = identity.resolve(con, contracts, names, lines=f"(SELECT * FROM ({raw}) l WHERE {regions})")
     with watching(con, progress, "judging", batch.lines):
         _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq,
-                     work, ident)
+                     work, ident, own_money=work and money_read)
     if wants_ident and not work:  # before lookups read it
         ident = identity.resolve(con, contracts, names, keep and functools.partial(keep, refs=refs))
     conventions = {}
@@ -311,7 +311,9 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     derived, joins = "", ""
     if ident is not None and not work:
         derived, joins = f", {ident[0]}", f" {ident[1]}"
-    if money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
+    if money_read and work:  # written with the lines where their own parts tell; the others now
+        _inpolicy_by_file(con, survey, batch)
+    elif money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
         v = lambda n: f"l.{n}"  # noqa: E731
         derived += f", {money.inpolicy(v, 'l._conv', file_convention_sql(survey, batch, 'l._fid'))} AS inpolicy_amt"
     # the candidate lines with what is derived from other tables. Joined, a table when judging: as
@@ -391,9 +393,11 @@ def _attach_work(con) -> None:
     (An in-memory database with COMPRESS compresses only at a CHECKPOINT, a second pass: nipt-lab
     10M's columns took 4.2 s to write and 9–19 s to checkpoint there, and 10.3–11.6 s to write
     into a file, in parallel, with nothing left to checkpoint; bench/README.md.) Written once: the
-    institution is resolved before the lines are written, and what depends on the written lines
-    (the in-policy amount, by the files' money conventions) is a view's projection over them
-    (nipt-lab 3M: the candidate lines and a rewrite of them with the derived columns, 3.0 + 5.5 s,
+    institution is resolved before the lines are written, and the in-policy amount is written with
+    them where their own parts tell it; where a file's money convention, which the written lines
+    decide, must tell it, it is rewritten after (_inpolicy_by_file; a batch whose lines carry
+    every part rewrites none). As a view's projection instead it cost nipt-lab 1M's findings
+    stage some 8% (every per-rule query timed against a stored copy, same process). (nipt-lab 3M: the candidate lines and a rewrite of them with the derived columns, 3.0 + 5.5 s,
     then 4.6 s once). The file goes with the spill folder. Queries name tables unqualified: the
     temporary ones are looked up first, then this database."""
     folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
@@ -412,11 +416,25 @@ def file_convention_sql(survey, batch, fid: str) -> str:
     return f"(CASE{whens} END)" if whens else "CAST(NULL AS VARCHAR)"
 
 
+def _inpolicy_by_file(con, survey, batch) -> None:
+    """The in-policy amount of the written candidate lines whose own parts could not tell it (no
+    全自费 or 超限价, 先行自付 not 0), from their file's money convention, which the written lines
+    decided: the lines of a file whose convention is known, rewritten where empty. A batch whose
+    lines carry every part rewrites none."""
+    known = [cf.fid for cf in batch.files if survey.convention_of(cf.fid) in (money.INCL, money.EXCL)]
+    if not known:
+        return
+    full = money.inpolicy(q, "_conv", file_convention_sql(survey, batch, "_fid"))
+    con.execute(f"UPDATE lines_t SET inpolicy_amt = {full} WHERE inpolicy_amt IS NULL AND inscp_scp_amt IS NOT NULL "
+                f"AND _fid IN ({', '.join(str(f) for f in known)})")
+
+
 def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq,
-                 work: bool = False, ident: tuple | None = None) -> None:
+                 work: bool = False, ident: tuple | None = None, own_money: bool = False) -> None:
     """`lines_t`: the candidate lines (a table when judging; a view when only recording); with
-    `work`, a table of the database _attach_work made, and with `ident` (identity.resolve's
-    columns and join) their institutions. `raw` is every line of the batch; the code-set columns
+    `work`, a table of the database _attach_work made, with `ident` (identity.resolve's
+    columns and join) their institutions, and with `own_money` the in-policy amount where their
+    own parts tell it (_inpolicy_by_file adds the rest). `raw` is every line of the batch; the code-set columns
     and what reads them are computed after the lines are narrowed (a code set named by item names
     is a regular expression)."""
     item, others, regions = candidates(ctxs, contracts)
@@ -445,6 +463,9 @@ def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, ju
         seq_join = (", 0 AS _seq, TRUE AS _in_batch", "")
     if ident is not None:
         seq_join = (f"{seq_join[0]}, {ident[0]}", f"{seq_join[1]} {ident[1]}")
+    if own_money:  # with no file's convention: NULL where it would decide
+        seq_join = (f"{seq_join[0]}, {money.inpolicy(lambda n: f'l.{n}', 'l._conv', 'CAST(NULL AS VARCHAR)')} "
+                    "AS inpolicy_amt", seq_join[1])
     con.execute(f"CREATE {'' if work else 'TEMP '}{kind} lines_t AS SELECT l.*{seq_join[0]} FROM ({kept}) l {seq_join[1]}")
     if judge:
         add_companions(con, ctxs, raw, select, seq_join, items)
