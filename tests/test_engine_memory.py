@@ -6,8 +6,8 @@ are a temporary table when judging. As a view of that join, a findings query tha
 it cannot spill: the hospital profile at 3M lines ran out of the default 512MB and completes in
 it as a table (bench/README.md, "Memory"). The 3M run is a bench; the first test holds the engine
 to the decision on a small batch. From COMPRESS_AT lines the candidate lines are written once,
-their institution and in-policy amount written with them (the amount rewritten after where a
-file's money convention must tell it), and `lines` is a view of them (the tests below)."""
+their institution and in-policy amount written with them, and `lines` is a view of them (which
+completes the amount where a file's money convention must tell it; the tests below)."""
 from __future__ import annotations
 
 import pathlib
@@ -104,8 +104,8 @@ HAND_MADE = {  # batches other systems wrote: files, and the tables and column m
 @pytest.mark.parametrize("case", HAND_MADE, ids=list(HAND_MADE))
 def test_hand_made_batches_find_the_same_with_their_lines_written_once_compressed(monkeypatch, tmp_path, case):
     """Where the lines are written once (institutions resolved from the batch's own keys before,
-    the in-policy amount where a file's money convention must tell it rewritten after), a batch another system wrote
-    finds what it finds with the lines written twice: the two money conventions, a mapped header,
+    the in-policy amount completed after where a file's money convention must tell it), a batch
+    another system wrote finds what it finds with the lines written twice: the two money conventions, a mapped header,
     institutions by crosswalk and by names printed as hospitals print them."""
     files, tables, columns = HAND_MADE[case]
     paths = []

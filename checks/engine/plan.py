@@ -311,8 +311,8 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     derived, joins = "", ""
     if ident is not None and not work:
         derived, joins = f", {ident[0]}", f" {ident[1]}"
-    if money_read and work:  # written with the lines where their own parts tell; the others now
-        _inpolicy_by_file(con, survey, batch)
+    if money_read and work:  # written with the lines where their own parts tell; the others by their file
+        derived = _inpolicy_by_file(con, survey, batch)
     elif money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
         v = lambda n: f"l.{n}"  # noqa: E731
         derived += f", {money.inpolicy(v, 'l._conv', file_convention_sql(survey, batch, 'l._fid'))} AS inpolicy_amt"
@@ -395,8 +395,8 @@ def _attach_work(con) -> None:
     into a file, in parallel, with nothing left to checkpoint; bench/README.md.) Written once: the
     institution is resolved before the lines are written, and the in-policy amount is written with
     them where their own parts tell it; where a file's money convention, which the written lines
-    decide, must tell it, it is rewritten after (_inpolicy_by_file; a batch whose lines carry
-    every part rewrites none). As a view's projection instead it cost nipt-lab 1M's findings
+    decide, must tell it, `lines` completes it by a projection (_inpolicy_by_file; a batch whose
+    lines carry every part needs none). As a view's projection instead it cost nipt-lab 1M's findings
     stage some 8% (every per-rule query timed against a stored copy, same process). (nipt-lab 3M: the candidate lines and a rewrite of them with the derived columns, 3.0 + 5.5 s,
     then 4.6 s once). The file goes with the spill folder. Queries name tables unqualified: the
     temporary ones are looked up first, then this database."""
@@ -416,17 +416,21 @@ def file_convention_sql(survey, batch, fid: str) -> str:
     return f"(CASE{whens} END)" if whens else "CAST(NULL AS VARCHAR)"
 
 
-def _inpolicy_by_file(con, survey, batch) -> None:
-    """The in-policy amount of the written candidate lines whose own parts could not tell it (no
-    全自费 or 超限价, 先行自付 not 0), from their file's money convention, which the written lines
-    decided: the lines of a file whose convention is known, rewritten where empty. A batch whose
-    lines carry every part rewrites none."""
+def _inpolicy_by_file(con, survey, batch) -> str:
+    """What `lines` adds to the written candidate lines (alias `l`) for the in-policy amount of
+    those whose own parts could not tell it (no 全自费 or 超限价, 先行自付 not 0), from their file's
+    money convention, which the written lines decided: nothing when no such line is in a file of
+    known convention (a batch whose lines carry every part), else the amount replaced by a
+    projection. Not rewritten in place: an extract without 全自费 at all would rewrite every line,
+    and DuckDB keeps an update in memory."""
     known = [cf.fid for cf in batch.files if survey.convention_of(cf.fid) in (money.INCL, money.EXCL)]
     if not known:
-        return
-    full = money.inpolicy(q, "_conv", file_convention_sql(survey, batch, "_fid"))
-    con.execute(f"UPDATE lines_t SET inpolicy_amt = {full} WHERE inpolicy_amt IS NULL AND inscp_scp_amt IS NOT NULL "
-                f"AND _fid IN ({', '.join(str(f) for f in known)})")
+        return ""
+    where = f"inpolicy_amt IS NULL AND inscp_scp_amt IS NOT NULL AND _fid IN ({', '.join(str(f) for f in known)})"
+    if not con.execute(f"SELECT count(*) FROM lines_t WHERE {where}").fetchall()[0][0]:
+        return ""
+    full = money.inpolicy(lambda n: f"l.{n}", "l._conv", file_convention_sql(survey, batch, "l._fid"))
+    return f" REPLACE (coalesce(l.inpolicy_amt, {full}) AS inpolicy_amt)"
 
 
 def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, judge, ledger, seq,
