@@ -487,22 +487,23 @@ def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
     aggregate with a FILTER per rule and column, as before, cost some 600 filtered aggregates per
     line with every contract on: most of a run. A list of those integers made per line, then
     grouped, cost 0.94 s on nipt-lab 1M where grouping the flags costs 0.66 s.)"""
-    flags, codes, layout = [], [], {}
+    flags: list[tuple[str, str]] = []  # (expression, name) of each per-line flag
+    codes, layout = [], {}
     empty: dict[str, str] = {}  # column -> the flag of its being empty on the line
     for i, (p, ctx) in ctxs.items():
         scope = ctx.in_scope("l")
         if p.rule.codes:  # the rest of the scope is evaluated only on the lines billing the rule's codes
             scope = f"CASE WHEN {ctx.codes('l', p.rule.codes)} THEN {scope} ELSE FALSE END"
-        flags.append(f"{scope} AS s{i}")
+        flags.append((scope, f"s{i}"))
         local = ctx.local_code("l")
         if local:  # a line that looks like the rule's but carries no national code: its own entry
-            flags.append(f"{local} AS c{i}")
+            flags.append((local, f"c{i}"))
             codes.append(f"CASE WHEN c{i} THEN {-(i + 1)} END")
         if p.blocked:
             codes.append(f"CASE WHEN s{i} THEN {i << 32} END")
             layout[i] = []
             continue
-        flags.append(f"{ctx.judgeable('l')} AS j{i}")
+        flags.append((ctx.judgeable("l"), f"j{i}"))
         read = set(ctx.needs()) | set(p.rule.impl.reads())
         needs = sorted(c for c in read if c not in p.rule.impl.nullable_columns())
         assert len(needs) < 31, f"{p.rule.id}: too many columns to count"
@@ -512,14 +513,15 @@ def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:
         layout[i] = needs
     if not codes:
         return {}
-    names = [f.rsplit(" AS ", 1)[1] for f in flags] + list(empty.values())
+    named = [name for _, name in flags]
+    names = named + list(empty.values())
     nulls = "".join(f", {q(c)} IS NULL AS {e}" for c, e in empty.items())
     joins = "".join(lk.join("l") for lk in lookups.all)
     rows = con.execute(f"""SELECT c, sum(n), min(k) FROM (
         SELECT unnest([{', '.join(codes)}]) AS c, n, k FROM (
             SELECT {', '.join(names)}, count(*) AS n, min(_k) AS k FROM (
-                SELECT {', '.join(names[:len(flags)])}{nulls}, _fid * 1099511627776 + _row AS _k
-                FROM (SELECT l.*, {', '.join(flags)} FROM lines l{joins})) GROUP BY ALL)
+                SELECT {', '.join(named)}{nulls}, _fid * 1099511627776 + _row AS _k
+                FROM (SELECT l.*, {', '.join(f'{e} AS {n}' for e, n in flags)} FROM lines l{joins})) GROUP BY ALL)
         ) WHERE c IS NOT NULL GROUP BY c""").fetchall()
     out = {i: RuleStats() for i in layout}
     for c, n, k in rows:
