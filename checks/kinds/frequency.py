@@ -108,7 +108,7 @@ class Frequency(RuleKind):
             return f"round({a}.det_item_fee_sumamt * least(1, ({total} - {limit}) / nullif({a}.unit, 0)), 2)"
         primary = f"""
             SELECT {ctx.finding('w', lit(f'{limit} 次（每 {keys}）'), "printf('%g', CAST(w.running AS DOUBLE))",
-                                share('w', 'w.running'), related='w.first')}
+                                share('w', 'w.running'), related=ctx.related_json('w.first'))}
             FROM (SELECT l.*, {unit} AS unit,
                          sum({units}) OVER (PARTITION BY {per} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS running,
                          first_value({ctx.related('l')}) OVER (PARTITION BY {per} ORDER BY {order}) AS first
@@ -144,8 +144,8 @@ class Frequency(RuleKind):
         fallback = f"""
             SELECT {ctx.finding('x', lit(f'{limit} 次（{missing} 为空时：同一 {", ".join(fb["per"])} {days} 天内）'),
                                 "printf('%g', CAST(x.total AS DOUBLE))", share('x', 'x.total'),
-                                related='coalesce(x.first, x.j)', severity_sql=severity)}
-            FROM (SELECT *, u + prior AS total FROM (
+                                related=ctx.related_json('x.rel'), severity_sql=severity)}
+            FROM (SELECT *, u + prior AS total, coalesce(first, j) AS rel FROM (
                   SELECT x.*, coalesce(sum(m.u), 0) AS prior, count(m.u) AS partners, arg_min(m.j, m.ord) AS first
                   FROM ({keyed}) x
                   LEFT JOIN ({keyed}) m
