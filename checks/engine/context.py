@@ -160,6 +160,12 @@ class CodeSets:
         return {n: col for (k, n), col in self.likes.items() if k == contract.key}
 
 
+# what a finding names of the line it collides with: field -> its value on line {a}
+RELATED = {"mdtrt_id": "{a}.mdtrt_id", "feedetl_sn": "{a}.feedetl_sn", "fee_ocur_time": "{a}.fee_ocur_time",
+           "fixmedins_code": "{a}.fixmedins_code", "fixmedins_name": "{a}.fixmedins_name",
+           "in_history": "NOT {a}._in_batch", "file": "{a}._file", "fid": "{a}._fid", "row": "{a}._row"}
+
+
 class RuleContext:
     def __init__(self, rule, contract, table_names: dict[str, str], lookups: Lookups,
                  fields: set[str] | frozenset = frozenset(), history: bool = False, blocked: bool = False,
@@ -342,17 +348,14 @@ class RuleContext:
         through a window or an aggregate as it is, and written as JSON (`related_json`) on the
         findings alone. (Written as JSON on every line a window passes, it cost the frequency
         rules some 10% of their time.)"""
-        return (f"struct_pack(mdtrt_id := {a}.mdtrt_id, feedetl_sn := {a}.feedetl_sn, fee_ocur_time := {a}.fee_ocur_time, "
-                f"fixmedins_code := {a}.fixmedins_code, fixmedins_name := {a}.fixmedins_name, "
-                f"in_history := NOT {a}._in_batch, file := {a}._file, fid := {a}._fid, row := {a}._row)")
+        return f"struct_pack({', '.join(f'{k} := {v.format(a=a)}' for k, v in RELATED.items())})"
 
     @staticmethod
     def related_json(s: str) -> str:
-        """The JSON a finding's `related` holds, of a `related` struct `s` (a column)."""
-        fields = ", ".join(f"{f} := strftime({s}.{f}, '%Y-%m-%dT%H:%M:%S')" if f == "fee_ocur_time" else f"{f} := {s}.{f}"
-                           for f in ("mdtrt_id", "feedetl_sn", "fee_ocur_time", "fixmedins_code", "fixmedins_name",
-                                     "in_history", "file", "fid", "row"))
-        return f"to_json(struct_pack({fields}))"
+        """The JSON a finding's `related` holds, of a `related` struct `s` (a column), its time as text."""
+        fields = (f"{k} := strftime({s}.{k}, '%Y-%m-%dT%H:%M:%S')" if k == "fee_ocur_time" else f"{k} := {s}.{k}"
+                  for k in RELATED)
+        return f"to_json(struct_pack({', '.join(fields)}))"
 
     @staticmethod
     def name(sql: str) -> str:
