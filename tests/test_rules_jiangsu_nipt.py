@@ -126,6 +126,17 @@ def test_second_payment_names_the_first(write):
     assert f.related["fixmedins_code"] == "H32010600001"
 
 
+def test_a_second_payment_found_without_fetts_names_the_first(write):
+    """The fallback (fetts empty, as extracts leave it: the same person within 210 days) names the
+    earlier line, its time written as every finding's is."""
+    _, report = findings(write, [line(1, fetts=None),
+                                 line(2, psn_no="P00001", fetts=None, fee_ocur_time=dt.datetime(2025, 9, 27))])
+    [f] = [f for f in report.findings if f.rule_id == "JS-7-detection"]
+    assert (f.mdtrt_id, f.severity) == ("M00002", "suspect")
+    assert {k: f.related[k] for k in ("mdtrt_id", "feedetl_sn", "fee_ocur_time", "in_history")} == \
+        {"mdtrt_id": "M00001", "feedetl_sn": "1", "fee_ocur_time": "2025-03-01T09:30:00", "in_history": False}
+
+
 def test_group_ceiling_is_reported_once_on_the_last_line(write):
     rows = [line(), diagnosis(1, feedetl_sn="2", fee_ocur_time=dt.datetime(2025, 3, 1, 11)),
             line(1, feedetl_sn="3", price=10.0, self_paid=True)]

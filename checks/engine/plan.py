@@ -298,10 +298,15 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
                      work, ident, own_money=work and money_read)
     if wants_ident and not work:  # before lookups read it
         ident = identity.resolve(con, contracts, names, keep and functools.partial(keep, refs=refs))
-    conventions = {}
+    conventions, lacking = {}, {}
     if parts:
-        for fid, conv, n in con.execute("SELECT _fid, _conv, count(*) FROM lines_t GROUP BY ALL").fetchall():
+        # with the amount written (own_money), the same scan counts each file's lines whose own
+        # parts could not tell it (no 全自费 or 超限价, 先行自付 not 0): _inpolicy_by_file completes those
+        short = ("count(*) FILTER (WHERE inpolicy_amt IS NULL AND inscp_scp_amt IS NOT NULL)"
+                 if work and money_read else "0")
+        for fid, conv, n, m in con.execute(f"SELECT _fid, _conv, count(*), {short} FROM lines_t GROUP BY _fid, _conv").fetchall():
             conventions.setdefault(fid, {})[conv] = n
+            lacking[fid] = lacking.get(fid, 0) + m
     survey.conventions = conventions
     files = pa.table({"fid": [cf.fid for cf in batch.files], "path": [cf.name for cf in batch.files],
                       "display": [cf.display for cf in batch.files],
@@ -312,7 +317,7 @@ def run_on(con, contracts, batch, ledger, record, judge, source, t0, progress=No
     if ident is not None and not work:
         derived, joins = f", {ident[0]}", f" {ident[1]}"
     if money_read and work:  # written with the lines where their own parts tell; the others by their file
-        derived = _inpolicy_by_file(con, survey, batch)
+        derived = _inpolicy_by_file(survey, batch, lacking)
     elif money_read:  # the in-policy amount needs the file's convention where a line's own parts cannot tell
         v = lambda n: f"l.{n}"  # noqa: E731
         derived += f", {money.inpolicy(v, 'l._conv', file_convention_sql(survey, batch, 'l._fid'))} AS inpolicy_amt"
@@ -416,18 +421,14 @@ def file_convention_sql(survey, batch, fid: str) -> str:
     return f"(CASE{whens} END)" if whens else "CAST(NULL AS VARCHAR)"
 
 
-def _inpolicy_by_file(con, survey, batch) -> str:
+def _inpolicy_by_file(survey, batch, lacking: dict[int, int]) -> str:
     """What `lines` adds to the written candidate lines (alias `l`) for the in-policy amount of
-    those whose own parts could not tell it (no 全自费 or 超限价, 先行自付 not 0), from their file's
-    money convention, which the written lines decided: nothing when no such line is in a file of
-    known convention (a batch whose lines carry every part), else the amount replaced by a
-    projection. Not rewritten in place: an extract without 全自费 at all would rewrite every line,
+    those whose own parts could not tell it (no 全自费 or 超限价, 先行自付 not 0; `lacking`: how many
+    in each file), from their file's money convention, which the written lines decided: nothing
+    when no such line is in a file of known convention (a batch whose lines carry every part),
+    else the amount replaced by a projection. Not rewritten in place: an extract without 全自费 at all would rewrite every line,
     and DuckDB keeps an update in memory."""
-    known = [cf.fid for cf in batch.files if survey.convention_of(cf.fid) in (money.INCL, money.EXCL)]
-    if not known:
-        return ""
-    where = f"inpolicy_amt IS NULL AND inscp_scp_amt IS NOT NULL AND _fid IN ({', '.join(str(f) for f in known)})"
-    if not con.execute(f"SELECT count(*) FROM lines_t WHERE {where}").fetchall()[0][0]:
+    if not any(lacking.get(cf.fid) and survey.convention_of(cf.fid) in (money.INCL, money.EXCL) for cf in batch.files):
         return ""
     full = money.inpolicy(lambda n: f"l.{n}", "l._conv", file_convention_sql(survey, batch, "l._fid"))
     return f" REPLACE (coalesce(l.inpolicy_amt, {full}) AS inpolicy_amt)"
