@@ -160,7 +160,8 @@ class CodeSets:
         return {n: col for (k, n), col in self.likes.items() if k == contract.key}
 
 
-# what a finding names of the line it collides with: field -> its value on line {a}
+# what a finding names of the line it collides with: field -> its value on line {a} (the report
+# shows them but fid: findings.final_sql)
 RELATED = {"mdtrt_id": "{a}.mdtrt_id", "feedetl_sn": "{a}.feedetl_sn", "fee_ocur_time": "{a}.fee_ocur_time",
            "fixmedins_code": "{a}.fixmedins_code", "fixmedins_name": "{a}.fixmedins_name",
            "in_history": "NOT {a}._in_batch", "file": "{a}._file", "fid": "{a}._fid", "row": "{a}._row"}

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from ..kinds._common import lit
 from ..report.model import FINDING_SCHEMA
 from ..report.spool import Spool
+from .context import RELATED
 
 # fetch(direct=True) reads a DB-API result as Arrow on purpose (few findings; the copy is nothing)
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
@@ -70,17 +71,18 @@ def findings_sql(ctxs, per_rule: bool = False) -> list[str]:
     return [final_sql("\nUNION ALL\n".join(branches))] if branches else []
 
 
-# The related line as the report shows it: RuleContext.related's keys, its file named (a batch
-# line's by the files table) and the engine's file index dropped. Rebuilt key by key rather than
-# patched, so that Spark SQL (which has no json_merge_patch) writes the same text.
-RELATED = (("mdtrt_id", None), ("feedetl_sn", None), ("fee_ocur_time", None), ("fixmedins_code", None),
-           ("fixmedins_name", None), ("in_history", "BOOLEAN"), ("file", None), ("row", "BIGINT"))
+# The related line as the report shows it: the fields of RuleContext.related (context.RELATED) but
+# the engine's file index, its file named (a batch line's by the files table), these typed and the
+# others text. Rebuilt key by key rather than patched, so that Spark SQL (which has no
+# json_merge_patch) writes the same text.
+SHOWN_TYPES = {"in_history": "BOOLEAN", "row": "BIGINT"}
 
 
 def final_sql(union: str) -> str:
     """Every finding of `union` (rows of ctx.finding plus r, message, citation) in the report's columns."""
     parts = [f"{k} := " + ("coalesce(f.related->>'file', rf.display)" if k == "file" else
-                           f"CAST(f.related->>'{k}' AS {t})" if t else f"f.related->>'{k}'") for k, t in RELATED]
+                           f"CAST(f.related->>'{k}' AS {SHOWN_TYPES[k]})" if k in SHOWN_TYPES else f"f.related->>'{k}'")
+             for k in RELATED if k != "fid"]
     related = f"CASE WHEN f.related IS NULL THEN NULL ELSE CAST(to_json(struct_pack({', '.join(parts)})) AS VARCHAR) END"
     return f"""SELECT f.r AS _r, CAST(f._fid AS INTEGER) AS _f, f.severity, f.mdtrt_id, f.feedetl_sn,
        f.psn_no, f.fixmedins_code, f.fixmedins_name, f.hilist_code, f.hilist_name,
