@@ -168,3 +168,18 @@ def test_consumables_by_city_and_by_filing_institution(batch):
         ("CS-1", "CA01", "1", "suspect"),        # listed for Nanjing (3201) only, used in Nantong
         ("CS-1-filed", "CA02", "1", "suspect"),  # filed by 南京鼓楼医院, used by another hospital
     }
+
+
+def test_a_fee_read_only_beside_another_is_judged_only_in_the_visits_that_bill_it(batch):
+    """JS-5 (no consultation fee beside the NIPT diagnosis report) and JS-SAMPLE (no sampling
+    service beside the detection) read their lines only in a visit that bills the other item. The
+    consultation fee printed with its grade in full-width brackets beside the report (JC01) and
+    the specimen-forwarding fee beside the detection (JC06) are found; a consultation fee alone
+    (JC02), one in the person's next visit (JC04) and a forwarding fee alone (JC07) are neither
+    found nor counted as lines checked."""
+    report = check(batch("jiangsu_nipt_companions_his.csv"), tables={"sunshine_catalogue": CATALOGUE})
+    assert found(report) == {("JS-5", "JC01", "2", "violation"), ("JS-SAMPLE", "JC06", "2", "suspect")}
+    assert status(report, "JS-5").lines_checked == 1
+    assert status(report, "JS-SAMPLE").lines_checked == 1
+    (f,) = [f for f in report.findings if f.rule_id == "JS-5"]
+    assert f.expected == "250700010-b" and f.amount == 25.0
