@@ -60,6 +60,21 @@ def test_each_profile_gives_the_findings_and_counts_pinned(profile, tmp_path):
     assert got == PROFILES[profile], f"{profile}: {got}"
 
 
+@pytest.mark.parametrize("profile", ["nipt-lab", "hospital", "bureau"])
+@pytest.mark.parametrize("below, share", [(0, 1.0), (0, 0.0)], ids=["kept-by-the-first-scan", "second-scan"])
+def test_either_way_of_finding_a_companions_lines_gives_the_pinned_results(profile, below, share, tmp_path, monkeypatch):
+    """A line read only beside another item of its visit (JS-5's consultation fee, JS-SAMPLE's
+    sampling service) is kept by the candidate scan and deleted when its visit lacks that item, or
+    added by a second scan of the batch (engine/plan.py, companions_in_scan): the same results."""
+    from checks.engine import plan
+    monkeypatch.setattr(plan, "COMPANIONS_IN_SCAN_BELOW", below)
+    monkeypatch.setattr(plan, "COMPANIONS_IN_SCAN_SHARE", share)
+    out = tmp_path / f"{profile}.parquet"
+    generate(out, lines=8_000, chunk_lines=4_000, profile=profile)
+    got = digest(check([str(out)], tables=TABLES), tmp_path)
+    assert got == PROFILES[profile], f"{profile}: {got}"
+
+
 def test_the_golden_batches_together_give_the_findings_and_counts_pinned():
     got = digest(check([str(p) for p in GOLDEN], tables=TABLES), ROOT / "sample_claims")
     assert got == GOLDEN_PINNED, f"golden: {got}"

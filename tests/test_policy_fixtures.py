@@ -170,13 +170,23 @@ def test_consumables_by_city_and_by_filing_institution(batch):
     }
 
 
-def test_a_fee_read_only_beside_another_is_judged_only_in_the_visits_that_bill_it(batch):
+# how the engine finds those lines (engine/plan.py, companions_in_scan): kept by the first scan as a
+# small batch, as a large one with few of them, or added by a second scan as a large one with many
+COMPANION_PATHS = {"small batch": (100_000, 0.0), "few of them": (0, 1.0), "second scan": (0, 0.0)}
+
+
+@pytest.mark.parametrize("path", list(COMPANION_PATHS))
+def test_a_fee_read_only_beside_another_is_judged_only_in_the_visits_that_bill_it(batch, monkeypatch, path):
     """JS-5 (no consultation fee beside the NIPT diagnosis report) and JS-SAMPLE (no sampling
     service beside the detection) read their lines only in a visit that bills the other item. The
     consultation fee printed with its grade in full-width brackets beside the report (JC01) and
     the specimen-forwarding fee beside the detection (JC06) are found; a consultation fee alone
     (JC02), one in the person's next visit (JC04) and a forwarding fee alone (JC07) are neither
     found nor counted as lines checked."""
+    from checks.engine import plan
+    below, share = COMPANION_PATHS[path]
+    monkeypatch.setattr(plan, "COMPANIONS_IN_SCAN_BELOW", below)
+    monkeypatch.setattr(plan, "COMPANIONS_IN_SCAN_SHARE", share)
     report = check(batch("jiangsu_nipt_companions_his.csv"), tables={"sunshine_catalogue": CATALOGUE})
     assert found(report) == {("JS-5", "JC01", "2", "violation"), ("JS-SAMPLE", "JC06", "2", "suspect")}
     assert status(report, "JS-5").lines_checked == 1

@@ -34,12 +34,15 @@ class Items:
         return v
 
     def create_sql(self, raw: str, item_pred: str) -> str:
-        """The distinct items of the lines `raw`, with a column per code set and `_item`: whether
-        `item_pred` (over alias `l`: an item some rule's codes name) holds."""
+        """The distinct items of the lines `raw`, with a column per code set, `_item`: whether
+        `item_pred` (over alias `l`: an item some rule's codes name) holds, and `_lines`: how many
+        lines bill it."""
         distinct = ", ".join(f"{self.value('l', c)} AS {q(c)}" for c in self.columns)
+        by = ", ".join(str(k + 1) for k in range(len(self.columns)))
         sets = self.code_sets.select("l")
         return (f"CREATE TEMP TABLE {TABLE} AS SELECT l.*{', ' + sets if sets else ''}, "
-                f"coalesce({item_pred}, FALSE) AS _item FROM (SELECT DISTINCT {distinct} FROM ({raw}) l) l")
+                f"coalesce({item_pred}, FALSE) AS _item "
+                f"FROM (SELECT {distinct}, count(*) AS _lines FROM ({raw}) l GROUP BY {by}) l")
 
     def on(self, a: str, s: str = "s") -> str:
         return " AND ".join(f"{s}.{q(c)} IS NOT DISTINCT FROM {self.value(a, c)}" for c in self.columns)
@@ -51,8 +54,13 @@ class Items:
         """`select`'s lines with their items' code-set columns."""
         return f"SELECT x.*{self.set_columns()} FROM ({select}) x LEFT JOIN {TABLE} s ON {self.on('x')}"
 
-    def keep(self, raw: str, others: str, regions: str) -> str:
+    def keep(self, raw: str, others: str, regions: str, companions: str | None = None) -> str:
         """The lines of `raw` some rule may read (their item, or `others` over alias `l`), in
-        `regions`, with their items' code-set columns."""
-        return (f"SELECT l.*{self.set_columns()} FROM ({raw}) l LEFT JOIN {TABLE} s ON {self.on('l')} "
-                f"WHERE (coalesce(s._item, FALSE) OR {others}) AND {regions}")
+        `regions`, with their items' code-set columns. With `companions` (over `l` and the item's
+        `s`), those lines too, `_companion` telling the lines kept for that alone."""
+        kept = f"(coalesce(s._item, FALSE) OR {others})"
+        flag, also = "", ""
+        if companions:
+            flag, also = f", NOT coalesce({kept}, FALSE) AS _companion", f" OR {companions}"
+        return (f"SELECT l.*{self.set_columns()}{flag} FROM ({raw}) l LEFT JOIN {TABLE} s ON {self.on('l')} "
+                f"WHERE ({kept}{also}) AND {regions}")

@@ -9,6 +9,9 @@ in the hand-written shape, and run_on() sends it to a connection, in this order:
 3. One scan keeps the candidate lines (any rule's items, in any contract's jurisdiction), with
    only the columns rules read, normalised, their items' code-set columns and the derived
    in-policy amount and institution (engine/identity.py, once per distinct institution key).
+   Lines a rule reads only beside another item of their visit are kept by the same scan in a
+   small batch, those of a visit without that item deleted after; a large batch adds them by a
+   second scan (companions_in_scan).
 4. Each distinct reference-table lookup is joined once onto the candidates (engine/lookups.py).
 5. One aggregate counts, for every rule, the lines in scope and those it could not judge.
 6. One UNION ALL query returns every finding, its message and citation built in SQL, dropping a
@@ -171,20 +174,77 @@ def candidates(ctxs, contracts) -> tuple[str, str, str]:
             regions_pred("l", regions))
 
 
-def add_companions(con, ctxs, raw: str, select, seq_join: tuple, items=None) -> None:
-    """Lines a rule reads only beside others of their visit (a consultation fee in a visit that
-    bills the diagnosis): the visits that have each trigger are found among the candidate lines,
-    then one scan adds every companion line of those visits to lines_t."""
-    pairs = [(ctx, own, trigger) for p, ctx in ctxs.values() if not p.blocked
-             for own, trigger in (p.rule.impl.companions(ctx) or [])]
-    if not pairs:
-        return
+def companion_pairs(ctxs) -> list[tuple]:
+    """[(context, own code sets, trigger code sets)]: lines a rule reads only beside others of
+    their visit (a consultation fee in a visit that bills the diagnosis, kinds' companions())."""
+    return [(ctx, own, trigger) for p, ctx in ctxs.values() if not p.blocked
+            for own, trigger in (p.rule.impl.companions(ctx) or [])]
+
+
+# the companion lines are kept by the first scan (their lonely ones deleted after) in a batch of
+# fewer lines than this, or in one where at most this share of the lines bill a companion's item
+# and no rule's (none, by default: bench/README.md, "Fourteenth pass"); else a second scan adds them
+COMPANIONS_IN_SCAN_BELOW = 100_000
+COMPANIONS_IN_SCAN_SHARE = 0.0
+
+
+def companions_in_scan(con, pairs, items, lines: int) -> bool:
+    """Whether the first scan keeps the companion lines. In a small batch it does: the second scan
+    is a statement of its own (a service call's batch of 1,500 lines: 8 ms, against 2 ms for the
+    DELETE). In a large one only when no line (or few, COMPANIONS_IN_SCAN_SHARE) bills a companion's
+    item and no rule's, counted over the batch's items (engine/items.py): each such line is written,
+    then deleted unless its visit bills the trigger, and every later query of lines_t passes over
+    the deleted ones. nipt-lab 3M (3.2% such lines): the scan stage 1.2 s shorter, the run as a
+    whole no faster."""
+    if lines < COMPANIONS_IN_SCAN_BELOW:
+        return True
+    if items is None:
+        return False
+    own = " OR ".join(f"({ctx.codes('s', o)})" for ctx, o, _ in pairs)
+    n = con.execute(f"SELECT coalesce(sum(s._lines), 0) FROM {ITEMS} s WHERE NOT s._item AND ({own})").fetchall()[0][0]
+    return n <= COMPANIONS_IN_SCAN_SHARE * lines
+
+
+def companion_lines(pairs, a: str, s: str | None) -> str:
+    """A line (alias `a`; with `s`, its item's code-set columns read from alias `s`) billing some
+    pair's own codes in that pair's jurisdiction, whatever its visit bills."""
+    return " OR ".join(f"({ctx.codes(s, own) if s else codes_pred(ctx.contract, a, own)} AND {ctx.jurisdiction(a)})"
+                       for ctx, own, _ in pairs)
+
+
+def companion_visits(con, pairs, among: str = "") -> None:
+    """`companion_visits`: each visit some candidate line of which (alias `t`, also meeting
+    `among`) bills a pair's trigger in its jurisdiction, with a flag `c<k>` per pair."""
     # one scan, one aggregate: a UNION ALL of a scan per pair ran out of 512MB on findings-heavy
     # 10M lines (8.4M candidate lines) where this takes 1.6 s
     triggers = [f"({ctx.jurisdiction('t')} AND {ctx.codes('t', trigger)})" for ctx, _, trigger in pairs]
     marks = ", ".join(f"bool_or({t}) AS c{k}" for k, t in enumerate(triggers))
     con.execute(f"CREATE TEMP TABLE companion_visits AS SELECT t.mdtrt_id, {marks} FROM lines_t t "
-                f"WHERE {' OR '.join(sorted(set(triggers)))} GROUP BY t.mdtrt_id")
+                f"WHERE {among}({' OR '.join(sorted(set(triggers)))}) GROUP BY t.mdtrt_id")
+
+
+def drop_lonely_companions(con, pairs) -> None:
+    """The scan kept every line billing some pair's own codes (`_companion`: kept for that alone,
+    companions_in_scan); those of a visit without that pair's trigger among the other lines are
+    deleted here. The second scan (add_companions) reads the whole batch again, normalises it and
+    anti-joins it against every candidate line to add a few lines: in a service call's batch of
+    1,500 lines 8 ms of some 80; nipt-lab 3M 1.1–1.4 s. Here they cost a line written and, unless
+    its visit bills the trigger, deleted (bench/README.md, "Fourteenth pass")."""
+    companion_visits(con, pairs, "NOT t._companion AND ")
+    wanted = " OR ".join(f"({ctx.codes('lines_t', own)} AND {ctx.jurisdiction('lines_t')} AND v.c{k})"
+                         for k, (ctx, own, _) in enumerate(pairs))
+    con.execute(f"DELETE FROM lines_t WHERE lines_t._companion AND NOT EXISTS (SELECT 1 FROM companion_visits v "
+                f"WHERE v.mdtrt_id = lines_t.mdtrt_id AND ({wanted}))")
+    con.execute("DROP TABLE companion_visits")
+
+
+def add_companions(con, ctxs, raw: str, select, seq_join: tuple, items=None) -> None:
+    """The companion lines (companion_pairs) by a second scan of the batch, for a large batch
+    many of whose lines bill a companion's item (companions_in_scan): the visits that have each
+    trigger are found among the candidate lines, then one scan adds every companion line of those
+    visits to lines_t."""
+    pairs = companion_pairs(ctxs)
+    companion_visits(con, pairs)
     wanted = " OR ".join(f"({ctx.codes('l', own)} AND {ctx.jurisdiction('l')} AND v.c{k})"
                          for k, (ctx, own, _) in enumerate(pairs))
     # the same without the visit's marks, on the raw columns: a filter on the scan alone, applied
@@ -453,8 +513,13 @@ def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, ju
         if not sets:
             lines = items.attach(lines) if items is not None else with_code_sets(lines, code_sets)
         return f"SELECT l.*, ({' OR '.join(money_rules) or 'FALSE'}) AS _money{normalised} FROM ({lines}) l"
+    pairs = companion_pairs(ctxs) if judge else []
+    in_scan = pairs if pairs and companions_in_scan(con, pairs, items, batch.lines) else []  # kept by this scan
     if items is not None:
-        kept = select(items.keep(raw, others, regions), sets=True)
+        kept = select(items.keep(raw, others, regions, companion_lines(in_scan, "l", "s") or None), sets=True)
+    elif in_scan:
+        kept = select(f"SELECT *, NOT coalesce({item} OR {others}, FALSE) AS _companion FROM ({raw}) l "
+                      f"WHERE ({item} OR {others} OR {companion_lines(in_scan, 'l', None)}) AND {regions}")
     else:
         kept = select(f"SELECT * FROM ({raw}) l WHERE ({item} OR {others}) AND {regions}")
     kind = "TABLE" if judge else "VIEW"
@@ -472,7 +537,9 @@ def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, ju
         seq_join = (f"{seq_join[0]}, {money.inpolicy(lambda n: f'l.{n}', 'l._conv', 'CAST(NULL AS VARCHAR)')} "
                     "AS inpolicy_amt", seq_join[1])
     con.execute(f"CREATE {'' if work else 'TEMP '}{kind} lines_t AS SELECT l.*{seq_join[0]} FROM ({kept}) l {seq_join[1]}")
-    if judge:
+    if in_scan:
+        drop_lonely_companions(con, in_scan)
+    elif pairs:
         add_companions(con, ctxs, raw, select, seq_join, items)
 
 

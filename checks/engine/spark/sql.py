@@ -6,6 +6,7 @@ Spark equivalent, its query translated by spark/dialect.py:
     CREATE TEMP TABLE t AS q         a checkpointed DataFrame (computed once) as temp view t
     CREATE TEMP VIEW v AS q          the same (the engine reads its views in every rule's query)
     INSERT INTO t BY NAME q          t's cached rows united by name with q's (also cached)
+    DELETE FROM t WHERE c            t's rows where c does not hold, cached (c never NULL)
     WITH f AS MATERIALIZED (q) …     q checkpointed as a temp view the query reads as f
     register(name, arrow_table)      a DataFrame made from the Arrow table
     execute(q, [values])             ? and $n placeholders filled with literals
@@ -139,6 +140,14 @@ class SparkSQL:
             name = tree.this.name
             new = self._materialise(self._df(tree.expression))
             self._view(self.spark.table(name).unionByName(new), name)
+            return self
+        if isinstance(tree, exp.Delete):
+            where = tree.args.get("where")
+            if where is None or tree.args.get("using"):
+                raise Unsupported("DELETE without WHERE, or with USING, has no Spark equivalent here")
+            name = tree.this.name
+            kept = exp.select("*").from_(exp.to_table(name)).where(exp.not_(exp.paren(where.this)))
+            self._view(self._materialise(self._df(kept)), name)
             return self
         return Result(self._df(tree))
 
