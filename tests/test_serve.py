@@ -59,6 +59,25 @@ def test_an_order_within_the_price_gets_an_empty_result(client):
     assert a["infcode"] == 0 and a["output"]["result"] == []
 
 
+def test_a_consultation_fee_is_warned_only_in_the_encounter_that_bills_the_diagnosis_report(client):
+    """JS-5 reads a consultation fee only beside the NIPT diagnosis report of the same encounter
+    (a line the engine keeps in the call's first scan and drops when its visit lacks the report).
+    The HIS sends the grade in the fee's name, in full-width brackets, and the price as text."""
+    m = message()
+    enc = m["input"]["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]
+    base = enc["fsi_order_dtos"][0]
+    report = dict(base, rx_id="RX-DIAG", hilist_code="250700010-b", hilist_name="胎儿染色体非整倍体无创产前基因诊断服务",
+                  hilist_type="201", pric="60.00", sumamt="60.00", cnt="1")
+    fee = dict(base, rx_id="RX-CONSULT", hilist_code="110200001a", hilist_name="门诊诊查费（副主任医师）",
+               hilist_type="201", hilist_lv="甲", pric="25.00", sumamt="25.00", cnt="1", ownpay_amt="0.00")
+    enc["fsi_order_dtos"] = [report, fee]
+    (res,) = [r for r in post(client, "/3101", m).json()["output"]["result"] if r["rule_id"] == "jiangsu-nipt/JS-5"]
+    assert [d["rx_id"] for d in res["judge_result_detail_dtos"]] == ["RX-CONSULT"]
+    assert res["vola_amt"] == 25.0
+    enc["fsi_order_dtos"] = [fee]  # the fee alone: nothing of JS-5
+    assert all(r["rule_id"] != "jiangsu-nipt/JS-5" for r in post(client, "/3101", m).json()["output"]["result"])
+
+
 def test_an_earlier_order_sent_as_context_gets_no_finding_of_its_own(client):
     m = message()
     order(m)["curr_drord_flag"] = "0"

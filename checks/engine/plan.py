@@ -34,7 +34,7 @@ import pyarrow as pa
 from ..claims import money, normal
 from ..claims.fields import COLUMNS, DERIVED, FIELDS, SQL_TYPE
 from ..kinds._common import lit, q
-from .context import KEYS, CodeSets, RuleContext, code_set_columns, codes_pred, lookalike_pred, names_pred, regions_pred
+from .context import KEYS, CodeSets, RuleContext, code_set_columns, lookalike_pred, names_pred, regions_pred
 from . import identity
 from .findings import fetch, findings_sql
 from . import idle
@@ -198,18 +198,22 @@ def companions_in_scan(con, pairs, items, lines: int) -> bool:
     whole no faster."""
     if lines < COMPANIONS_IN_SCAN_BELOW:
         return True
-    if items is None:
-        return False
     own = " OR ".join(f"({ctx.codes('s', o)})" for ctx, o, _ in pairs)
     n = con.execute(f"SELECT coalesce(sum(s._lines), 0) FROM {ITEMS} s WHERE NOT s._item AND ({own})").fetchall()[0][0]
     return n <= COMPANIONS_IN_SCAN_SHARE * lines
 
 
-def companion_lines(pairs, a: str, s: str | None) -> str:
-    """A line (alias `a`; with `s`, its item's code-set columns read from alias `s`) billing some
-    pair's own codes in that pair's jurisdiction, whatever its visit bills."""
-    return " OR ".join(f"({ctx.codes(s, own) if s else codes_pred(ctx.contract, a, own)} AND {ctx.jurisdiction(a)})"
-                       for ctx, own, _ in pairs)
+def companion_lines(pairs, a: str, s: str) -> str:
+    """A line (alias `a`, its item's code-set columns read from alias `s`) billing some pair's own
+    codes in that pair's jurisdiction, whatever its visit bills."""
+    return " OR ".join(f"({ctx.codes(s, own)} AND {ctx.jurisdiction(a)})" for ctx, own, _ in pairs)
+
+
+def companion_wanted(pairs, a: str) -> str:
+    """A companion line (alias `a`, with its code-set columns) of a visit `v` of companion_visits
+    that bills that pair's trigger."""
+    return " OR ".join(f"({ctx.codes(a, own)} AND {ctx.jurisdiction(a)} AND v.c{k})"
+                       for k, (ctx, own, _) in enumerate(pairs))
 
 
 def companion_visits(con, pairs, among: str = "") -> None:
@@ -231,40 +235,28 @@ def drop_lonely_companions(con, pairs) -> None:
     1,500 lines 8 ms of some 80; nipt-lab 3M 1.1–1.4 s. Here they cost a line written and, unless
     its visit bills the trigger, deleted (bench/README.md, "Fourteenth pass")."""
     companion_visits(con, pairs, "NOT t._companion AND ")
-    wanted = " OR ".join(f"({ctx.codes('lines_t', own)} AND {ctx.jurisdiction('lines_t')} AND v.c{k})"
-                         for k, (ctx, own, _) in enumerate(pairs))
     con.execute(f"DELETE FROM lines_t WHERE lines_t._companion AND NOT EXISTS (SELECT 1 FROM companion_visits v "
-                f"WHERE v.mdtrt_id = lines_t.mdtrt_id AND ({wanted}))")
+                f"WHERE v.mdtrt_id = lines_t.mdtrt_id AND ({companion_wanted(pairs, 'lines_t')}))")
     con.execute("DROP TABLE companion_visits")
 
 
-def add_companions(con, ctxs, raw: str, select, seq_join: tuple, items=None) -> None:
+def add_companions(con, pairs, raw: str, select, seq_join: tuple, items) -> None:
     """The companion lines (companion_pairs) by a second scan of the batch, for a large batch
     many of whose lines bill a companion's item (companions_in_scan): the visits that have each
     trigger are found among the candidate lines, then one scan adds every companion line of those
     visits to lines_t."""
-    pairs = companion_pairs(ctxs)
     companion_visits(con, pairs)
-    wanted = " OR ".join(f"({ctx.codes('l', own)} AND {ctx.jurisdiction('l')} AND v.c{k})"
-                         for k, (ctx, own, _) in enumerate(pairs))
-    # the same without the visit's marks, on the raw columns: a filter on the scan alone, applied
-    # before the code-set columns are computed and before the join
-    if items is not None:  # the items' code-set columns, joined on the lines of those visits only
-        lines_of = " OR ".join(f"({ctx.codes('s', own)} AND {ctx.jurisdiction('l')})" for ctx, own, _ in pairs)
-        narrowed = select(f"SELECT l.*{items.set_columns()} FROM ({raw}) l SEMI JOIN companion_visits v "
-                          f"ON v.mdtrt_id = l.mdtrt_id LEFT JOIN {ITEMS} s ON {items.on('l')} WHERE {lines_of}",
-                          sets=True)
-    else:
-        lines_of = " OR ".join(f"({codes_pred(ctx.contract, 'l', own)} AND {ctx.jurisdiction('l')})"
-                               for ctx, own, _ in pairs)
-        narrowed = select(f"SELECT l.* FROM ({raw}) l SEMI JOIN companion_visits v ON v.mdtrt_id = l.mdtrt_id "
-                          f"WHERE {lines_of}")
+    # the lines of those visits billing a companion's item: the items' code-set columns joined
+    # onto them only, the visit's marks (companion_wanted) read after
+    narrowed = select(f"SELECT l.*{items.set_columns()} FROM ({raw}) l SEMI JOIN companion_visits v "
+                      f"ON v.mdtrt_id = l.mdtrt_id LEFT JOIN {ITEMS} s ON {items.on('l')} "
+                      f"WHERE {companion_lines(pairs, 'l', 's')}", sets=True)
     con.execute(f"""INSERT INTO lines_t BY NAME
         SELECT l.*{seq_join[0]} FROM ({narrowed}) l
             JOIN companion_visits v ON v.mdtrt_id = l.mdtrt_id
             ANTI JOIN lines_t x ON x._fid = l._fid AND x._row = l._row
             {seq_join[1]}
-            WHERE {wanted}""")
+            WHERE {companion_wanted(pairs, 'l')}""")
     con.execute("DROP TABLE companion_visits")
 
 
@@ -513,13 +505,11 @@ def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, ju
         if not sets:
             lines = items.attach(lines) if items is not None else with_code_sets(lines, code_sets)
         return f"SELECT l.*, ({' OR '.join(money_rules) or 'FALSE'}) AS _money{normalised} FROM ({lines}) l"
-    pairs = companion_pairs(ctxs) if judge else []
+    # a companion's code sets are its contract's: with them, the items table is there (run_on)
+    pairs = companion_pairs(ctxs) if judge and items is not None else []
     in_scan = pairs if pairs and companions_in_scan(con, pairs, items, batch.lines) else []  # kept by this scan
     if items is not None:
         kept = select(items.keep(raw, others, regions, companion_lines(in_scan, "l", "s") or None), sets=True)
-    elif in_scan:
-        kept = select(f"SELECT *, NOT coalesce({item} OR {others}, FALSE) AS _companion FROM ({raw}) l "
-                      f"WHERE ({item} OR {others} OR {companion_lines(in_scan, 'l', None)}) AND {regions}")
     else:
         kept = select(f"SELECT * FROM ({raw}) l WHERE ({item} OR {others}) AND {regions}")
     kind = "TABLE" if judge else "VIEW"
@@ -540,7 +530,7 @@ def _build_lines(con, batch, ctxs, contracts, lookups, raw, code_sets, items, ju
     if in_scan:
         drop_lonely_companions(con, in_scan)
     elif pairs:
-        add_companions(con, ctxs, raw, select, seq_join, items)
+        add_companions(con, pairs, raw, select, seq_join, items)
 
 
 def count_rules(con, ctxs, lookups) -> dict[int, RuleStats]:

@@ -168,7 +168,7 @@ def _frame(con, files: dict, versions, plan, column_map: dict):
     text = "".join(f", {normal.name(f'l.{q(col)}')} AS {q(normalised_column(col))}"
                    for col in sorted(plan.ctx.lookups.text_columns()))
     con.execute(f"CREATE TEMP TABLE lines_t AS SELECT l.*, coalesce({cand}, FALSE) AS _cand{text} FROM ({union}) l")
-    for p, ctx in ctxs.values():  # lines read only beside others of their visit (engine drop_lonely_companions)
+    for p, ctx in ctxs.values():  # lines read only beside others of their visit (engine/plan.py, companions_in_scan)
         for own, trigger in (p.rule.impl.companions(ctx) or []) if not p.blocked else []:
             con.execute(f"""UPDATE lines_t AS u SET _cand = TRUE WHERE NOT u._cand AND {ctx.codes('u', own)}
                 AND {ctx.jurisdiction('u')} AND u.mdtrt_id IN (SELECT DISTINCT t.mdtrt_id FROM lines_t t
